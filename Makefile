@@ -1,0 +1,121 @@
+# threatfeed: build, test and install. GNU make.
+#
+#   make          build build/threatfeed
+#   make site     install missing build packages (Debian, as root), build, generate site/
+#   make check    every test; ends with "N passed, N failed"
+#   make check-asan    the same tests against an AddressSanitizer + UBSan build (build-asan/)
+#   make check-valgrind  the unit and golden tests under valgrind
+#   make lint     banned functions and warnings-as-errors
+#   make install / uninstall   (PREFIX, DESTDIR)
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man/man1
+
+CFLAGS ?= -O2 -g
+PKGS = libgit2 libcmark jansson libcurl yaml-0.1 libxml-2.0 zlib
+# What a fresh Debian 12 needs to build, and what the tests need on top.
+BUILD_DEBS = gcc make pkg-config libc6-dev libgit2-dev libcmark-dev libjansson-dev \
+	libcurl4-openssl-dev libyaml-dev libxml2-dev zlib1g-dev
+TEST_DEBS = git libxml2-utils python3 python3-feedparser valgrind
+
+BUILD ?= build
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+WARNINGS = -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+TF_CPPFLAGS = -D_GNU_SOURCE -DTHREATFEED_VERSION='"$(VERSION)"' -Isrc -I$(BUILD)
+TF_CFLAGS = -std=c17 $(WARNINGS) $(PKG_CFLAGS)
+
+LIB_SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS = $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_templates.o
+TEMPLATE_FILES = $(sort $(wildcard templates/*.mustache templates/*.css))
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/threatfeed
+
+$(BUILD)/threatfeed: $(BUILD)/main.o $(BUILD)/libthreatfeed.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/libthreatfeed.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
+	$(CC) $(TF_CPPFLAGS) $(CPPFLAGS) $(TF_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The default templates are compiled into the binary so threatfeed works from any repository.
+$(BUILD)/embed: src/tools/embed.c | $(BUILD)
+	$(CC) -std=c17 $(WARNINGS) $(CFLAGS) -o $@ $<
+
+$(BUILD)/builtin_templates.c: $(BUILD)/embed $(TEMPLATE_FILES)
+	$(BUILD)/embed $(TEMPLATE_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/builtin_templates.o: $(BUILD)/builtin_templates.c src/builtin.h
+	$(CC) $(TF_CPPFLAGS) $(CPPFLAGS) -std=c17 $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(BUILD)/libthreatfeed.a | $(BUILD)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(TF_CPPFLAGS) -Itests/unit $(CPPFLAGS) $(TF_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(BUILD)/libthreatfeed.a $(PKG_LIBS)
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+unit: $(UNIT_BINS)
+
+# Install what is missing (Debian); a no-op when everything is there.
+deps:
+	@missing=$$(for p in $(DEPS_WANTED); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+DEPS_WANTED = $(BUILD_DEBS)
+
+deps-test:
+	@$(MAKE) --no-print-directory deps DEPS_WANTED="$(BUILD_DEBS) $(TEST_DEBS)"
+
+site: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/threatfeed build
+
+check: deps-test
+	@$(MAKE) --no-print-directory all unit
+	tests/run $(BUILD)
+
+check-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" all unit
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		tests/run build-asan
+
+check-valgrind: all unit
+	TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+		tests/run $(BUILD)
+
+lint:
+	@! grep -nE '\<(sprintf|strcpy|strcat|strtok|atoi|gmtime|localtime|system)[[:space:]]*\(' src/*.c src/*.h \
+		|| { echo "lint: banned function in src/ (see STYLE: use buf_printf, strtol, date_to_civil)"; exit 1; }
+	@$(MAKE) --no-print-directory BUILD=build-lint CFLAGS="-O2 -Werror" all unit
+	@echo "lint: clean"
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	cp -f $(BUILD)/threatfeed $(DESTDIR)$(BINDIR)/threatfeed
+	chmod 755 $(DESTDIR)$(BINDIR)/threatfeed
+	cp -f src/threatfeed.1 $(DESTDIR)$(MANDIR)/threatfeed.1
+	chmod 644 $(DESTDIR)$(MANDIR)/threatfeed.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/threatfeed $(DESTDIR)$(MANDIR)/threatfeed.1
+
+clean:
+	rm -rf build build-asan build-lint
+
+.PHONY: all unit deps deps-test site check check-asan check-valgrind lint install uninstall clean

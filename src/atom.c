@@ -1,0 +1,139 @@
+/*
+ * atom: the Atom feed (RFC 4287) of one FEED of the site model, written with libxml2's writer
+ * through xmlout. Everything comes from the model already formatted; nothing here reads a clock,
+ * so equal models give equal bytes.
+ */
+#include <jansson.h>
+
+#include "feeds.h"
+#include "xmlout.h"
+
+#define ATOM_NS "http://www.w3.org/2005/Atom"
+
+/* A string member, NULL when absent (xmlout then fails the document: the model is incomplete). */
+static const char *
+str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* An optional string member: "" when absent. */
+static const char *
+opt(const json_t *o, const char *key)
+{
+	const char *s = str(o, key);
+
+	return s ? s : "";
+}
+
+/* <link rel= type= href=/> (RFC 4287 section 4.2.7); type is left out when NULL. */
+static void
+add_link(struct xmlout *x, const char *rel, const char *type, const char *href)
+{
+	xmlout_start(x, "link");
+	xmlout_attr(x, "rel", rel);
+	if (type)
+		xmlout_attr(x, "type", type);
+	xmlout_attr(x, "href", href);
+	xmlout_end(x);
+}
+
+/* <category term= scheme= label=/> (section 4.2.2): scheme names which vocabulary term is from. */
+static void
+category(struct xmlout *x, const char *term, const char *scheme, const char *label)
+{
+	xmlout_start(x, "category");
+	xmlout_attr(x, "term", term);
+	xmlout_attr(x, "scheme", scheme);
+	if (label && *label)
+		xmlout_attr(x, "label", label);
+	xmlout_end(x);
+}
+
+static void
+entry(struct xmlout *x, const json_t *e, const char *level_scheme, const char *scope_scheme)
+{
+	xmlout_start(x, "entry");
+	xmlout_element(x, "title", str(e, "title"));
+	xmlout_element(x, "id", str(e, "id"));
+	/* Section 4.2.9: published is when the level took effect; 4.2.15: updated only moves
+	 * on a revision the editor marked (invariant 7). */
+	xmlout_element(x, "published", str(e, "date_utc"));
+	xmlout_element(x, "updated", str(e, "updated_utc"));
+	add_link(x, "alternate", "text/html", str(e, "url"));
+	category(x, str(e, "level"), level_scheme, opt(e, "level_title"));
+	if (*opt(e, "scope"))
+		category(x, str(e, "scope"), scope_scheme, opt(e, "scope_title"));
+	/* Section 4.1.3: type="text" and type="html" carry their content as escaped text. */
+	if (*opt(e, "summary_text")) {
+		xmlout_start(x, "summary");
+		xmlout_attr(x, "type", "text");
+		xmlout_text(x, str(e, "summary_text"));
+		xmlout_end(x);
+	}
+	xmlout_start(x, "content");
+	xmlout_attr(x, "type", "html");
+	xmlout_text(x, str(e, "content_html"));
+	xmlout_end(x);
+	xmlout_end(x);
+}
+
+int
+atom_write(struct buf *out, const json_t *site, const json_t *feed)
+{
+	struct buf level_scheme = BUF_INIT, scope_scheme = BUF_INIT;
+	const char *author, *version;
+	struct xmlout *x = NULL;
+	const json_t *v;
+	size_t i;
+	int rc = -1;
+
+	/* Scheme IRIs only name the vocabularies (section 4.2.2.2); levels/ is the page that
+	 * explains the levels. */
+	if (!str(site, "url") ||
+	    buf_printf(&level_scheme, "%slevels/", str(site, "url")) < 0 ||
+	    buf_printf(&scope_scheme, "%sscopes/", str(site, "url")) < 0)
+		goto out;
+	x = xmlout_new();
+	if (!x)
+		goto out;
+
+	xmlout_start(x, "feed");
+	xmlout_attr(x, "xmlns", ATOM_NS);
+	if (*opt(site, "language"))
+		xmlout_attr(x, "xml:lang", str(site, "language"));
+	xmlout_element(x, "title", str(feed, "title"));
+	if (*opt(feed, "subtitle"))
+		xmlout_element(x, "subtitle", str(feed, "subtitle"));
+	xmlout_element(x, "id", str(feed, "id"));
+	xmlout_element(x, "updated", str(feed, "updated"));
+	add_link(x, "self", "application/atom+xml", str(feed, "atom_url"));
+	add_link(x, "alternate", "text/html", str(feed, "home_url"));
+	/* WebSub (W3C Recommendation, section 4): subscribers find the hubs from rel="hub". */
+	json_array_foreach(json_object_get(feed, "hubs"), i, v)
+		add_link(x, "hub", NULL, json_string_value(v));
+
+	/* Section 4.2.1: a feed-level author covers every entry. An organisation's name, never a
+	 * person's address (invariant 2). */
+	author = *opt(site, "author") ? str(site, "author") : str(site, "title");
+	xmlout_start(x, "author");
+	xmlout_element(x, "name", author);
+	xmlout_end(x);
+
+	version = opt(site, "version");
+	xmlout_start(x, "generator");
+	if (*version)
+		xmlout_attr(x, "version", version);
+	xmlout_text(x, *opt(site, "generator") ? str(site, "generator") : "threatfeed");
+	xmlout_end(x);
+
+	json_array_foreach(json_object_get(feed, "entries"), i, v)
+		entry(x, v, level_scheme.ptr, scope_scheme.ptr);
+	xmlout_end(x);
+	rc = xmlout_finish(x, out);
+out:
+	xmlout_free(x);
+	buf_release(&level_scheme);
+	buf_release(&scope_scheme);
+	return rc;
+}

@@ -1,0 +1,505 @@
+/*
+ * frontmatter: the "---" block at the top of a content file, read with libyaml's event parser.
+ *
+ * The event API (not the document loader) is used so that nothing beyond one flat mapping is ever
+ * built in memory, and so that each refused construct can be reported at its own position while
+ * parsing carries on to the next problem.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "frontmatter.h"
+
+/* An announcement has seven fields; anything near these limits is not front matter. */
+#define FRONTMATTER_MAX_BYTES ((size_t)64 * 1024)
+#define FRONTMATTER_MAX_KEYS 64
+
+/* Where the block sits in the file, and what follows it. */
+struct block {
+	size_t start;          /* first byte after the opening line */
+	size_t len;            /* up to the start of the closing line */
+	size_t body;           /* first byte after the closing line */
+	unsigned body_line;
+};
+
+/* State shared by the event walk. */
+struct walk {
+	const char *path;
+	const char *data;      /* the whole file, for positions */
+	size_t len;
+	const struct block *blk;
+	struct diag *d;
+	struct frontmatter *fm;
+	size_t cap;            /* allocated entries of fm->fields */
+	int too_many;          /* "more than 64 keys" already reported */
+	/* Cache for char_to_byte: libyaml's marks count characters, walks are mostly forward. */
+	size_t cache_chars, cache_bytes;
+};
+
+/*
+ * Length of the line starting at data[i], without its line break; *next gets the start of the
+ * following line (len when there is none).
+ */
+static size_t
+line_at(const char *data, size_t len, size_t i, size_t *next)
+{
+	const char *nl = memchr(data + i, '\n', len - i);
+	size_t end = nl ? (size_t)(nl - data) : len;
+
+	*next = nl ? end + 1 : len;
+	return end - i;
+}
+
+/* Is data[i..i+n) the marker `m` ("---" or "..."), then only spaces and an optional final CR? */
+static int
+is_marker_line(const char *s, size_t n, const char *m)
+{
+	size_t i = 3;
+
+	if (n < 3 || memcmp(s, m, 3) != 0)
+		return 0;
+	while (i < n && s[i] == ' ')
+		i++;
+	if (i < n && s[i] == '\r')
+		i++;
+	return i == n;
+}
+
+static void
+position(const struct walk *w, size_t offset, unsigned *line, unsigned *col)
+{
+	text_position(w->data, w->len, offset, line, col);
+}
+
+/*
+ * libyaml's mark.index counts characters (a CRLF counts two), not bytes, so walk the block's
+ * UTF-8 to find the byte. The block passed text_check, so every sequence is well formed.
+ */
+static size_t
+char_to_byte(struct walk *w, size_t chars)
+{
+	const char *s = w->data + w->blk->start;
+	size_t n = w->blk->len;
+	size_t c = 0, b = 0;
+
+	if (chars >= w->cache_chars) {
+		c = w->cache_chars;
+		b = w->cache_bytes;
+	}
+	while (c < chars && b < n) {
+		b++;
+		while (b < n && ((unsigned char)s[b] & 0xC0) == 0x80)
+			b++;
+		c++;
+	}
+	w->cache_chars = c;
+	w->cache_bytes = b;
+	return w->blk->start + b;
+}
+
+/* The 1-based file position of a libyaml mark. */
+static void
+mark_position(struct walk *w, const yaml_mark_t *m, unsigned *line, unsigned *col)
+{
+	position(w, char_to_byte(w, m->index), line, col);
+}
+
+/* Finds the block; on failure reports it and returns -1. */
+static int
+find_block(struct block *blk, const char *path, const char *data, size_t len, struct diag *d)
+{
+	size_t i = 0, next = len, n;
+	unsigned line = 1;
+
+	/* A UTF-8 byte order mark, as some Windows editors write, is not part of the first line. */
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	n = len > i ? line_at(data, len, i, &next) : 0;
+	if (!is_marker_line(data + i, n, "---"))
+		return diag_error(d, path, 1, 1, "missing front matter (expected a first line '---')");
+	blk->start = next;
+	for (i = next; i < len; i = next) {
+		line++;
+		if (i - blk->start > FRONTMATTER_MAX_BYTES)
+			return diag_error(d, path, 1, 1, "front matter is longer than %zu KiB "
+					  "(expected a closing '---' line)",
+					  FRONTMATTER_MAX_BYTES / 1024);
+		n = line_at(data, len, i, &next);
+		if (is_marker_line(data + i, n, "---") || is_marker_line(data + i, n, "...")) {
+			blk->len = i - blk->start;
+			blk->body = next;
+			blk->body_line = line + 1;
+			return 0;
+		}
+	}
+	return diag_error(d, path, 1, 1,
+			  "unterminated front matter (expected a closing '---' line)");
+}
+
+/* Reports libyaml's failure in its own words, at the position it gives in bytes or characters. */
+static int
+yaml_failure(struct walk *w, const yaml_parser_t *p)
+{
+	const char *problem = p->problem ? p->problem : "unknown error";
+	unsigned line, col, cline, ccol;
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		return diag_error(w->d, w->path, 0, 0, "out of memory parsing front matter");
+	case YAML_READER_ERROR:
+		/* The reader's problem_offset is in bytes of the input; its mark is not set. */
+		position(w, w->blk->start + p->problem_offset, &line, &col);
+		if (p->problem_value != -1)
+			return diag_error(w->d, w->path, line, col, "invalid YAML: %s (#x%X)",
+					  problem, (unsigned)p->problem_value);
+		return diag_error(w->d, w->path, line, col, "invalid YAML: %s", problem);
+	default:
+		mark_position(w, &p->problem_mark, &line, &col);
+		if (!p->context)
+			return diag_error(w->d, w->path, line, col, "invalid YAML: %s", problem);
+		mark_position(w, &p->context_mark, &cline, &ccol);
+		return diag_error(w->d, w->path, line, col, "invalid YAML: %s (%s started at %u:%u)",
+				  problem, p->context, cline, ccol);
+	}
+}
+
+/* Next event, or -1 after reporting libyaml's error (the parser cannot go on after one). */
+static int
+next_event(struct walk *w, yaml_parser_t *p, yaml_event_t *ev)
+{
+	if (!yaml_parser_parse(p, ev))
+		return yaml_failure(w, p);
+	return 0;
+}
+
+/* Shows "tag:yaml.org,2002:str" the way it was written, "!!str". */
+static void
+tag_text(struct buf *b, const char *tag)
+{
+	static const char core[] = "tag:yaml.org,2002:";
+
+	if (strncmp(tag, core, sizeof(core) - 1) == 0)
+		buf_printf(b, "!!%s", tag + sizeof(core) - 1);
+	else
+		buf_puts(b, tag);
+}
+
+/*
+ * Refuses an anchor or an explicit tag on a node, then an alias. Returns -1 when something was
+ * reported. An anchor is only useful with an alias, and a tag would give a value a type other than
+ * text, so neither has a meaning here.
+ */
+static int
+check_properties(struct walk *w, const yaml_event_t *ev)
+{
+	const yaml_char_t *anchor = NULL, *tag = NULL;
+	struct buf t = BUF_INIT;
+	unsigned line, col;
+	int ret = 0;
+
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		anchor = ev->data.scalar.anchor;
+		tag = ev->data.scalar.tag;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = ev->data.sequence_start.anchor;
+		tag = ev->data.sequence_start.tag;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = ev->data.mapping_start.anchor;
+		tag = ev->data.mapping_start.tag;
+		break;
+	case YAML_ALIAS_EVENT:
+		mark_position(w, &ev->start_mark, &line, &col);
+		return diag_error(w->d, w->path, line, col, "aliases are not allowed (found '*%s')",
+				  (const char *)ev->data.alias.anchor);
+	default:
+		return 0;
+	}
+	mark_position(w, &ev->start_mark, &line, &col);
+	if (anchor)
+		ret = diag_error(w->d, w->path, line, col, "anchors are not allowed (found '&%s')",
+				 (const char *)anchor);
+	if (tag) {
+		tag_text(&t, (const char *)tag);
+		ret = diag_error(w->d, w->path, line, col, "tags are not allowed (found '%s'; "
+				 "values are plain text)", t.ptr ? t.ptr : "");
+	}
+	buf_release(&t);
+	return ret;
+}
+
+/*
+ * Skips the rest of a sequence or mapping whose start event was just read, still reporting
+ * aliases, anchors and tags inside it. Returns -1 on a YAML error.
+ */
+static int
+skip_collection(struct walk *w, yaml_parser_t *p)
+{
+	yaml_event_t ev;
+	size_t depth = 1;
+
+	while (depth > 0) {
+		if (next_event(w, p, &ev) < 0)
+			return -1;
+		check_properties(w, &ev);
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		yaml_event_delete(&ev);
+	}
+	return 0;
+}
+
+/*
+ * Double-quoted escapes can produce bytes the file itself could not hold ("\0", "\x01",
+ * "\uFFFE"): check decoded text as the whole file was checked.
+ */
+static int
+check_text(struct walk *w, const yaml_event_t *ev, const char *what, const char *key)
+{
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t n = ev->data.scalar.length;
+	unsigned l, c, line, col;
+	const char *why;
+
+	if (text_check(s, n, &l, &c, &why) == 0)
+		return 0;
+	mark_position(w, &ev->start_mark, &line, &col);
+	if (key)
+		return diag_error(w->d, w->path, line, col, "%s of '%s' is not valid text: %s",
+				  what, key, why);
+	return diag_error(w->d, w->path, line, col, "%s is not valid text: %s", what, why);
+}
+
+static const struct frontmatter_field *
+find_key(const struct frontmatter *fm, const char *key)
+{
+	for (size_t i = 0; i < fm->count; i++)
+		if (strcmp(fm->fields[i].key, key) == 0)
+			return &fm->fields[i];
+	return NULL;
+}
+
+static void
+add_field(struct walk *w, const yaml_event_t *key, const yaml_event_t *value)
+{
+	struct frontmatter *fm = w->fm;
+	struct frontmatter_field *f;
+
+	if (fm->count == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 8;
+		fm->fields = xreallocarray(fm->fields, w->cap, sizeof(*fm->fields));
+	}
+	f = &fm->fields[fm->count++];
+	f->key = xstrndup((const char *)key->data.scalar.value, key->data.scalar.length);
+	f->value = xstrndup((const char *)value->data.scalar.value, value->data.scalar.length);
+	mark_position(w, &key->start_mark, &f->key_line, &f->key_col);
+	mark_position(w, &value->start_mark, &f->line, &f->col);
+}
+
+/*
+ * Reads the value of the key event `key` (NULL when the key itself was refused) and records the
+ * pair when both are good. Returns -1 on a YAML error.
+ */
+static int
+read_value(struct walk *w, yaml_parser_t *p, const yaml_event_t *key)
+{
+	const char *name = key ? (const char *)key->data.scalar.value : NULL;
+	const struct frontmatter_field *first;
+	yaml_event_t ev;
+	unsigned line, col;
+	int bad, ret = 0;
+
+	if (next_event(w, p, &ev) < 0)
+		return -1;
+	bad = check_properties(w, &ev) < 0;
+	mark_position(w, &ev.start_mark, &line, &col);
+	switch (ev.type) {
+	case YAML_SCALAR_EVENT:
+		if (name && check_text(w, &ev, "value", name) < 0)
+			bad = 1;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (name)
+			diag_error(w->d, w->path, line, col, "'%s' must be a single value, not a %s",
+				   name, ev.type == YAML_SEQUENCE_START_EVENT ? "list" : "mapping");
+		bad = 1;
+		ret = skip_collection(w, p);
+		break;
+	default:
+		/* An alias, already reported; nothing else can follow a key. */
+		bad = 1;
+		break;
+	}
+	if (!name || bad)
+		goto out;
+	mark_position(w, &key->start_mark, &line, &col);
+	if ((first = find_key(w->fm, name))) {
+		diag_error(w->d, w->path, line, col, "duplicate key '%s' (first at line %u)", name,
+			   first->key_line);
+	} else if (w->fm->count == FRONTMATTER_MAX_KEYS) {
+		if (!w->too_many)
+			diag_error(w->d, w->path, line, col, "more than %d keys (front matter holds "
+				   "a few fields)", FRONTMATTER_MAX_KEYS);
+		w->too_many = 1;
+	} else {
+		add_field(w, key, &ev);
+	}
+out:
+	yaml_event_delete(&ev);
+	return ret;
+}
+
+/* Reads key/value pairs up to the end of the top mapping. Returns -1 on a YAML error. */
+static int
+read_mapping(struct walk *w, yaml_parser_t *p)
+{
+	yaml_event_t key;
+	unsigned line, col;
+	int ret = 0, good;
+
+	for (;;) {
+		if (next_event(w, p, &key) < 0)
+			return -1;
+		if (key.type == YAML_MAPPING_END_EVENT)
+			break;
+		good = check_properties(w, &key) == 0;
+		mark_position(w, &key.start_mark, &line, &col);
+		if (key.type == YAML_SEQUENCE_START_EVENT || key.type == YAML_MAPPING_START_EVENT) {
+			diag_error(w->d, w->path, line, col, "keys must be plain text, not a %s",
+				   key.type == YAML_SEQUENCE_START_EVENT ? "list" : "mapping");
+			good = 0;
+			if (skip_collection(w, p) < 0) {
+				ret = -1;
+				break;
+			}
+		} else if (key.type == YAML_SCALAR_EVENT && good) {
+			good = check_text(w, &key, "key", NULL) == 0;
+		} else {
+			good = 0;
+		}
+		if (read_value(w, p, good ? &key : NULL) < 0) {
+			ret = -1;
+			break;
+		}
+		yaml_event_delete(&key);
+	}
+	yaml_event_delete(&key);
+	return ret;
+}
+
+/*
+ * The stream: nothing at all (an empty block), or one document holding one mapping. Returns -1 on
+ * a YAML error; other problems are counted in w->d.
+ */
+static int
+read_stream(struct walk *w, yaml_parser_t *p)
+{
+	yaml_event_t ev;
+	unsigned line, col;
+	int documents = 0, ret = 0;
+
+	for (;;) {
+		if (next_event(w, p, &ev) < 0)
+			return -1;
+		mark_position(w, &ev.start_mark, &line, &col);
+		switch (ev.type) {
+		case YAML_DOCUMENT_START_EVENT:
+			if (++documents > 1) {
+				diag_error(w->d, w->path, line, col, "front matter must be one YAML "
+					   "document (found a second one)");
+				goto out;
+			}
+			break;
+		case YAML_MAPPING_START_EVENT:
+			check_properties(w, &ev);
+			if (read_mapping(w, p) < 0)
+				ret = -1;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_SCALAR_EVENT:
+		case YAML_ALIAS_EVENT:
+			diag_error(w->d, w->path, line, col, "front matter must be a mapping of "
+				   "'key: value' lines, not a %s",
+				   ev.type == YAML_SEQUENCE_START_EVENT ? "list" : "single value");
+			check_properties(w, &ev);
+			if (ev.type == YAML_SEQUENCE_START_EVENT && skip_collection(w, p) < 0)
+				ret = -1;
+			break;
+		case YAML_STREAM_END_EVENT:
+			goto out;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+		if (ret < 0)
+			return -1;
+	}
+out:
+	yaml_event_delete(&ev);
+	return ret;
+}
+
+int
+frontmatter_parse(struct frontmatter *out, const char *path, const char *data, size_t len,
+		  struct diag *d)
+{
+	struct block blk;
+	struct walk w;
+	yaml_parser_t parser;
+	size_t errors_before = d->errors;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (find_block(&blk, path, data, len, d) < 0)
+		return -1;
+	memset(&w, 0, sizeof(w));
+	w.path = path;
+	w.data = data;
+	w.len = len;
+	w.blk = &blk;
+	w.d = d;
+	w.fm = out;
+
+	if (!yaml_parser_initialize(&parser))
+		return diag_error(d, path, 0, 0, "out of memory parsing front matter");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data + blk.start, blk.len);
+	/* The file is UTF-8 (text_check said so); never let libyaml guess UTF-16. */
+	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+	if (read_stream(&w, &parser) < 0 || d->errors > errors_before)
+		goto out;
+	out->body = data + blk.body;
+	out->body_len = len - blk.body;
+	out->body_line = blk.body_line;
+	ret = 0;
+out:
+	yaml_parser_delete(&parser);
+	if (ret < 0)
+		frontmatter_release(out);
+	return ret;
+}
+
+const struct frontmatter_field *
+frontmatter_get(const struct frontmatter *fm, const char *key)
+{
+	assert(fm && key);
+	return find_key(fm, key);
+}
+
+void
+frontmatter_release(struct frontmatter *fm)
+{
+	for (size_t i = 0; i < fm->count; i++) {
+		free(fm->fields[i].key);
+		free(fm->fields[i].value);
+	}
+	free(fm->fields);
+	memset(fm, 0, sizeof(*fm));
+}

@@ -1,0 +1,44 @@
+/*
+ * frontmatter: splits an announcement or page into its YAML front matter and Markdown body, with
+ * libyaml. A pure parser: bytes in, fields and diagnostics out, no I/O.
+ *
+ * The front matter is the text between a first line "---" and the next line "---" (or "..."). It
+ * must be one flat YAML mapping of scalar keys to scalar values: every value is kept as its text
+ * with its position, and meaning (dates, levels) is given by the model. Refused, each with
+ * path:line:col: a missing or unterminated block, YAML syntax errors (positions computed from
+ * libyaml's byte offset, not its often-wrong line), duplicate keys, aliases and anchors, tags,
+ * values that are sequences or mappings, nesting deeper than that, more than 64 keys.
+ */
+#ifndef THREATFEED_FRONTMATTER_H
+#define THREATFEED_FRONTMATTER_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+struct frontmatter_field {
+	char *key;
+	char *value;           /* the scalar's text ("" for an empty value) */
+	unsigned key_line, key_col;
+	unsigned line, col;    /* of the value, 1-based */
+};
+
+struct frontmatter {
+	struct frontmatter_field *fields;   /* in file order */
+	size_t count;
+	const char *body;      /* points into the caller's data, after the closing line */
+	size_t body_len;
+	unsigned body_line;    /* line number of body[0] */
+};
+
+/*
+ * Parses data[0..len) (which text_check has already accepted). Reports every problem it can find
+ * through d against `path` and returns -1 if there was any; *out is then released.
+ * Release with frontmatter_release.
+ */
+int frontmatter_parse(struct frontmatter *out, const char *path, const char *data, size_t len,
+		      struct diag *d);
+const struct frontmatter_field *frontmatter_get(const struct frontmatter *fm, const char *key);
+void frontmatter_release(struct frontmatter *fm);
+
+#endif

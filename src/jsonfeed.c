@@ -1,0 +1,272 @@
+/*
+ * jsonfeed: JSON Feed 1.1 (https://jsonfeed.org/version/1.1) and level.json, built as jansson
+ * trees from the site model and dumped with two-space indent, members in the order written here,
+ * and a final newline. Nothing here reads a clock, so equal models give equal bytes.
+ *
+ * level.json, version 1: the current level of every scope, for machines (status boards, scripts,
+ * other sites). Fields are only ever added within a version; a change that could break a reader
+ * raises "version". The top-level object holds "version" (the integer 1), "site" (an object with
+ * the site's "title" and its absolute "url", ending in a slash), "updated" (the newest RFC 3339
+ * UTC revision time among the current announcements, or 1970-01-01T00:00:00Z when there is
+ * none), "scopes" and "levels". "scopes" is an array, in the site's configured order, with one
+ * object per scope that has a current level; a scope with no announcement yet is left out. Its
+ * members are "scope" (the scope's short name, or "" on a site that publishes a single level),
+ * "title" (the scope's display name), "level" (the short name of the current level, such as
+ * "severe"), "level_title" (its display name, such as "SEVERE"), "rank" (the level's integer rank,
+ * 1 for the lowest), "max_rank" (the rank of the highest level the site defines, so that rank /
+ * max_rank places the level on a scale), "summary" (what the level means, in one sentence),
+ * "since" (when the level took effect, RFC 3339 UTC), "announcement" (the absolute URL of the
+ * announcement's page) and "id" (the announcement's permanent feed id, the same as in the Atom,
+ * RSS and JSON feeds). "levels" lists every level the site defines, lowest rank first, each with
+ * "name", "title", "rank", "summary" and "colour" (a "#rrggbb" colour for displays).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "feeds.h"
+
+#define JSONFEED_VERSION "https://jsonfeed.org/version/1.1"
+#define LEVELS_JSON_VERSION 1
+#define EPOCH_UTC "1970-01-01T00:00:00Z"
+
+static const char *
+str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static const char *
+opt(const json_t *o, const char *key)
+{
+	const char *s = str(o, key);
+
+	return s ? s : "";
+}
+
+/*
+ * Members are set with the _new setters, which take the value even when they fail; a NULL value
+ * (absent in the model, or a json_string refused for invalid UTF-8) makes them fail.
+ */
+static int
+set_str(json_t *o, const char *key, const char *value)
+{
+	return json_object_set_new(o, key, value ? json_string(value) : NULL);
+}
+
+/* Copies member key of from into to, failing when it is absent. */
+static int
+copy(json_t *to, const char *key, const json_t *from, const char *from_key)
+{
+	json_t *v = json_object_get(from, from_key);
+
+	return v ? json_object_set_new(to, key, json_deep_copy(v)) : -1;
+}
+
+/* Appends the dump of root and a newline to out, all or nothing. */
+static int
+dump(struct buf *out, const json_t *root)
+{
+	char *s;
+	size_t len;
+	int rc = -1;
+
+	/* JSON_PRESERVE_ORDER: members in the order set, which is the order documented. */
+	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!s)
+		return -1;
+	len = strlen(s);
+	if (buf_grow(out, len + 1) < 0)
+		goto out;
+	buf_add(out, s, len);
+	buf_putc(out, '\n');
+	rc = 0;
+out:
+	free(s);
+	return rc;
+}
+
+/* The JSON Feed item of ENTRY e; NULL on failure. */
+static json_t *
+item(const json_t *e)
+{
+	json_t *o = json_object(), *tags = json_array(), *ret = NULL;
+	const char *scope = *opt(e, "scope_title") ? opt(e, "scope_title") : opt(e, "scope");
+
+	if (!o || !tags)
+		goto out;
+	if (set_str(o, "id", str(e, "id")) < 0 ||
+	    set_str(o, "url", str(e, "url")) < 0 ||
+	    set_str(o, "title", str(e, "title")) < 0 ||
+	    set_str(o, "content_html", str(e, "content_html")) < 0 ||
+	    (*opt(e, "summary_text") && set_str(o, "summary", str(e, "summary_text")) < 0) ||
+	    /* The specification asks for RFC 3339: keep the offset the editor wrote. */
+	    set_str(o, "date_published", str(e, "date")) < 0 ||
+	    set_str(o, "date_modified", str(e, "updated")) < 0)
+		goto out;
+	if (json_array_append_new(tags, json_string(opt(e, "level_title"))) < 0 ||
+	    (*opt(e, "scope") && json_array_append_new(tags, json_string(scope)) < 0) ||
+	    json_object_set(o, "tags", tags) < 0)
+		goto out;
+	ret = o;
+	o = NULL;
+out:
+	json_decref(tags);
+	json_decref(o);
+	return ret;
+}
+
+int
+jsonfeed_write(struct buf *out, const json_t *site, const json_t *feed)
+{
+	json_t *root = json_object(), *authors = NULL, *hubs = NULL, *items = NULL, *a, *h;
+	const json_t *v;
+	const char *author;
+	size_t i;
+	int rc = -1;
+
+	if (!root)
+		goto out;
+	if (set_str(root, "version", JSONFEED_VERSION) < 0 ||
+	    set_str(root, "title", str(feed, "title")) < 0 ||
+	    set_str(root, "home_page_url", str(feed, "home_url")) < 0 ||
+	    set_str(root, "feed_url", str(feed, "json_url")) < 0 ||
+	    (*opt(feed, "subtitle") && set_str(root, "description", str(feed, "subtitle")) < 0) ||
+	    (*opt(site, "language") && set_str(root, "language", str(site, "language")) < 0))
+		goto out;
+
+	/* An organisation's name, never a person's address (invariant 2). */
+	author = *opt(site, "author") ? str(site, "author") : str(site, "title");
+	authors = json_array();
+	a = json_object();
+	/* json_array_append_new takes a, even when authors is NULL and it fails. */
+	if (json_array_append_new(authors, a) < 0 || set_str(a, "name", author) < 0 ||
+	    json_object_set(root, "authors", authors) < 0)
+		goto out;
+
+	/* The specification's hubs: only "WebSub" is in use; leave the member out when empty. */
+	if (json_array_size(json_object_get(feed, "hubs"))) {
+		hubs = json_array();
+		if (!hubs || json_object_set(root, "hubs", hubs) < 0)
+			goto out;
+		json_array_foreach(json_object_get(feed, "hubs"), i, v) {
+			h = json_object();
+			if (json_array_append_new(hubs, h) < 0 || set_str(h, "type", "WebSub") < 0 ||
+			    set_str(h, "url", json_string_value(v)) < 0)
+				goto out;
+		}
+	}
+
+	items = json_array();
+	if (!items || json_object_set(root, "items", items) < 0)
+		goto out;
+	json_array_foreach(json_object_get(feed, "entries"), i, v) {
+		if (json_array_append_new(items, item(v)) < 0)
+			goto out;
+	}
+	rc = dump(out, root);
+out:
+	json_decref(items);
+	json_decref(hubs);
+	json_decref(authors);
+	json_decref(root);
+	return rc;
+}
+
+/* The level.json object of the current ENTRY e of scope s (see the field list above). */
+static json_t *
+scope_status(const json_t *s, const json_t *e, json_int_t max_rank)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	if (set_str(o, "scope", str(s, "name")) < 0 ||
+	    set_str(o, "title", str(s, "title")) < 0 ||
+	    set_str(o, "level", str(e, "level")) < 0 ||
+	    set_str(o, "level_title", str(e, "level_title")) < 0 ||
+	    copy(o, "rank", e, "level_rank") < 0 ||
+	    json_object_set_new(o, "max_rank", json_integer(max_rank)) < 0 ||
+	    set_str(o, "summary", str(e, "level_summary")) < 0 ||
+	    set_str(o, "since", str(e, "date_utc")) < 0 ||
+	    set_str(o, "announcement", str(e, "url")) < 0 ||
+	    set_str(o, "id", str(e, "id")) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *
+level_info(const json_t *l)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	if (set_str(o, "name", str(l, "name")) < 0 ||
+	    set_str(o, "title", str(l, "title")) < 0 ||
+	    copy(o, "rank", l, "rank") < 0 ||
+	    set_str(o, "summary", str(l, "summary")) < 0 ||
+	    set_str(o, "colour", str(l, "colour")) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+levels_json_write(struct buf *out, const json_t *model)
+{
+	const json_t *site = json_object_get(model, "site"), *levels = json_object_get(model, "levels");
+	json_t *root = json_object(), *site_info = NULL, *scopes = NULL, *list = NULL;
+	const json_t *v, *cur;
+	const char *updated = EPOCH_UTC, *u;
+	json_int_t max_rank = 0;
+	size_t i;
+	int rc = -1;
+
+	json_array_foreach(levels, i, v) {
+		if (json_integer_value(json_object_get(v, "rank")) > max_rank)
+			max_rank = json_integer_value(json_object_get(v, "rank"));
+	}
+	/* RFC 3339 UTC strings of one fixed form sort as their instants do. */
+	json_array_foreach(json_object_get(model, "scopes"), i, v) {
+		u = str(json_object_get(v, "current"), "updated_utc");
+		if (u && strcmp(u, updated) > 0)
+			updated = u;
+	}
+
+	site_info = json_object();
+	scopes = json_array();
+	list = json_array();
+	if (!root || !site_info || !scopes || !list)
+		goto out;
+	if (json_object_set_new(root, "version", json_integer(LEVELS_JSON_VERSION)) < 0 ||
+	    json_object_set(root, "site", site_info) < 0 ||
+	    set_str(site_info, "title", str(site, "title")) < 0 ||
+	    set_str(site_info, "url", str(site, "url")) < 0 ||
+	    set_str(root, "updated", updated) < 0 ||
+	    json_object_set(root, "scopes", scopes) < 0 ||
+	    json_object_set(root, "levels", list) < 0)
+		goto out;
+	json_array_foreach(json_object_get(model, "scopes"), i, v) {
+		cur = json_object_get(v, "current");
+		if (!json_is_object(cur))
+			continue;
+		if (json_array_append_new(scopes, scope_status(v, cur, max_rank)) < 0)
+			goto out;
+	}
+	json_array_foreach(levels, i, v) {
+		if (json_array_append_new(list, level_info(v)) < 0)
+			goto out;
+	}
+	rc = dump(out, root);
+out:
+	json_decref(list);
+	json_decref(scopes);
+	json_decref(site_info);
+	json_decref(root);
+	return rc;
+}

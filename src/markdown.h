@@ -1,0 +1,20 @@
+/*
+ * markdown: CommonMark to HTML with cmark. The only file that includes <cmark.h>.
+ *
+ * Always safe mode (CMARK_OPT_UNSAFE never set): raw HTML is replaced by a comment and links or
+ * images to javascript:, vbscript:, file: and data: (other than images) are dropped, so nothing an
+ * editor writes can put a script in a page or a feed. Input is UTF-8-validated as well.
+ */
+#ifndef THREATFEED_MARKDOWN_H
+#define THREATFEED_MARKDOWN_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+/* Appends the HTML for md[0..len) to out. Returns -1 only when out of memory. */
+int markdown_to_html(struct buf *out, const char *md, size_t len);
+/* Appends the plain text of the first paragraph (for summaries), at most max bytes, cut on a word. */
+int markdown_first_paragraph_text(struct buf *out, const char *md, size_t len, size_t max);
+
+#endif

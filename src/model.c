@@ -1,0 +1,785 @@
+#include "model.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontmatter.h"
+#include "markdown.h"
+
+#define LEVELS_DIR "content/levels/"
+#define PAGES_DIR "content/pages/"
+#define SUMMARY_MAX 300
+#define RECENT_MAX 5      /* announcements listed on the home page */
+
+static const char *const announcement_keys[] = { "level", "date", "title", "scope", "updated",
+	"expires", "id" };
+static const char *const page_keys[] = { "title" };
+
+/* One announcement while the model is being built; becomes an ENTRY object. */
+struct announcement {
+	const struct source_file *src;
+	const struct level_def *level;
+	const struct scope_def *scope;     /* NULL for the unnamed scope */
+	struct timestamp date, updated;
+	char *title;                       /* NULL: derived once the previous level is known */
+	char *id;
+	unsigned id_line;
+	char *slug;
+	char *content_html;
+	char *summary_text;
+	const struct announcement *previous;  /* the one before it in the same scope */
+	json_t *json;
+};
+
+struct model_builder {
+	const struct config *cfg;
+	struct diag *d;
+	struct announcement *items;
+	size_t count;
+};
+
+static int
+set_string(json_t *obj, const char *key, const char *value)
+{
+	json_t *s = json_string(value);
+
+	/* json_string refuses invalid UTF-8; every value here was checked, so this is a bug. */
+	assert(s);
+	return json_object_set_new(obj, key, s);
+}
+
+static int
+set_buf_reset(json_t *obj, const char *key, struct buf *b)
+{
+	int rc = set_string(obj, key, b->ptr ? b->ptr : "");
+	buf_reset(b);
+	return rc;
+}
+
+/* Letters, digits and '-', as in URLs and file names everywhere on the site; lowercase only. */
+static int
+is_slug(const char *s)
+{
+	if (!*s || *s == '-' || *s == '.')
+		return 0;
+	for (; *s; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-' ||
+		      *s == '_' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+/* RFC 4287 section 4.2.6: atom:id is an IRI. We ask for a scheme and no white space. */
+static int
+is_iri(const char *s)
+{
+	const char *p = s;
+
+	if (!isalpha((unsigned char)*p))
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	if (*p != ':' || !p[1])
+		return 0;
+	for (; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == '"')
+			return 0;
+	return 1;
+}
+
+static void
+warn_unknown_keys(struct diag *d, const char *path, const struct frontmatter *fm,
+		  const char *const *known, size_t nknown, const char *expected)
+{
+	for (size_t i = 0; i < fm->count; i++) {
+		size_t k = 0;
+
+		while (k < nknown && strcmp(fm->fields[i].key, known[k]) != 0)
+			k++;
+		if (k == nknown)
+			diag_warning(d, path, fm->fields[i].key_line, fm->fields[i].key_col,
+				     "unknown key '%s' ignored (expected %s)", fm->fields[i].key, expected);
+	}
+}
+
+static int
+parse_date_field(struct timestamp *out, struct diag *d, const char *path,
+		 const struct frontmatter_field *f)
+{
+	const char *why;
+	size_t col = 0;
+
+	if (date_parse_rfc3339(out, f->value, &why, &col) < 0)
+		return diag_error(d, path, f->line, f->col + (unsigned)col, "%s '%s': %s", f->key,
+				  f->value, why);
+	return 0;
+}
+
+/* A file's text must be UTF-8 without NUL or characters XML 1.0 forbids (they reach feeds). */
+static int
+check_source(struct diag *d, const struct source_file *f)
+{
+	unsigned line, col;
+	const char *why;
+
+	switch (f->kind) {
+	case SOURCE_SYMLINK:
+		return diag_error(d, f->path, 0, 0,
+				  "symbolic link in the content (commit the file itself)");
+	case SOURCE_SUBMODULE:
+		return diag_error(d, f->path, 0, 0, "submodule in the content (commit the files themselves)");
+	case SOURCE_TOO_LARGE:
+		return diag_error(d, f->path, 0, 0, "file of %zu bytes is too large (at most %zu)", f->size,
+				  (size_t)REPO_MAX_BLOB);
+	case SOURCE_FILE:
+		break;
+	}
+	if (text_check(f->data, f->size, &line, &col, &why) < 0)
+		return diag_error(d, f->path, line, col, "%s", why);
+	return 0;
+}
+
+/* "content/levels/2014-08-29-severe.md" -> "2014-08-29-severe"; NULL when not a direct .md child. */
+static char *
+file_stem(const char *path, const char *dir)
+{
+	const char *name = path + strlen(dir);
+	size_t len = strlen(name);
+
+	if (strchr(name, '/') || len <= 3 || strcmp(name + len - 3, ".md") != 0)
+		return NULL;
+	return xstrndup(name, len - 3);
+}
+
+static int
+load_announcement(struct model_builder *b, struct announcement *a, const struct source_file *f)
+{
+	const struct config *cfg = b->cfg;
+	struct diag *d = b->d;
+	const char *path = f->path;
+	struct frontmatter fm;
+	const struct frontmatter_field *level, *date, *title, *scope, *updated, *expires, *id;
+	struct buf list = BUF_INIT, html = BUF_INIT, text = BUF_INIT;
+	size_t errors_before = d->errors;
+
+	a->src = f;
+	if (frontmatter_parse(&fm, path, f->data, f->size, d) < 0)
+		return -1;
+	warn_unknown_keys(d, path, &fm, announcement_keys,
+			  sizeof(announcement_keys) / sizeof(*announcement_keys),
+			  "level, date, title, scope, updated, expires or id");
+
+	level = frontmatter_get(&fm, "level");
+	date = frontmatter_get(&fm, "date");
+	title = frontmatter_get(&fm, "title");
+	scope = frontmatter_get(&fm, "scope");
+	updated = frontmatter_get(&fm, "updated");
+	expires = frontmatter_get(&fm, "expires");
+	id = frontmatter_get(&fm, "id");
+
+	if (config_level_list(&list, cfg) < 0)
+		goto out;
+	if (!level)
+		diag_error(d, path, 1, 1, "missing 'level' (expected %s)", list.ptr);
+	else if (!(a->level = config_level(cfg, level->value)))
+		diag_error(d, path, level->line, level->col, "unknown level '%s' (expected %s)",
+			   level->value, list.ptr);
+
+	buf_reset(&list);
+	if (config_scope_list(&list, cfg) < 0)
+		goto out;
+	if (cfg->nscopes == 0 && scope)
+		diag_error(d, path, scope->line, scope->col,
+			   "unknown scope '%s' (no scopes are configured in threatfeed.conf)",
+			   scope->value);
+	else if (cfg->nscopes == 1 && !scope)
+		a->scope = &cfg->scopes[0];
+	else if (cfg->nscopes > 1 && !scope)
+		diag_error(d, path, 1, 1, "missing 'scope' (expected %s)", list.ptr);
+	else if (scope && !(a->scope = config_scope(cfg, scope->value)))
+		diag_error(d, path, scope->line, scope->col, "unknown scope '%s' (expected %s)",
+			   scope->value, list.ptr);
+
+	if (!date)
+		diag_error(d, path, 1, 1, "missing 'date' (expected an RFC 3339 date such as "
+			   "2014-08-29T14:00:00+01:00)");
+	else
+		parse_date_field(&a->date, d, path, date);
+	a->updated = a->date;
+	if (updated && parse_date_field(&a->updated, d, path, updated) == 0 && date &&
+	    a->updated.epoch < a->date.epoch)
+		diag_error(d, path, updated->line, updated->col,
+			   "'updated' %s is before 'date' (expected a later revision time)", updated->value);
+	if (expires) {
+		struct timestamp ignored;
+
+		if (parse_date_field(&ignored, d, path, expires) == 0)
+			diag_warning(d, path, expires->key_line, expires->key_col,
+				     "'expires' is not supported yet and has no effect");
+	}
+	if (title) {
+		if (!*title->value)
+			diag_error(d, path, title->line, title->col, "empty 'title' (remove it to "
+				   "have one derived from the level)");
+		a->title = xstrdup(title->value);
+	}
+	if (id) {
+		if (!is_iri(id->value))
+			diag_error(d, path, id->line, id->col,
+				   "'id' '%s' is not an IRI (expected e.g. tag:example.org,2014-08-29:severe)",
+				   id->value);
+		a->id = xstrdup(id->value);
+		a->id_line = id->line;
+	}
+
+	a->slug = file_stem(path, LEVELS_DIR);
+	assert(a->slug);
+	if (!is_slug(a->slug))
+		diag_error(d, path, 0, 0, "file name '%s.md' is not usable in a URL (expected lowercase "
+			   "letters, digits, '-', '_' or '.')", a->slug);
+
+	if (markdown_to_html(&html, fm.body, fm.body_len) < 0 ||
+	    markdown_first_paragraph_text(&text, fm.body, fm.body_len, SUMMARY_MAX) < 0) {
+		diag_error(d, path, 0, 0, "out of memory rendering Markdown");
+		goto out;
+	}
+	a->content_html = buf_detach(&html, NULL);
+	a->summary_text = buf_detach(&text, NULL);
+out:
+	buf_release(&list);
+	buf_release(&html);
+	buf_release(&text);
+	frontmatter_release(&fm);
+	return d->errors > errors_before ? -1 : 0;
+}
+
+static void
+announcement_release(struct announcement *a)
+{
+	free(a->title);
+	free(a->id);
+	free(a->slug);
+	free(a->content_html);
+	free(a->summary_text);
+	json_decref(a->json);
+}
+
+/* Oldest first; ties broken by scope then path, so the order never depends on the file system. */
+static int
+compare_announcements(const void *x, const void *y)
+{
+	const struct announcement *a = x, *b = y;
+	const char *sa = a->scope ? a->scope->name : "", *sb = b->scope ? b->scope->name : "";
+	int c;
+
+	if (a->date.epoch != b->date.epoch)
+		return a->date.epoch < b->date.epoch ? -1 : 1;
+	if ((c = strcmp(sa, sb)) != 0)
+		return c;
+	return strcmp(a->src->path, b->src->path);
+}
+
+char *
+model_default_id(const struct config *cfg, const char *scope, const struct timestamp *date)
+{
+	/*
+	 * RFC 4151 tag URI: tag:<host>,<day>:<scope>/<instant>. Built only from what neither a
+	 * rename nor an edit of the title or body changes (invariant 7); `threatfeed new` writes an
+	 * explicit id so that even a corrected date keeps it.
+	 */
+	struct buf out = BUF_INIT;
+	struct civil_time c;
+	const char *host = strstr(cfg->url, "://") + 3;
+	size_t hostlen = strcspn(host, ":/?#");
+	const char *at = memchr(host, '@', hostlen);
+
+	if (at) {
+		hostlen -= (size_t)(at + 1 - host);
+		host = at + 1;
+	}
+	date_to_civil(&c, date->epoch, 0);
+	buf_puts(&out, "tag:");
+	for (size_t i = 0; i < hostlen; i++)
+		buf_putc(&out, (char)tolower((unsigned char)host[i]));
+	buf_printf(&out, ",%04d-%02d-%02d:%s/%04d%02d%02dT%02d%02d%02dZ", c.year, c.month, c.day,
+		   scope && *scope ? scope : "level", c.year, c.month, c.day, c.hour, c.minute,
+		   c.second);
+	return buf_detach(&out, NULL);
+}
+
+static const char *
+direction_of(const struct announcement *a)
+{
+	if (!a->previous)
+		return "set";
+	if (a->level->rank > a->previous->level->rank)
+		return "raised";
+	if (a->level->rank < a->previous->level->rank)
+		return "lowered";
+	return "reaffirmed";
+}
+
+static char *
+derived_title(const struct announcement *a)
+{
+	struct buf t = BUF_INIT;
+	const char *subject = a->scope ? a->scope->title : "Threat level";
+	const char *dir = direction_of(a);
+
+	if (strcmp(dir, "set") == 0)
+		buf_printf(&t, "%s set at %s", subject, a->level->title);
+	else if (strcmp(dir, "reaffirmed") == 0)
+		buf_printf(&t, "%s remains %s", subject, a->level->title);
+	else
+		buf_printf(&t, "%s %s to %s", subject, dir, a->level->title);
+	return buf_detach(&t, NULL);
+}
+
+static json_t *
+entry_json(const struct model_builder *b, struct announcement *a)
+{
+	json_t *e = json_object();
+	struct buf s = BUF_INIT;
+	const char *dir = direction_of(a);
+	struct civil_time c;
+	char *title = a->title ? xstrdup(a->title) : derived_title(a);
+
+	set_string(e, "id", a->id);
+	set_string(e, "title", title);
+	set_string(e, "source", a->src->path);
+	set_string(e, "level", a->level->name);
+	set_string(e, "level_title", a->level->title);
+	json_object_set_new(e, "level_rank", json_integer(a->level->rank));
+	set_string(e, "level_summary", a->level->summary);
+	set_string(e, "level_colour", a->level->colour);
+	set_string(e, "level_text_colour", a->level->text_colour);
+	set_string(e, "scope", a->scope ? a->scope->name : "");
+	set_string(e, "scope_title", a->scope ? a->scope->title : b->cfg->title);
+	set_string(e, "direction", dir);
+	json_object_set_new(e, "is_set", json_boolean(strcmp(dir, "set") == 0));
+	json_object_set_new(e, "is_raised", json_boolean(strcmp(dir, "raised") == 0));
+	json_object_set_new(e, "is_lowered", json_boolean(strcmp(dir, "lowered") == 0));
+	json_object_set_new(e, "is_reaffirmed", json_boolean(strcmp(dir, "reaffirmed") == 0));
+	if (a->previous)
+		set_string(e, "previous_level_title", a->previous->level->title);
+
+	date_format_rfc3339(&s, &a->date);
+	set_buf_reset(e, "date", &s);
+	date_format_utc(&s, a->date.epoch);
+	set_buf_reset(e, "date_utc", &s);
+	date_format_rfc822(&s, &a->date);
+	set_buf_reset(e, "date_rfc822", &s);
+	date_format_human(&s, &a->date);
+	set_buf_reset(e, "date_human", &s);
+	date_format_human_time(&s, &a->date);
+	set_buf_reset(e, "time_human", &s);
+	json_object_set_new(e, "epoch", json_integer(a->date.epoch));
+	date_format_rfc3339(&s, &a->updated);
+	set_buf_reset(e, "updated", &s);
+	date_format_utc(&s, a->updated.epoch);
+	set_buf_reset(e, "updated_utc", &s);
+	date_format_rfc822(&s, &a->updated);
+	set_buf_reset(e, "updated_rfc822", &s);
+	date_format_human(&s, &a->updated);
+	set_buf_reset(e, "updated_human", &s);
+	json_object_set_new(e, "is_revised", json_boolean(a->updated.epoch != a->date.epoch));
+
+	/* The year of the announcement in its own offset, as the editor wrote it. */
+	date_to_civil(&c, a->date.epoch, a->date.offset_minutes);
+	buf_printf(&s, "%04d", c.year);
+	set_buf_reset(e, "year", &s);
+	set_string(e, "slug", a->slug);
+	buf_printf(&s, "%04d/%s/", c.year, a->slug);
+	set_string(e, "path", s.ptr);
+	buf_reset(&s);
+	buf_printf(&s, "%s%04d/%s/", b->cfg->url, c.year, a->slug);
+	set_buf_reset(e, "url", &s);
+	set_string(e, "content_html", a->content_html);
+	set_string(e, "summary_text", a->summary_text);
+	json_object_set_new(e, "is_current", json_false());
+	buf_release(&s);
+	free(title);
+	return e;
+}
+
+static json_t *
+feed_json(const struct model_builder *b, const char *dir, const char *title, json_t *entries)
+{
+	const struct config *cfg = b->cfg;
+	json_t *f = json_object(), *hubs = json_array(), *newest = json_array();
+	struct buf s = BUF_INIT;
+	struct timestamp updated = { 0, 0 };
+	size_t i;
+	json_t *e;
+
+	set_string(f, "dir", dir);
+	set_string(f, "title", title);
+	set_string(f, "subtitle", cfg->description);
+	buf_printf(&s, "%s%satom.xml", cfg->url, dir);
+	set_string(f, "id", s.ptr);
+	set_buf_reset(f, "atom_url", &s);
+	buf_printf(&s, "%s%s", cfg->url, dir);
+	set_buf_reset(f, "home_url", &s);
+	buf_printf(&s, "%s%srss.xml", cfg->url, dir);
+	set_buf_reset(f, "rss_url", &s);
+	buf_printf(&s, "%s%sfeed.json", cfg->url, dir);
+	set_buf_reset(f, "json_url", &s);
+	for (i = 0; i < cfg->nwebsub; i++)
+		json_array_append_new(hubs, json_string(cfg->websub[i]));
+	json_object_set_new(f, "hubs", hubs);
+
+	json_array_foreach(entries, i, e) {
+		/* A feed's updated is its newest entry's updated, not the build time (invariant 6). */
+		const char *u = json_string_value(json_object_get(e, "updated"));
+		const char *why;
+		struct timestamp t;
+
+		if (date_parse_rfc3339(&t, u, &why, NULL) == 0 && t.epoch > updated.epoch)
+			updated = t;
+		if (i < (size_t)cfg->feed_entries)
+			json_array_append(newest, e);
+	}
+	date_format_utc(&s, updated.epoch);
+	set_buf_reset(f, "updated", &s);
+	updated.offset_minutes = 0;
+	date_format_rfc822(&s, &updated);
+	set_buf_reset(f, "updated_rfc822", &s);
+	json_object_set_new(f, "entries", newest);
+	buf_release(&s);
+	return f;
+}
+
+static void
+sitemap_add(json_t *sitemap, const char *url, const char *path, int64_t lastmod)
+{
+	json_t *item = json_object();
+	struct buf s = BUF_INIT;
+
+	buf_printf(&s, "%s%s", url, path);
+	set_buf_reset(item, "url", &s);
+	date_format_utc(&s, lastmod);
+	set_buf_reset(item, "lastmod", &s);
+	json_array_append_new(sitemap, item);
+	buf_release(&s);
+}
+
+static int
+load_announcements(struct model_builder *b, const struct source_set *src)
+{
+	struct diag *d = b->d;
+	size_t i, n = 0;
+
+	for (i = 0; i < src->count; i++)
+		if (strncmp(src->files[i].path, LEVELS_DIR, strlen(LEVELS_DIR)) == 0)
+			n++;
+	b->items = xcalloc(n, sizeof(*b->items));
+	for (i = 0; i < src->count; i++) {
+		const struct source_file *f = &src->files[i];
+		const char *name = f->path + strlen(LEVELS_DIR);
+		char *stem;
+
+		if (strncmp(f->path, LEVELS_DIR, strlen(LEVELS_DIR)) != 0 || f->kind == SOURCE_SYMLINK ||
+		    f->kind == SOURCE_SUBMODULE)
+			continue;
+		if (!(stem = file_stem(f->path, LEVELS_DIR))) {
+			/* Dot files (.gitkeep) are expected; anything else is probably a mistake. */
+			if (name[0] != '.' && !strstr(name, "/."))
+				diag_warning(d, f->path, 0, 0, "ignored (announcements are "
+					     LEVELS_DIR "*.md files)");
+			continue;
+		}
+		free(stem);
+		if (check_source(d, f) < 0)
+			continue;
+		if (load_announcement(b, &b->items[b->count], f) < 0) {
+			announcement_release(&b->items[b->count]);
+			memset(&b->items[b->count], 0, sizeof(b->items[b->count]));
+			continue;
+		}
+		b->count++;
+	}
+	return 0;
+}
+
+static int
+compare_ids(const void *x, const void *y)
+{
+	const struct announcement *const *a = x, *const *b = y;
+	int c = strcmp((*a)->id, (*b)->id);
+
+	return c ? c : strcmp((*a)->src->path, (*b)->src->path);
+}
+
+/* Orders announcements, links each to the previous one in its scope, fixes ids, checks clashes. */
+static int
+order_announcements(struct model_builder *b)
+{
+	struct diag *d = b->d;
+	size_t nscopes = b->cfg->nscopes ? b->cfg->nscopes : 1;
+	const struct announcement **last = xcalloc(nscopes, sizeof(*last));
+	struct announcement **by_id;
+	size_t i;
+
+	qsort(b->items, b->count, sizeof(*b->items), compare_announcements);
+	for (i = 0; i < b->count; i++) {
+		struct announcement *a = &b->items[i];
+		size_t s = a->scope ? (size_t)(a->scope - b->cfg->scopes) : 0;
+
+		if (last[s] && last[s]->date.epoch == a->date.epoch)
+			diag_error(d, a->src->path, 0, 0, "announces a level for the same scope at "
+				   "the same instant as %s (expected one announcement per moment)",
+				   last[s]->src->path);
+		a->previous = last[s];
+		last[s] = a;
+		if (!a->id)
+			a->id = model_default_id(b->cfg, a->scope ? a->scope->name : "", &a->date);
+	}
+	free(last);
+
+	/* Ids must be unique (RFC 4287 section 4.2.6): sort pointers by id and compare neighbours. */
+	by_id = xcalloc(b->count, sizeof(*by_id));
+	for (i = 0; i < b->count; i++)
+		by_id[i] = &b->items[i];
+	qsort(by_id, b->count, sizeof(*by_id), compare_ids);
+	for (i = 1; i < b->count; i++)
+		if (strcmp(by_id[i - 1]->id, by_id[i]->id) == 0)
+			diag_error(d, by_id[i]->src->path, by_id[i]->id_line, 0,
+				   "id '%s' is already used by %s (expected a unique id)", by_id[i]->id,
+				   by_id[i - 1]->src->path);
+	free(by_id);
+	return d->errors ? -1 : 0;
+}
+
+static json_t *
+load_pages(struct model_builder *b, const struct source_set *src)
+{
+	struct diag *d = b->d;
+	json_t *pages = json_array();
+	struct buf s = BUF_INIT, html = BUF_INIT;
+
+	for (size_t i = 0; i < src->count; i++) {
+		const struct source_file *f = &src->files[i];
+		const struct frontmatter_field *title;
+		struct frontmatter fm;
+		char *name;
+		json_t *p;
+
+		if (strncmp(f->path, PAGES_DIR, strlen(PAGES_DIR)) != 0 || f->kind == SOURCE_SYMLINK ||
+		    f->kind == SOURCE_SUBMODULE)
+			continue;
+		if (!(name = file_stem(f->path, PAGES_DIR))) {
+			const char *base = f->path + strlen(PAGES_DIR);
+
+			if (base[0] != '.' && !strstr(base, "/."))
+				diag_warning(d, f->path, 0, 0, "ignored (pages are " PAGES_DIR "*.md files)");
+			continue;
+		}
+		if (!is_slug(name))
+			diag_error(d, f->path, 0, 0, "file name '%s.md' is not usable in a URL (expected "
+				   "lowercase letters, digits, '-', '_' or '.')", name);
+		if (check_source(d, f) < 0 || frontmatter_parse(&fm, f->path, f->data, f->size, d) < 0) {
+			free(name);
+			continue;
+		}
+		warn_unknown_keys(d, f->path, &fm, page_keys, 1, "title");
+		title = frontmatter_get(&fm, "title");
+		if (!title || !*title->value)
+			diag_error(d, f->path, title ? title->line : 1, title ? title->col : 1,
+				   "missing 'title' (pages need a title)");
+		if (markdown_to_html(&html, fm.body, fm.body_len) < 0)
+			diag_error(d, f->path, 0, 0, "out of memory rendering Markdown");
+		p = json_object();
+		set_string(p, "name", name);
+		set_string(p, "title", title ? title->value : "");
+		buf_printf(&s, "pages/%s/", name);
+		set_string(p, "path", s.ptr);
+		buf_reset(&s);
+		buf_printf(&s, "%spages/%s/", b->cfg->url, name);
+		set_buf_reset(p, "url", &s);
+		set_buf_reset(p, "content_html", &html);
+		set_string(p, "source", f->path);
+		json_array_append_new(pages, p);
+		frontmatter_release(&fm);
+		free(name);
+	}
+	buf_release(&s);
+	buf_release(&html);
+	return pages;
+}
+
+static json_t *
+site_json(const struct config *cfg)
+{
+	json_t *site = json_object();
+
+	set_string(site, "title", cfg->title);
+	set_string(site, "url", cfg->url);
+	set_string(site, "description", cfg->description);
+	set_string(site, "language", cfg->language);
+	set_string(site, "author", cfg->author);
+	set_string(site, "generator", "threatfeed");
+	set_string(site, "version", THREATFEED_VERSION);
+	json_object_set_new(site, "multiple_scopes", json_boolean(cfg->nscopes > 1));
+	return site;
+}
+
+static json_t *
+levels_json(const struct config *cfg)
+{
+	json_t *levels = json_array();
+
+	for (size_t i = 0; i < cfg->nlevels; i++) {
+		const struct level_def *l = &cfg->levels[i];
+		json_t *o = json_object();
+
+		set_string(o, "name", l->name);
+		set_string(o, "title", l->title);
+		json_object_set_new(o, "rank", json_integer(l->rank));
+		set_string(o, "summary", l->summary);
+		set_string(o, "colour", l->colour);
+		set_string(o, "text_colour", l->text_colour);
+		json_array_append_new(levels, o);
+	}
+	return levels;
+}
+
+/* The levels lowest first, the scope's current one marked, so a page can mark it in text. */
+static json_t *
+scale_json(const struct config *cfg, const json_t *current)
+{
+	json_t *scale = levels_json(cfg), *level;
+	const char *now = current ? json_string_value(json_object_get(current, "level")) : "";
+	size_t i;
+
+	json_array_foreach(scale, i, level)
+		json_object_set_new(level, "is_current",
+				    json_boolean(strcmp(json_string_value(json_object_get(level, "name")),
+							now) == 0));
+	return scale;
+}
+
+/* Assembles the tree from the ordered announcements and the pages. */
+static json_t *
+assemble(struct model_builder *b, json_t *pages)
+{
+	const struct config *cfg = b->cfg;
+	size_t nscopes = cfg->nscopes ? cfg->nscopes : 1, i, s;
+	json_t *root = json_object(), *entries = json_array(), *current = json_array();
+	json_t *scopes = json_array(), *feeds = json_array(), *sitemap = json_array();
+	json_t *recent = json_array();
+	json_t **scope_entries = xcalloc(nscopes, sizeof(*scope_entries));
+	json_t **scope_current = xcalloc(nscopes, sizeof(*scope_current));
+	int64_t newest = 0;
+
+	for (s = 0; s < nscopes; s++)
+		scope_entries[s] = json_array();
+	/* Newest first everywhere; the first seen per scope is its current level. */
+	for (i = b->count; i-- > 0;) {
+		struct announcement *a = &b->items[i];
+
+		s = a->scope ? (size_t)(a->scope - cfg->scopes) : 0;
+		a->json = entry_json(b, a);
+		if (!scope_current[s]) {
+			scope_current[s] = a->json;
+			json_object_set_new(a->json, "is_current", json_true());
+		}
+		json_array_append(entries, a->json);
+		json_array_append(scope_entries[s], a->json);
+		if (a->updated.epoch > newest)
+			newest = a->updated.epoch;
+	}
+
+	for (i = 0; i < json_array_size(entries) && i < RECENT_MAX; i++)
+		json_array_append(recent, json_array_get(entries, i));
+	json_array_append_new(feeds, feed_json(b, "", cfg->title, entries));
+	for (s = 0; s < nscopes; s++) {
+		json_t *scope = json_object(), *feed;
+		const struct scope_def *def = cfg->nscopes ? &cfg->scopes[s] : NULL;
+		struct buf dir = BUF_INIT;
+
+		if (cfg->nscopes > 1)
+			buf_printf(&dir, "%s/", def->name);
+		set_string(scope, "name", def ? def->name : "");
+		set_string(scope, "title", def ? def->title : cfg->title);
+		set_string(scope, "dir", dir.ptr ? dir.ptr : "");
+		json_object_set(scope, "current", scope_current[s] ? scope_current[s] : json_null());
+		if (scope_current[s])
+			json_array_append(current, scope_current[s]);
+		json_object_set_new(scope, "entries", scope_entries[s]);
+		json_object_set_new(scope, "scale", scale_json(cfg, scope_current[s]));
+		if (cfg->nscopes > 1) {
+			feed = feed_json(b, dir.ptr, def->title, scope_entries[s]);
+			json_array_append(feeds, feed);
+			sitemap_add(sitemap, cfg->url, dir.ptr, newest);
+		} else {
+			feed = json_incref(json_array_get(feeds, 0));
+		}
+		json_object_set_new(scope, "feed", feed);
+		json_array_append_new(scopes, scope);
+		buf_release(&dir);
+	}
+
+	sitemap_add(sitemap, cfg->url, "", newest);
+	sitemap_add(sitemap, cfg->url, "history/", newest);
+	sitemap_add(sitemap, cfg->url, "levels/", newest);
+	for (i = 0; i < json_array_size(entries); i++) {
+		json_t *e = json_array_get(entries, i);
+		const char *u = json_string_value(json_object_get(e, "updated"));
+		struct timestamp t;
+		const char *why;
+
+		date_parse_rfc3339(&t, u, &why, NULL);
+		sitemap_add(sitemap, cfg->url, json_string_value(json_object_get(e, "path")), t.epoch);
+	}
+	for (i = 0; i < json_array_size(pages); i++)
+		sitemap_add(sitemap, cfg->url,
+			    json_string_value(json_object_get(json_array_get(pages, i), "path")), newest);
+
+	json_object_set_new(root, "site", site_json(cfg));
+	json_object_set_new(root, "levels", levels_json(cfg));
+	json_object_set_new(root, "scopes", scopes);
+	json_object_set_new(root, "current", current);
+	json_object_set_new(root, "recent", recent);
+	json_object_set_new(root, "entries", entries);
+	json_object_set_new(root, "feeds", feeds);
+	json_object_set_new(root, "pages", pages);
+	json_object_set_new(root, "sitemap", sitemap);
+	free(scope_entries);
+	free(scope_current);
+	return root;
+}
+
+int
+model_build(json_t **out, const struct config *cfg, const struct source_set *src, struct diag *d)
+{
+	struct model_builder b = { .cfg = cfg, .d = d };
+	size_t errors_before = d->errors;
+	json_t *pages;
+	int rc = -1;
+
+	*out = NULL;
+	/* Links and submodules point outside what was committed: refused wherever they are. */
+	for (size_t i = 0; i < src->count; i++)
+		if (strncmp(src->files[i].path, "content/", 8) == 0 &&
+		    (src->files[i].kind == SOURCE_SYMLINK || src->files[i].kind == SOURCE_SUBMODULE))
+			check_source(d, &src->files[i]);
+	load_announcements(&b, src);
+	pages = load_pages(&b, src);
+	if (d->errors > errors_before) {
+		json_decref(pages);
+		goto out;
+	}
+	if (order_announcements(&b) < 0) {
+		json_decref(pages);
+		goto out;
+	}
+	*out = assemble(&b, pages);
+	rc = 0;
+out:
+	for (size_t i = 0; i < b.count; i++)
+		announcement_release(&b.items[i]);
+	free(b.items);
+	return rc;
+}

@@ -1,0 +1,65 @@
+/*
+ * model: the site model, one jansson tree built from the settings and the content files. Loaders
+ * build it, the page renderer and the feed writers only read it, and `threatfeed build --dump-model`
+ * prints it. Every string in it is valid UTF-8 without characters XML 1.0 forbids.
+ *
+ * Shape (all strings unless noted; "abs" means an absolute URL under site.url, "rel" a path
+ * relative to the site root, "" for the root itself):
+ *
+ * {
+ *   "site": { "title", "url" (abs, ends in '/'), "description", "language", "author",
+ *             "generator" ("threatfeed"), "version", "multiple_scopes" (bool) },
+ *   "levels": [ LEVEL... ]             lowest rank first
+ *   "scopes": [ SCOPE... ]             config order; one unnamed scope when none is configured
+ *   "current": [ ENTRY... ]            the current entry of each scope that has one
+ *   "recent": [ ENTRY... ]             the five newest announcements
+ *   "entries": [ ENTRY... ]            every announcement, newest first
+ *   "feeds": [ FEED... ]               feeds[0] is the whole site's; then one per named scope
+ *                                      when there are several scopes
+ *   "pages": [ PAGE... ]               free pages from content/pages, by name
+ *   "sitemap": [ { "url" (abs), "lastmod" (RFC 3339 UTC) }... ]   every HTML page
+ * }
+ *
+ * LEVEL: { "name", "title", "rank" (int), "summary", "colour" ("#rrggbb"), "text_colour" }
+ * SCOPE: { "name" ("" when unnamed), "title", "dir" (rel: "national/" or ""), "current" (ENTRY or
+ *          null), "entries" [ENTRY...] newest first, "feed" (its FEED),
+ *          "scale" [LEVEL + "is_current" (bool)...] lowest first, the current level marked }
+ * ENTRY: { "id", "title", "source" (content path), "level", "level_title", "level_rank" (int),
+ *          "level_summary", "level_colour", "level_text_colour", "scope", "scope_title",
+ *          "direction" ("set" | "raised" | "lowered" | "reaffirmed"), "is_set", "is_raised",
+ *          "is_lowered", "is_reaffirmed" (bools), "previous_level_title" (absent for the first),
+ *          "date" (RFC 3339 as written), "date_utc", "date_rfc822", "date_human", "time_human",
+ *          "epoch" (int), "updated", "updated_utc", "updated_rfc822", "updated_human",
+ *          "is_revised" (bool: updated differs from date), "year", "slug",
+ *          "path" (rel: "2014/raised-to-severe/"), "url" (abs), "content_html",
+ *          "summary_text" (plain text of the first paragraph, at most 300 bytes), "is_current" (bool) }
+ * FEED:  { "dir" (rel), "title", "subtitle", "id" (abs URL of its atom.xml, fixed forever),
+ *          "home_url" (abs), "atom_url", "rss_url", "json_url" (abs), "hubs" [abs...],
+ *          "updated" (RFC 3339 UTC: newest "updated" of its entries; the epoch when empty),
+ *          "updated_rfc822", "entries" [ENTRY...] newest feed.entries announcements }
+ * PAGE:  { "name", "title", "path" (rel: "pages/about/"), "url" (abs), "content_html", "source" }
+ *
+ * The same ENTRY object is shared between arrays (jansson reference counts): treat it as read-only.
+ */
+#ifndef THREATFEED_MODEL_H
+#define THREATFEED_MODEL_H
+
+#include <jansson.h>
+
+#include "config.h"
+#include "repo.h"
+#include "util.h"
+
+/*
+ * Reads the .md files of content/levels/ and content/pages/ from src and validates them against cfg:
+ * every problem in every file is reported through d with path:line:col (text encoding, front
+ * matter, unknown or missing keys, levels, scopes, dates, duplicate ids and page paths, symlinks,
+ * submodules, oversized files). Returns -1 when any error was reported, else 0 with *out set
+ * (json_decref it).
+ */
+int model_build(json_t **out, const struct config *cfg, const struct source_set *src, struct diag *d);
+
+/* Default entry id: stable across renames and edits (see model.c). Caller frees. */
+char *model_default_id(const struct config *cfg, const char *scope, const struct timestamp *date);
+
+#endif

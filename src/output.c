@@ -1,0 +1,898 @@
+/*
+ * output: stage files in memory, then write only the changed ones, atomically (see output.h).
+ *
+ * A commit runs in three steps:
+ *   1. nothing visible changes: folders are created, each changed file is written to a temporary
+ *      file next to its target, and the file system is synced once; a failure here removes the
+ *      temporary files (and the folders this commit created) and leaves the site as it was;
+ *   2. each temporary file is renamed over its target and each folder touched is synced;
+ *   3. files the previous build listed in the manifest but this one did not stage are removed,
+ *      then the new manifest replaces the old one.
+ *
+ * Paths on disk are the site folder joined with the staged path; no path component below the site
+ * folder is followed if it is a symbolic link, so a link planted in the site cannot make a build
+ * write or delete outside it.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "output.h"
+
+#define MANIFEST ".threatfeed-files"
+/* The manifest is ours, but it sits in a folder others can write to: cap what we read of it. */
+#define MANIFEST_MAX ((size_t)64 << 20)
+/* Keeps ".<basename>.tmp-XXXXXX" under NAME_MAX (255) whatever the basename's length. */
+#define TMP_BASENAME_MAX 200
+#define CHUNK 65536
+
+struct file {
+	char *path;     /* relative to the site folder */
+	char *data;     /* len bytes plus a NUL */
+	size_t len;
+	char *target;   /* full path, during a commit */
+	char *tmp;      /* full path of the temporary file while one exists */
+};
+
+struct output {
+	char *dir;
+	struct file *files;
+	size_t n, cap;
+	/* Open-addressing hash of paths to index + 1 (0 is an empty slot); nslots is a power of 2. */
+	size_t *slots;
+	size_t nslots;
+	FILE *log;      /* where to list changes (verbose builds), or NULL */
+};
+
+/* A folder named by a prefix of some path (no copy). */
+struct dirref {
+	const char *p;
+	size_t len;
+};
+
+struct output *
+output_new(const char *dir)
+{
+	struct output *o = xcalloc(1, sizeof(*o));
+
+	assert(dir && *dir);
+	o->dir = xstrdup(dir);
+	o->nslots = 64;
+	o->slots = xcalloc(o->nslots, sizeof(*o->slots));
+	return o;
+}
+
+static void
+file_release(struct file *f)
+{
+	free(f->path);
+	free(f->data);
+	free(f->target);
+	free(f->tmp);
+}
+
+void
+output_set_log(struct output *o, FILE *log)
+{
+	o->log = log;
+}
+
+void
+output_free(struct output *o)
+{
+	if (!o)
+		return;
+	for (size_t i = 0; i < o->n; i++)
+		file_release(&o->files[i]);
+	free(o->files);
+	free(o->slots);
+	free(o->dir);
+	free(o);
+}
+
+/*
+ * A relative path we are willing to create: '/'-separated, no leading '/', no empty, "." or ".."
+ * component, no newline (the manifest is one path per line) and no NUL.
+ */
+static int
+path_is_safe(const char *p, size_t len)
+{
+	size_t start = 0;
+
+	if (len == 0 || memchr(p, '\n', len) || memchr(p, '\0', len))
+		return 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && p[i] != '/')
+			continue;
+		if (i == start)
+			return 0;
+		if (p[start] == '.' && (i - start == 1 || (i - start == 2 && p[start + 1] == '.')))
+			return 0;
+		start = i + 1;
+	}
+	return 1;
+}
+
+static uint64_t
+hash(const char *s, size_t len)
+{
+	/* FNV-1a: short paths, no adversary (the paths come from our own renderers). */
+	uint64_t h = 14695981039346656037u;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211u;
+	}
+	return h;
+}
+
+/* The slot holding path, or the empty slot where it would go. */
+static size_t
+find_slot(const struct output *o, const char *path, size_t len)
+{
+	size_t mask = o->nslots - 1;
+	size_t i = hash(path, len) & mask;
+
+	while (o->slots[i]) {
+		const char *q = o->files[o->slots[i] - 1].path;
+
+		if (strlen(q) == len && memcmp(q, path, len) == 0)
+			break;
+		i = (i + 1) & mask;
+	}
+	return i;
+}
+
+static int
+is_staged(const struct output *o, const char *path, size_t len)
+{
+	return o->slots[find_slot(o, path, len)] != 0;
+}
+
+static void
+grow_hash(struct output *o)
+{
+	size_t *old = o->slots;
+	size_t oldn = o->nslots;
+
+	o->nslots *= 2;
+	o->slots = xcalloc(o->nslots, sizeof(*o->slots));
+	for (size_t i = 0; i < oldn; i++) {
+		if (old[i]) {
+			const char *p = o->files[old[i] - 1].path;
+
+			o->slots[find_slot(o, p, strlen(p))] = old[i];
+		}
+	}
+	free(old);
+}
+
+int
+output_add_owned(struct output *o, const char *relpath, char *data, size_t len)
+{
+	size_t plen = strlen(relpath);
+	size_t slot;
+	struct file *f;
+
+	assert(path_is_safe(relpath, plen));
+	assert(strcmp(relpath, MANIFEST) != 0);
+	assert(data || len == 0);
+	if (!data)
+		data = xcalloc(1, 1);
+	/* Keep the load factor at or under one half so probes stay short. */
+	if ((o->n + 1) * 2 > o->nslots)
+		grow_hash(o);
+	slot = find_slot(o, relpath, plen);
+	assert(!o->slots[slot] && "path staged twice");
+	if (o->n == o->cap) {
+		o->cap = o->cap ? o->cap * 2 : 64;
+		o->files = xreallocarray(o->files, o->cap, sizeof(*o->files));
+	}
+	f = &o->files[o->n];
+	memset(f, 0, sizeof(*f));
+	f->path = xstrndup(relpath, plen);
+	f->data = data;
+	f->len = len;
+	o->n++;
+	o->slots[slot] = o->n;
+	return 0;
+}
+
+int
+output_add(struct output *o, const char *relpath, const void *data, size_t len)
+{
+	char *copy;
+
+	if (len == SIZE_MAX)
+		return -1;
+	copy = malloc(len + 1);
+	if (!copy)
+		return -1;
+	if (len)
+		memcpy(copy, data, len);
+	copy[len] = '\0';
+	return output_add_owned(o, relpath, copy, len);
+}
+
+const char *
+output_get(const struct output *o, const char *relpath, size_t *len)
+{
+	size_t slot = find_slot(o, relpath, strlen(relpath));
+	const struct file *f;
+
+	if (!o->slots[slot])
+		return NULL;
+	f = &o->files[o->slots[slot] - 1];
+	if (len)
+		*len = f->len;
+	return f->data;
+}
+
+/* --- helpers for the commit ------------------------------------------------------------------ */
+
+/* What a commit tracks so that a failure in step 1 can undo it. */
+struct commit {
+	struct output *o;
+	struct diag *d;
+	struct file **sorted;   /* the staged files by path (strcmp) */
+	char **made_dirs;       /* folders this commit created, parents first */
+	size_t nmade;
+	struct buf old_manifest;
+	int have_old_manifest;
+};
+
+static char *
+join(const char *dir, const char *rel, size_t rellen)
+{
+	struct buf b = BUF_INIT;
+	size_t dlen = strlen(dir);
+
+	if (buf_add(&b, dir, dlen) < 0 || (dir[dlen - 1] != '/' && buf_putc(&b, '/') < 0) ||
+	    buf_add(&b, rel, rellen) < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+static int
+io_error(struct diag *d, const char *path, const char *what)
+{
+	return diag_error(d, path, 0, 0, "%s: %s", what, strerror(errno));
+}
+
+static int
+cmp_file(const void *a, const void *b)
+{
+	return strcmp((*(struct file *const *)a)->path, (*(struct file *const *)b)->path);
+}
+
+static int
+cmp_dirref(const void *a, const void *b)
+{
+	const struct dirref *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->p, y->p, n);
+
+	if (c)
+		return c;
+	return (x->len > y->len) - (x->len < y->len);
+}
+
+/* Sorts and removes duplicates; returns the new count. */
+static size_t
+sort_unique(struct dirref *r, size_t n)
+{
+	size_t k = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(r, n, sizeof(*r), cmp_dirref);
+	for (size_t i = 1; i < n; i++)
+		if (cmp_dirref(&r[k], &r[i]) != 0)
+			r[++k] = r[i];
+	return k + 1;
+}
+
+static void
+note_made_dir(struct commit *c, const char *path)
+{
+	c->made_dirs = xreallocarray(c->made_dirs, c->nmade + 1, sizeof(*c->made_dirs));
+	c->made_dirs[c->nmade++] = xstrdup(path);
+}
+
+/*
+ * Creates the folder path unless it exists. With nofollow, an existing entry must be a real
+ * folder, not a symbolic link to one. New folders get 0755 whatever the umask: a web server
+ * usually runs as another user and must be able to enter them.
+ */
+static int
+make_dir(struct commit *c, const char *path, int nofollow)
+{
+	struct stat st;
+
+	if ((nofollow ? lstat(path, &st) : stat(path, &st)) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		return diag_error(c->d, path, 0, 0, "cannot create folder: %s",
+				  S_ISLNK(st.st_mode) ? "a symbolic link is in the way" :
+							"a file is in the way");
+	}
+	if (errno != ENOENT)
+		return io_error(c->d, path, "cannot create folder");
+	if (mkdir(path, 0755) < 0)
+		return io_error(c->d, path, "cannot create folder");
+	note_made_dir(c, path);
+	if (chmod(path, 0755) < 0)
+		return io_error(c->d, path, "cannot create folder");
+	return 0;
+}
+
+/* mkdir -p for the site folder itself, which may be anywhere and may be reached through links. */
+static int
+make_site_dir(struct commit *c)
+{
+	const char *dir = c->o->dir;
+	size_t len = strlen(dir);
+	int rc = 0;
+
+	for (size_t i = 1; i <= len && rc == 0; i++) {
+		char *prefix;
+
+		if (i < len && (dir[i] != '/' || dir[i - 1] == '/'))
+			continue;
+		if (i == len && dir[i - 1] == '/')
+			break;
+		prefix = xstrndup(dir, i);
+		rc = make_dir(c, prefix, 0);
+		free(prefix);
+	}
+	return rc;
+}
+
+/* Every folder under the site that some staged file needs, parents before children. */
+static int
+make_sub_dirs(struct commit *c)
+{
+	struct dirref *refs = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < c->o->n; i++) {
+		const char *p = c->o->files[i].path;
+
+		for (const char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				refs = xreallocarray(refs, cap, sizeof(*refs));
+			}
+			refs[n].p = p;
+			refs[n++].len = (size_t)(s - p);
+		}
+	}
+	/* A parent is a prefix of its children, so it sorts first. */
+	n = sort_unique(refs, n);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *full = join(c->o->dir, refs[i].p, refs[i].len);
+
+		rc = full ? make_dir(c, full, 1) : diag_error(c->d, c->o->dir, 0, 0, "out of memory");
+		free(full);
+	}
+	free(refs);
+	return rc;
+}
+
+static int
+read_full(int fd, char *p, size_t len, size_t *got)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = read(fd, p + done, len - done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	*got = done;
+	return 0;
+}
+
+static int
+write_full(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Whether path holds exactly data[0..len): 1 yes, 0 no (or absent), -1 on error (reported).
+ * A folder or symbolic link where a file should be is an error: replacing it would either fail
+ * at rename time, after other files were replaced, or lose something that is not ours.
+ */
+static int
+same_bytes(struct diag *d, const char *path, const char *data, size_t len)
+{
+	struct stat st;
+	char *chunk = NULL;
+	size_t off = 0, got;
+	int fd = -1, rc = -1;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return io_error(d, path, "cannot read");
+	}
+	if (S_ISDIR(st.st_mode))
+		return diag_error(d, path, 0, 0, "cannot write: a folder is in the way");
+	if (!S_ISREG(st.st_mode))
+		return diag_error(d, path, 0, 0, "cannot write: %s is in the way",
+				  S_ISLNK(st.st_mode) ? "a symbolic link" : "a special file");
+	if ((uintmax_t)st.st_size != len)
+		return 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		io_error(d, path, "cannot read");
+		goto out;
+	}
+	chunk = malloc(CHUNK + 1);
+	if (!chunk) {
+		diag_error(d, path, 0, 0, "out of memory");
+		goto out;
+	}
+	/* Reads one byte past len so that a file that grew since lstat is not taken as equal. */
+	while (off <= len) {
+		size_t want = len - off < CHUNK ? len - off + 1 : CHUNK;
+
+		if (read_full(fd, chunk, want, &got) < 0) {
+			io_error(d, path, "cannot read");
+			goto out;
+		}
+		if (got > len - off || memcmp(chunk, data + off, got) != 0) {
+			rc = 0;
+			goto out;
+		}
+		off += got;
+		if (got < want)
+			break;
+	}
+	rc = off == len;
+out:
+	free(chunk);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/*
+ * Writes data to a new ".<basename>.tmp-XXXXXX" beside target and sets *tmp to its path. The
+ * file is created 0600 by mkstemp and then made 0644 on purpose: the web server must read it.
+ * With sync, the file is fsynced too (the manifest, written alone); the site's files are instead
+ * covered by one syncfs before the renames.
+ */
+static int
+write_temp(struct diag *d, const char *target, const char *data, size_t len, int sync, char **tmp)
+{
+	struct buf name = BUF_INIT;
+	const char *slash = strrchr(target, '/');
+	const char *base = slash ? slash + 1 : target;
+	size_t blen = strlen(base);
+	int fd = -1, rc = -1;
+
+	*tmp = NULL;
+	if (buf_add(&name, target, (size_t)(base - target)) < 0 ||
+	    buf_printf(&name, ".%.*s.tmp-XXXXXX",
+		       (int)(blen < TMP_BASENAME_MAX ? blen : TMP_BASENAME_MAX), base) < 0) {
+		diag_error(d, target, 0, 0, "out of memory");
+		goto out;
+	}
+	fd = mkostemp(name.ptr, O_CLOEXEC);
+	if (fd < 0) {
+		io_error(d, target, "cannot write");
+		goto out;
+	}
+	*tmp = buf_detach(&name, NULL);
+	if (write_full(fd, data, len) < 0 || fchmod(fd, 0644) < 0 || (sync && fsync(fd) < 0)) {
+		io_error(d, target, "cannot write");
+		goto out;
+	}
+	/* close can report a deferred write error (NFS, quotas): check it. */
+	rc = close(fd);
+	fd = -1;
+	if (rc < 0)
+		io_error(d, target, "cannot write");
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_release(&name);
+	return rc;
+}
+
+static int
+sync_dir(struct diag *d, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return io_error(d, path, "cannot sync folder");
+	rc = fsync(fd);
+	if (rc < 0)
+		io_error(d, path, "cannot sync folder");
+	close(fd);
+	return rc;
+}
+
+/* Removes every temporary file still around, and after a failure before any rename, new folders. */
+static void
+undo(struct commit *c, int remove_dirs)
+{
+	for (size_t i = 0; i < c->o->n; i++) {
+		struct file *f = &c->o->files[i];
+
+		if (f->tmp) {
+			unlink(f->tmp);
+			free(f->tmp);
+			f->tmp = NULL;
+		}
+	}
+	/* Children were made after their parents: undo in reverse. */
+	for (size_t i = c->nmade; remove_dirs && i > 0; i--)
+		rmdir(c->made_dirs[i - 1]);
+}
+
+/* Reads the previous manifest into c->old_manifest; a missing one is an empty list. */
+static int
+read_manifest(struct commit *c, const char *path)
+{
+	struct stat st;
+	size_t got;
+	int fd, rc = -1;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return io_error(c->d, path, "cannot read");
+	}
+	if (fstat(fd, &st) < 0) {
+		io_error(c->d, path, "cannot read");
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_error(c->d, path, 0, 0, "cannot read: not a regular file");
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > MANIFEST_MAX) {
+		diag_error(c->d, path, 0, 0, "too large (more than %zu MiB)", MANIFEST_MAX >> 20);
+		goto out;
+	}
+	if (buf_grow(&c->old_manifest, (size_t)st.st_size + 1) < 0) {
+		diag_error(c->d, path, 0, 0, "out of memory");
+		goto out;
+	}
+	/* One byte more than fstat said, so a file growing under us is noticed rather than cut. */
+	if (read_full(fd, c->old_manifest.ptr, (size_t)st.st_size + 1, &got) < 0) {
+		io_error(c->d, path, "cannot read");
+		goto out;
+	}
+	if (got > (size_t)st.st_size) {
+		diag_error(c->d, path, 0, 0, "cannot read: it changed while being read");
+		goto out;
+	}
+	c->old_manifest.len = got;
+	c->old_manifest.ptr[got] = '\0';
+	c->have_old_manifest = 1;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/*
+ * Whether every folder between the site folder and rel's last component is a real folder, not
+ * a symbolic link: removing "a/b" must not follow a link "a" out of the site.
+ */
+static int
+parents_are_dirs(const char *dir, const char *rel, size_t len)
+{
+	const char *end = rel + len;
+
+	for (const char *s = memchr(rel, '/', len); s; s = memchr(s + 1, '/', (size_t)(end - s - 1))) {
+		char *full = join(dir, rel, (size_t)(s - rel));
+		struct stat st;
+		int isdir = full && lstat(full, &st) == 0 && S_ISDIR(st.st_mode);
+
+		free(full);
+		if (!isdir)
+			return 0;
+	}
+	return 1;
+}
+
+/* Removes the now empty folders above rel, deepest first; stops at the first one not empty. */
+static void
+remove_empty_parents(const char *dir, const char *rel, size_t len)
+{
+	while (len > 0) {
+		const char *s = rel + len - 1;
+		char *full;
+		int rc;
+
+		while (s > rel && *s != '/')
+			s--;
+		if (s == rel)
+			return;
+		len = (size_t)(s - rel);
+		full = join(dir, rel, len);
+		if (!full)
+			return;
+		rc = rmdir(full);
+		free(full);
+		if (rc < 0)
+			return;
+	}
+}
+
+/*
+ * Removes the files the previous manifest lists that are not staged now. Only regular files
+ * are removed: anything else at such a path is no longer ours. A file that cannot be removed
+ * is reported and added to *keep, so the next manifest still lists it and a later build retries.
+ */
+static int
+remove_stale(struct commit *c, struct dirref **keep, size_t *nkeep, size_t *removed)
+{
+	const char *p = c->old_manifest.ptr, *end = p + c->old_manifest.len;
+	int rc = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *line = p;
+		struct stat st;
+		char *full;
+
+		p += len + 1;
+		/* Lines that are not a path we could have written are ignored, never acted on. */
+		if (!path_is_safe(line, len) || (len == sizeof(MANIFEST) - 1 &&
+						 memcmp(line, MANIFEST, len) == 0))
+			continue;
+		if (is_staged(c->o, line, len) || !parents_are_dirs(c->o->dir, line, len))
+			continue;
+		full = join(c->o->dir, line, len);
+		if (!full) {
+			rc = diag_error(c->d, c->o->dir, 0, 0, "out of memory");
+			continue;
+		}
+		if (lstat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (unlink(full) == 0) {
+				(*removed)++;
+				if (c->o->log)
+					fprintf(c->o->log, "removed %.*s\n", (int)len, line);
+				remove_empty_parents(c->o->dir, line, len);
+			} else if (errno != ENOENT) {
+				rc = io_error(c->d, full, "cannot remove");
+				*keep = xreallocarray(*keep, *nkeep + 1, sizeof(**keep));
+				(*keep)[*nkeep].p = line;
+				(*keep)[(*nkeep)++].len = len;
+			}
+		}
+		free(full);
+	}
+	return rc;
+}
+
+/* The new manifest: every staged path and every stale path kept, sorted, one per line. */
+static int
+build_manifest(struct buf *out, struct commit *c, struct dirref *keep, size_t nkeep)
+{
+	struct dirref *all = xreallocarray(NULL, c->o->n + nkeep, sizeof(*all));
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < c->o->n; i++) {
+		all[n].p = c->sorted[i]->path;
+		all[n++].len = strlen(c->sorted[i]->path);
+	}
+	for (size_t i = 0; i < nkeep; i++)
+		all[n++] = keep[i];
+	if (nkeep)
+		n = sort_unique(all, n);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (buf_add(out, all[i].p, all[i].len) < 0 || buf_putc(out, '\n') < 0)
+			rc = -1;
+	free(all);
+	return rc;
+}
+
+/* Replaces the manifest if its bytes changed: temporary file, fsync, rename, fsync the folder. */
+static int
+write_manifest(struct commit *c, struct dirref *keep, size_t nkeep)
+{
+	struct buf bytes = BUF_INIT;
+	char *path = join(c->o->dir, MANIFEST, sizeof(MANIFEST) - 1);
+	char *tmp = NULL;
+	int rc = -1;
+
+	if (!path || build_manifest(&bytes, c, keep, nkeep) < 0) {
+		diag_error(c->d, c->o->dir, 0, 0, "out of memory");
+		goto out;
+	}
+	if (c->have_old_manifest && bytes.len == c->old_manifest.len &&
+	    memcmp(bytes.ptr, c->old_manifest.ptr, bytes.len) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (write_temp(c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 1, &tmp) < 0)
+		goto out;
+	if (rename(tmp, path) < 0) {
+		io_error(c->d, path, "cannot write");
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	rc = sync_dir(c->d, c->o->dir);
+out:
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+	free(path);
+	buf_release(&bytes);
+	return rc;
+}
+
+/* Step 2: renames, then one fsync per folder that had one. Returns -1 after reporting. */
+static int
+rename_all(struct commit *c, size_t *written)
+{
+	struct dirref *dirs = xreallocarray(NULL, c->o->n, sizeof(*dirs));
+	size_t ndirs = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < c->o->n; i++) {
+		struct file *f = c->sorted[i];
+		const char *slash;
+
+		if (!f->tmp)
+			continue;
+		if (rename(f->tmp, f->target) < 0) {
+			rc = io_error(c->d, f->target, "cannot write");
+			goto out;
+		}
+		free(f->tmp);
+		f->tmp = NULL;
+		(*written)++;
+		if (c->o->log)
+			fprintf(c->o->log, "wrote %s\n", f->path);
+		slash = strrchr(f->path, '/');
+		dirs[ndirs].p = f->path;
+		dirs[ndirs++].len = slash ? (size_t)(slash - f->path) : 0;
+	}
+	ndirs = sort_unique(dirs, ndirs);
+	for (size_t i = 0; i < ndirs; i++) {
+		char *full = dirs[i].len ? join(c->o->dir, dirs[i].p, dirs[i].len) : xstrdup(c->o->dir);
+
+		if (!full || sync_dir(c->d, full) < 0)
+			rc = full ? -1 : diag_error(c->d, c->o->dir, 0, 0, "out of memory");
+		free(full);
+	}
+out:
+	free(dirs);
+	return rc;
+}
+
+/* Step 1: every changed file into a temporary file, then one syncfs for all of them. */
+static int
+write_all_temps(struct commit *c, size_t *unchanged)
+{
+	size_t ntmp = 0;
+	int dirfd, rc;
+
+	for (size_t i = 0; i < c->o->n; i++) {
+		struct file *f = c->sorted[i];
+		int same;
+
+		f->target = join(c->o->dir, f->path, strlen(f->path));
+		if (!f->target)
+			return diag_error(c->d, c->o->dir, 0, 0, "out of memory");
+		same = same_bytes(c->d, f->target, f->data, f->len);
+		if (same < 0)
+			return -1;
+		if (same) {
+			(*unchanged)++;
+			continue;
+		}
+		if (write_temp(c->d, f->target, f->data, f->len, 0, &f->tmp) < 0)
+			return -1;
+		ntmp++;
+	}
+	if (ntmp == 0)
+		return 0;
+	/*
+	 * One syncfs instead of an fsync per file: a site of thousands of pages would otherwise wait
+	 * on thousands of flushes. Since Linux 5.8 syncfs also reports write-back errors.
+	 */
+	dirfd = open(c->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return io_error(c->d, c->o->dir, "cannot sync");
+	rc = syncfs(dirfd);
+	if (rc < 0)
+		io_error(c->d, c->o->dir, "cannot sync");
+	close(dirfd);
+	return rc;
+}
+
+int
+output_commit(struct output *o, struct output_stats *stats, struct diag *d)
+{
+	struct commit c = { o, d, NULL, NULL, 0, BUF_INIT, 0 };
+	struct dirref *keep = NULL;
+	size_t nkeep = 0;
+	char *manifest = NULL;
+	int rc = -1;
+
+	memset(stats, 0, sizeof(*stats));
+	stats->staged = o->n;
+	c.sorted = xreallocarray(NULL, o->n, sizeof(*c.sorted));
+	for (size_t i = 0; i < o->n; i++)
+		c.sorted[i] = &o->files[i];
+	qsort(c.sorted, o->n, sizeof(*c.sorted), cmp_file);
+
+	manifest = join(o->dir, MANIFEST, sizeof(MANIFEST) - 1);
+	if (!manifest) {
+		diag_error(d, o->dir, 0, 0, "out of memory");
+		goto out;
+	}
+	if (make_site_dir(&c) < 0 || read_manifest(&c, manifest) < 0 || make_sub_dirs(&c) < 0 ||
+	    write_all_temps(&c, &stats->unchanged) < 0) {
+		undo(&c, 1);
+		goto out;
+	}
+	rc = rename_all(&c, &stats->written);
+	undo(&c, 0);
+	if (rc < 0)
+		goto out;
+	rc = remove_stale(&c, &keep, &nkeep, &stats->removed);
+	if (stats->removed) {
+		/* Make the removals durable before the manifest forgets the files. */
+		int dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dirfd < 0 || syncfs(dirfd) < 0)
+			rc = io_error(d, o->dir, "cannot sync");
+		if (dirfd >= 0)
+			close(dirfd);
+	}
+	if (write_manifest(&c, keep, nkeep) < 0)
+		rc = -1;
+out:
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->files[i].target);
+		o->files[i].target = NULL;
+	}
+	for (size_t i = 0; i < c.nmade; i++)
+		free(c.made_dirs[i]);
+	free(c.made_dirs);
+	free(keep);
+	free(manifest);
+	free(c.sorted);
+	buf_release(&c.old_manifest);
+	return rc;
+}

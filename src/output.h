@@ -1,0 +1,50 @@
+/*
+ * output: the site folder, written all at once or not at all.
+ *
+ * Files are staged in memory with output_add; nothing touches the disk before output_commit. Then
+ * each staged file whose bytes differ from what is on disk is written to a temporary file in its
+ * own folder, and once every temporary file is written and synced, each is renamed over its target
+ * and the folders are synced (invariant 4). A file whose bytes are unchanged is not rewritten, so
+ * its mtime, and the ETag and Last-Modified that web servers derive from it, stay (invariant 5).
+ * A failure before the renames removes the temporary files and leaves the folder exactly as it was.
+ *
+ * Files a previous build wrote but this one does not (a renamed announcement, say) are removed:
+ * output_commit keeps a list of what it wrote in ".threatfeed-files" in the site folder.
+ */
+#ifndef THREATFEED_OUTPUT_H
+#define THREATFEED_OUTPUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "util.h"
+
+struct output;
+
+struct output_stats {
+	size_t staged;      /* files in the site */
+	size_t written;     /* files created or replaced */
+	size_t unchanged;   /* files left alone because their bytes were the same */
+	size_t removed;     /* stale files removed */
+};
+
+/* dir is created at commit time if missing. Never NULL. */
+struct output *output_new(const char *dir);
+void output_free(struct output *o);
+/* With a stream, output_commit lists each file it writes ("wrote PATH") or removes ("removed PATH"). */
+void output_set_log(struct output *o, FILE *log);
+
+/*
+ * Stages relpath (e.g. "2014/raised-to-severe/index.html"; '/'-separated, no "..", no leading '/')
+ * with a copy of data[0..len). Staging the same path twice is a programming error (assert).
+ */
+int output_add(struct output *o, const char *relpath, const void *data, size_t len);
+/* Like output_add but takes ownership of data (malloc'ed), which it frees. */
+int output_add_owned(struct output *o, const char *relpath, char *data, size_t len);
+/* The staged bytes for relpath, or NULL (tests and the pinger use this). */
+const char *output_get(const struct output *o, const char *relpath, size_t *len);
+
+/* Writes as described above. I/O errors are reported through d (with strerror) and return -1. */
+int output_commit(struct output *o, struct output_stats *stats, struct diag *d);
+
+#endif

@@ -1,0 +1,909 @@
+#include "repo.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+/* Trees and folders nested deeper than this are refused: a crafted tree must not exhaust the stack. */
+#define MAX_DEPTH 64
+
+struct repo {
+	git_repository *git;
+	char *root;      /* work tree or, when bare, the Git folder; ends with '/' */
+	char *git_dir;   /* ends with '/' */
+	int bare;
+};
+
+/* libgit2's own words for the last failure, never NULL. */
+static const char *
+git_words(void)
+{
+	const git_error *e = git_error_last();
+
+	return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+static char *
+with_slash(const char *s)
+{
+	size_t len = strlen(s);
+	char *p;
+
+	if (len && s[len - 1] == '/')
+		return xstrdup(s);
+	p = xcalloc(len + 2, 1);
+	memcpy(p, s, len);
+	p[len] = '/';
+	return p;
+}
+
+/*
+ * Empties libgit2's search paths for the machine-wide, XDG, global and ProgramData gitconfig
+ * files, so that no setting outside the repository (core.autocrlf, an include, a url rewrite)
+ * can change what is read; the output must depend on the commit alone (invariant 6).
+ */
+static int
+isolate_config(struct diag *d)
+{
+	static const int levels[] = { GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG,
+		GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_PROGRAMDATA };
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(*levels); i++) {
+		if (git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, levels[i], "") < 0)
+			return diag_error(d, NULL, 0, 0, "cannot isolate libgit2 from gitconfig files: %s",
+					  git_words());
+	}
+	return 0;
+}
+
+int
+repo_open(struct repo **out, const char *path, struct diag *d)
+{
+	struct repo *r = xcalloc(1, sizeof(*r));
+	const char *workdir;
+	int rc = -1;
+
+	*out = NULL;
+	if (git_libgit2_init() < 0) {
+		diag_error(d, NULL, 0, 0, "cannot initialise libgit2: %s", git_words());
+		free(r);
+		return -1;
+	}
+	if (isolate_config(d) < 0)
+		goto out;
+	/* An explicit folder (-C) is opened as given; otherwise search upward as git does. */
+	if (git_repository_open_ext(&r->git, path ? path : ".", path ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0,
+				    NULL) < 0) {
+		if (path)
+			diag_error(d, NULL, 0, 0, "cannot open git repository '%s': %s", path, git_words());
+		else
+			diag_error(d, NULL, 0, 0, "not in a git repository (or any parent folder): %s",
+				   git_words());
+		goto out;
+	}
+	r->bare = git_repository_is_bare(r->git);
+	r->git_dir = with_slash(git_repository_path(r->git));
+	workdir = git_repository_workdir(r->git);
+	r->root = with_slash(workdir && !r->bare ? workdir : git_repository_path(r->git));
+	*out = r;
+	rc = 0;
+out:
+	if (rc < 0)
+		repo_free(r);
+	return rc;
+}
+
+void
+repo_free(struct repo *r)
+{
+	if (!r)
+		return;
+	git_repository_free(r->git);
+	free(r->root);
+	free(r->git_dir);
+	free(r);
+	git_libgit2_shutdown();
+}
+
+int
+repo_is_bare(const struct repo *r)
+{
+	return r->bare;
+}
+
+const char *
+repo_root(const struct repo *r)
+{
+	return r->root;
+}
+
+const char *
+repo_git_dir(const struct repo *r)
+{
+	return r->git_dir;
+}
+
+/* Growing the set; kind and size are filled by the caller. */
+static struct source_file *
+set_add(struct source_set *set, size_t *cap, const char *path, enum source_kind kind, struct diag *d)
+{
+	struct source_file *f;
+
+	if (set->count >= REPO_MAX_FILES) {
+		diag_error(d, NULL, 0, 0, "more than %zu files to read (the limit)", (size_t)REPO_MAX_FILES);
+		return NULL;
+	}
+	if (set->count == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		set->files = xreallocarray(set->files, *cap, sizeof(*set->files));
+	}
+	f = &set->files[set->count++];
+	memset(f, 0, sizeof(*f));
+	f->path = xstrdup(path);
+	f->kind = kind;
+	return f;
+}
+
+/* Reads blob `id` into f: its bytes plus a NUL, or SOURCE_TOO_LARGE with only its size. */
+static int
+read_blob(struct source_file *f, git_repository *git, git_odb *odb, const git_oid *id,
+	  struct diag *d)
+{
+	git_blob *blob = NULL;
+	git_object_t type;
+	size_t len;
+	int rc = -1;
+
+	git_oid_tostr(f->id, sizeof(f->id), id);
+	/* The header alone first, so an oversized blob is never inflated into memory. */
+	if (git_odb_read_header(&len, &type, odb, id) < 0) {
+		diag_error(d, f->path, 0, 0, "cannot read blob %s: %s", f->id, git_words());
+		goto out;
+	}
+	f->size = len;
+	if (len > REPO_MAX_BLOB) {
+		f->kind = SOURCE_TOO_LARGE;
+		rc = 0;
+		goto out;
+	}
+	if (git_blob_lookup(&blob, git, id) < 0) {
+		diag_error(d, f->path, 0, 0, "cannot read blob %s: %s", f->id, git_words());
+		goto out;
+	}
+	f->size = (size_t)git_blob_rawsize(blob);
+	if (f->size > REPO_MAX_BLOB) {
+		f->kind = SOURCE_TOO_LARGE;
+		rc = 0;
+		goto out;
+	}
+	f->data = xstrndup(git_blob_rawcontent(blob), f->size);
+	f->kind = SOURCE_FILE;
+	rc = 0;
+out:
+	git_blob_free(blob);
+	return rc;
+}
+
+struct reader {
+	struct source_set *set;
+	size_t cap;
+	git_repository *git;
+	git_odb *odb;
+	struct diag *d;
+	struct buf path;
+};
+
+/* Adds one tree entry found at r->path (a symlink, a gitlink or a blob). */
+static int
+add_tree_entry(struct reader *r, const git_tree_entry *e)
+{
+	struct source_file *f;
+
+	switch (git_tree_entry_filemode(e)) {
+	case GIT_FILEMODE_LINK:
+		f = set_add(r->set, &r->cap, r->path.ptr, SOURCE_SYMLINK, r->d);
+		if (f)
+			git_oid_tostr(f->id, sizeof(f->id), git_tree_entry_id(e));
+		return f ? 0 : -1;
+	case GIT_FILEMODE_COMMIT:
+		f = set_add(r->set, &r->cap, r->path.ptr, SOURCE_SUBMODULE, r->d);
+		if (f)
+			git_oid_tostr(f->id, sizeof(f->id), git_tree_entry_id(e));
+		return f ? 0 : -1;
+	case GIT_FILEMODE_BLOB:
+	case GIT_FILEMODE_BLOB_EXECUTABLE:
+		f = set_add(r->set, &r->cap, r->path.ptr, SOURCE_FILE, r->d);
+		if (!f)
+			return -1;
+		return read_blob(f, r->git, r->odb, git_tree_entry_id(e), r->d);
+	default:
+		return diag_error(r->d, r->path.ptr, 0, 0, "unexpected file mode %06o in the tree",
+				  (unsigned)git_tree_entry_filemode(e));
+	}
+}
+
+/*
+ * Walks one tree, entry by entry, with the path kept in r->path: each subtree is looked up once,
+ * so reading 100,000 files costs 100,000 blob reads and no path searches from the root.
+ */
+static int
+walk_tree(struct reader *r, const git_tree *tree, int depth)
+{
+	size_t n = git_tree_entrycount(tree), keep = r->path.len;
+	int rc = 0;
+
+	if (depth > MAX_DEPTH)
+		return diag_error(r->d, r->path.ptr, 0, 0, "folders nested more than %d deep", MAX_DEPTH);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+
+		r->path.len = keep;
+		if (buf_puts(&r->path, git_tree_entry_name(e)) < 0) {
+			rc = diag_error(r->d, NULL, 0, 0, "path too long: %s", strerror(errno));
+			break;
+		}
+		if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+			git_tree *sub = NULL;
+
+			if (git_tree_lookup(&sub, r->git, git_tree_entry_id(e)) < 0 ||
+			    buf_putc(&r->path, '/') < 0) {
+				rc = diag_error(r->d, r->path.ptr, 0, 0, "cannot read tree: %s", git_words());
+			} else {
+				rc = walk_tree(r, sub, depth + 1);
+			}
+			git_tree_free(sub);
+		} else {
+			rc = add_tree_entry(r, e);
+		}
+	}
+	r->path.len = keep;
+	r->path.ptr[keep] = '\0';
+	return rc;
+}
+
+/* The prefix without its trailing '/', and whether it named a folder. */
+static char *
+prefix_name(const char *prefix, int *is_dir)
+{
+	size_t len = strlen(prefix);
+
+	*is_dir = len > 0 && prefix[len - 1] == '/';
+	return xstrndup(prefix, *is_dir ? len - 1 : len);
+}
+
+/* Resolves ref (NULL: HEAD) to a commit, with a message saying why not. */
+static int
+resolve_commit(git_commit **out, git_repository *git, const char *ref, struct diag *d)
+{
+	const char *spec = ref ? ref : "HEAD";
+	git_object *obj = NULL, *peeled = NULL;
+	int err, rc = -1;
+
+	err = git_revparse_single(&obj, git, spec);
+	if (err < 0) {
+		if (strcmp(spec, "HEAD") == 0 && git_repository_head_unborn(git) == 1)
+			diag_error(d, NULL, 0, 0, "cannot resolve '%s' (the repository has no commits yet)",
+				   spec);
+		else if (err == GIT_ENOTFOUND)
+			diag_error(d, NULL, 0, 0, "unknown revision '%s': %s", spec, git_words());
+		else
+			diag_error(d, NULL, 0, 0, "cannot resolve '%s': %s", spec, git_words());
+		goto out;
+	}
+	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) {
+		diag_error(d, NULL, 0, 0, "revision '%s' does not name a commit: %s", spec, git_words());
+		goto out;
+	}
+	*out = (git_commit *)peeled;
+	peeled = NULL;
+	rc = 0;
+out:
+	git_object_free(peeled);
+	git_object_free(obj);
+	return rc;
+}
+
+static int
+read_commit(struct reader *r, const char *ref, const char *const *prefixes, size_t nprefixes)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	int rc = -1;
+
+	if (resolve_commit(&commit, r->git, ref, r->d) < 0)
+		goto out;
+	git_oid_tostr(r->set->commit, sizeof(r->set->commit), git_commit_id(commit));
+	if (git_commit_tree(&tree, commit) < 0) {
+		diag_error(r->d, NULL, 0, 0, "cannot read the tree of commit %s: %s", r->set->commit,
+			   git_words());
+		goto out;
+	}
+	for (size_t i = 0; i < nprefixes; i++) {
+		git_tree_entry *e = NULL;
+		git_tree *sub = NULL;
+		int is_dir, err = 0;
+		char *name = prefix_name(prefixes[i], &is_dir);
+
+		buf_reset(&r->path);
+		if (!*name) {
+			err = walk_tree(r, tree, 0);
+		} else if (git_tree_entry_bypath(&e, tree, name) == 0) {
+			if (buf_puts(&r->path, name) < 0) {
+				err = diag_error(r->d, NULL, 0, 0, "path too long");
+			} else if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+				if (git_tree_lookup(&sub, r->git, git_tree_entry_id(e)) < 0 ||
+				    buf_putc(&r->path, '/') < 0)
+					err = diag_error(r->d, name, 0, 0, "cannot read tree: %s", git_words());
+				else
+					err = walk_tree(r, sub, 1);
+			} else if (!is_dir || git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+				   git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
+				/* A file asked for, or a link or submodule standing where a folder is wanted. */
+				err = add_tree_entry(r, e);
+			}
+		}
+		/* A prefix absent from the tree is not an error: templates/ and pages are optional. */
+		git_tree_free(sub);
+		git_tree_entry_free(e);
+		free(name);
+		if (err < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return rc;
+}
+
+/* Whether an index path lies at or under a prefix ("content/" or an exact "threatfeed.conf"). */
+static int
+under_prefix(const char *path, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	if (!len)
+		return 1;
+	if (strncmp(path, prefix, len) != 0)
+		return 0;
+	return prefix[len - 1] == '/' || path[len] == '\0' || path[len] == '/';
+}
+
+static int
+read_index(struct reader *r, const char *const *prefixes, size_t nprefixes)
+{
+	git_index *index = NULL;
+	size_t n, errors_before = r->d->errors;
+	int rc = -1;
+
+	if (git_repository_index(&index, r->git) < 0) {
+		diag_error(r->d, NULL, 0, 0, "cannot read the index: %s", git_words());
+		goto out;
+	}
+	n = git_index_entrycount(index);
+	for (size_t i = 0; i < n; i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+		struct source_file *f;
+		size_t p;
+
+		for (p = 0; p < nprefixes && !under_prefix(e->path, prefixes[p]); p++)
+			;
+		if (p == nprefixes)
+			continue;
+		if (GIT_INDEX_ENTRY_STAGE(e) != 0) {
+			diag_error(r->d, e->path, 0, 0, "unresolved merge conflict in the index");
+			/* The other stages of the same path would only repeat the message. */
+			while (i + 1 < n && strcmp(git_index_get_byindex(index, i + 1)->path, e->path) == 0)
+				i++;
+			continue;
+		}
+		if (e->mode == GIT_FILEMODE_LINK || e->mode == GIT_FILEMODE_COMMIT) {
+			f = set_add(r->set, &r->cap, e->path,
+				    e->mode == GIT_FILEMODE_LINK ? SOURCE_SYMLINK : SOURCE_SUBMODULE, r->d);
+			if (!f)
+				goto out;
+			git_oid_tostr(f->id, sizeof(f->id), &e->id);
+			continue;
+		}
+		if (!(f = set_add(r->set, &r->cap, e->path, SOURCE_FILE, r->d)) ||
+		    read_blob(f, r->git, r->odb, &e->id, r->d) < 0)
+			goto out;
+	}
+	rc = r->d->errors > errors_before ? -1 : 0;
+out:
+	git_index_free(index);
+	return rc;
+}
+
+/* Reads a regular file of the work tree (already lstat'ed as one) into f. */
+static int
+read_work_file(struct source_file *f, const char *full, struct diag *d)
+{
+	struct stat st;
+	git_oid oid;
+	ssize_t got;
+	size_t len = 0;
+	char *data = NULL;
+	int fd, rc = -1;
+
+	/* O_NOFOLLOW: the file may have become a symbolic link since it was looked at. */
+	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		diag_error(d, f->path, 0, 0, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_error(d, f->path, 0, 0, "not a regular file");
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > REPO_MAX_BLOB) {
+		f->kind = SOURCE_TOO_LARGE;
+		f->size = (size_t)st.st_size;
+		if (git_odb_hashfile(&oid, full, GIT_OBJECT_BLOB) == 0)
+			git_oid_tostr(f->id, sizeof(f->id), &oid);
+		rc = 0;
+		goto out;
+	}
+	/* One byte more than the cap, to notice a file that grew after fstat. */
+	data = xcalloc(REPO_MAX_BLOB + 2, 1);
+	while (len <= REPO_MAX_BLOB) {
+		got = read(fd, data + len, REPO_MAX_BLOB + 1 - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			diag_error(d, f->path, 0, 0, "cannot read: %s", strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
+	}
+	f->size = len;
+	if (len > REPO_MAX_BLOB) {
+		f->kind = SOURCE_TOO_LARGE;
+		rc = 0;
+		goto out;
+	}
+	if (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) < 0) {
+		diag_error(d, f->path, 0, 0, "cannot hash: %s", git_words());
+		goto out;
+	}
+	git_oid_tostr(f->id, sizeof(f->id), &oid);
+	f->data = xstrndup(data, len);
+	f->kind = SOURCE_FILE;
+	rc = 0;
+out:
+	free(data);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Appends "/.git" to full (temporarily) to tell a nested repository from a plain folder. */
+static int
+is_nested_repo(struct buf *full)
+{
+	size_t keep = full->len;
+	struct stat st;
+	int found;
+
+	if (buf_puts(full, ".git") < 0)
+		return 0;
+	found = lstat(full->ptr, &st) == 0;
+	full->len = keep;
+	full->ptr[keep] = '\0';
+	return found;
+}
+
+/*
+ * One work-tree path: r->path is repository-relative, full the same on disk. Folders end with
+ * '/' in both when recursed into. Dot-files inside folders are skipped (.git, editors' files).
+ */
+static int
+walk_work(struct reader *r, struct buf *full, int depth)
+{
+	struct stat st;
+	struct source_file *f;
+	size_t keep = r->path.len, keep_full = full->len;
+	size_t base, base_full;
+	DIR *dir = NULL;
+	struct dirent *de;
+	int rc = -1;
+
+	if (lstat(full->ptr, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return diag_error(r->d, r->path.ptr, 0, 0, "cannot read: %s", strerror(errno));
+	}
+	if (S_ISLNK(st.st_mode))
+		return set_add(r->set, &r->cap, r->path.ptr, SOURCE_SYMLINK, r->d) ? 0 : -1;
+	if (S_ISREG(st.st_mode)) {
+		if (!(f = set_add(r->set, &r->cap, r->path.ptr, SOURCE_FILE, r->d)))
+			return -1;
+		return read_work_file(f, full->ptr, r->d);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return 0; /* fifos, sockets and devices are never content */
+	if (depth > MAX_DEPTH)
+		return diag_error(r->d, r->path.ptr, 0, 0, "folders nested more than %d deep", MAX_DEPTH);
+	if (r->path.len && buf_putc(&r->path, '/') < 0)
+		goto out;
+	if (full->ptr[full->len - 1] != '/' && buf_putc(full, '/') < 0)
+		goto out;
+	if (depth > 0 && is_nested_repo(full)) {
+		r->path.ptr[--r->path.len] = '\0';
+		rc = set_add(r->set, &r->cap, r->path.ptr, SOURCE_SUBMODULE, r->d) ? 0 : -1;
+		goto out;
+	}
+	if (!(dir = opendir(full->ptr))) {
+		diag_error(r->d, r->path.ptr, 0, 0, "cannot read folder: %s", strerror(errno));
+		goto out;
+	}
+	base = r->path.len;
+	base_full = full->len;
+	while ((errno = 0, de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		r->path.len = base;
+		full->len = base_full;
+		if (buf_puts(&r->path, de->d_name) < 0 || buf_puts(full, de->d_name) < 0) {
+			diag_error(r->d, NULL, 0, 0, "path too long");
+			goto out;
+		}
+		if (walk_work(r, full, depth + 1) < 0)
+			goto out;
+	}
+	if (errno) {
+		diag_error(r->d, r->path.ptr, 0, 0, "cannot read folder: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (dir)
+		closedir(dir);
+	r->path.len = keep;
+	if (r->path.ptr)
+		r->path.ptr[keep] = '\0';
+	full->len = keep_full;
+	if (full->ptr)
+		full->ptr[keep_full] = '\0';
+	return rc;
+}
+
+static int
+read_worktree(struct reader *r, const char *root, const char *const *prefixes, size_t nprefixes)
+{
+	struct buf full = BUF_INIT;
+	int rc = -1;
+
+	for (size_t i = 0; i < nprefixes; i++) {
+		int is_dir;
+		char *name = prefix_name(prefixes[i], &is_dir);
+		struct stat st;
+
+		buf_reset(&r->path);
+		buf_reset(&full);
+		if (buf_puts(&r->path, name) < 0 || buf_puts(&full, root) < 0 || buf_puts(&full, name) < 0) {
+			free(name);
+			diag_error(r->d, NULL, 0, 0, "path too long");
+			goto out;
+		}
+		free(name);
+		/* A regular file where a folder is wanted is not under the prefix. */
+		if (is_dir && lstat(full.ptr, &st) == 0 && S_ISREG(st.st_mode))
+			continue;
+		if (walk_work(r, &full, r->path.len ? 1 : 0) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&full);
+	return rc;
+}
+
+static int
+compare_files(const void *a, const void *b)
+{
+	return strcmp(((const struct source_file *)a)->path, ((const struct source_file *)b)->path);
+}
+
+static void
+source_file_release(struct source_file *f)
+{
+	free(f->path);
+	free(f->data);
+}
+
+/* Sorts by path and drops the copies that overlapping prefixes produced. */
+static void
+sort_unique(struct source_set *set)
+{
+	size_t kept = 0;
+
+	if (set->count)
+		qsort(set->files, set->count, sizeof(*set->files), compare_files);
+	for (size_t i = 0; i < set->count; i++) {
+		if (kept && strcmp(set->files[kept - 1].path, set->files[i].path) == 0)
+			source_file_release(&set->files[i]);
+		else
+			set->files[kept++] = set->files[i];
+	}
+	set->count = kept;
+}
+
+int
+repo_read(struct source_set *out, struct repo *r, enum repo_snapshot snapshot, const char *ref,
+	  const char *const *prefixes, size_t nprefixes, struct diag *d)
+{
+	struct reader rd = { .set = out, .git = r->git, .d = d, .path = BUF_INIT };
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (buf_grow(&rd.path, 0) < 0)
+		goto out;
+	if (snapshot != REPO_SNAPSHOT_WORKTREE && git_repository_odb(&rd.odb, r->git) < 0) {
+		diag_error(d, NULL, 0, 0, "cannot open the object database: %s", git_words());
+		goto out;
+	}
+	switch (snapshot) {
+	case REPO_SNAPSHOT_COMMIT:
+		rc = read_commit(&rd, ref, prefixes, nprefixes);
+		break;
+	case REPO_SNAPSHOT_INDEX:
+		rc = read_index(&rd, prefixes, nprefixes);
+		break;
+	case REPO_SNAPSHOT_WORKTREE:
+		if (r->bare) {
+			diag_error(d, NULL, 0, 0, "the repository '%s' is bare: it has no work tree to read",
+				   r->root);
+			break;
+		}
+		rc = read_worktree(&rd, r->root, prefixes, nprefixes);
+		break;
+	}
+	if (rc == 0)
+		sort_unique(out);
+out:
+	git_odb_free(rd.odb);
+	buf_release(&rd.path);
+	if (rc < 0)
+		source_set_release(out);
+	return rc;
+}
+
+void
+source_set_release(struct source_set *set)
+{
+	for (size_t i = 0; i < set->count; i++)
+		source_file_release(&set->files[i]);
+	free(set->files);
+	memset(set, 0, sizeof(*set));
+}
+
+const struct source_file *
+source_set_find(const struct source_set *set, const char *path)
+{
+	struct source_file key = { .path = (char *)path };
+
+	if (!set->count)
+		return NULL;
+	return bsearch(&key, set->files, set->count, sizeof(*set->files), compare_files);
+}
+
+/* ---- settings files ---- */
+
+/*
+ * Finds an [include] or [includeIf ...] section header in git-config text. libgit2 follows
+ * includes while it parses, so they must be refused before it reads anything: a pushed config
+ * must not make the build read files from the server. Returns the 1-based line, or 0.
+ * The scan is deliberately coarse (any line starting with such a header counts), so a value
+ * continued onto a line that looks like one is refused too: the safe side.
+ */
+static unsigned
+find_include(const char *data, size_t len)
+{
+	unsigned line = 1;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t j = i, start;
+
+		while (j < len && (data[j] == ' ' || data[j] == '\t'))
+			j++;
+		if (j < len && data[j] == '[') {
+			j++;
+			while (j < len && (data[j] == ' ' || data[j] == '\t'))
+				j++;
+			start = j;
+			while (j < len && data[j] != ']' && data[j] != '"' && data[j] != '.' &&
+			       data[j] != ' ' && data[j] != '\t' && data[j] != '\n')
+				j++;
+			if ((j - start == 7 && strncasecmp(data + start, "include", 7) == 0) ||
+			    (j - start == 9 && strncasecmp(data + start, "includeif", 9) == 0))
+				return line;
+		}
+		while (j < len && data[j] != '\n')
+			j++;
+		i = j + 1;
+		line++;
+	}
+	return 0;
+}
+
+/*
+ * Reports a libgit2 config failure under the caller's file name. libgit2 1.5 words a syntax
+ * error as "failed to parse config file: REASON (in TMPFILE:LINE, column COL)"; the line is kept,
+ * the temporary name never shown.
+ */
+static int
+config_failure(struct diag *d, const char *path, const char *tmpname)
+{
+	const char *msg = git_words(), *prefix = "failed to parse config file: ";
+	const char *at = strstr(msg, tmpname), *in;
+	struct buf reason = BUF_INIT;
+	unsigned long line = 0;
+	int rc;
+
+	if (strncmp(msg, prefix, strlen(prefix)) == 0)
+		msg += strlen(prefix);
+	if (at && at > msg && (in = strstr(msg, " (in ")) && in + 5 == at) {
+		char *end;
+
+		errno = 0;
+		line = strtoul(at + strlen(tmpname) + 1, &end, 10);
+		if (at[strlen(tmpname)] != ':' || errno || line > 0xffffffffUL)
+			line = 0;
+		buf_add(&reason, msg, (size_t)(in - msg));
+	} else {
+		/* Any other wording: still never leak the temporary name. */
+		for (const char *p = msg; *p;) {
+			const char *hit = strstr(p, tmpname);
+
+			if (!hit) {
+				buf_puts(&reason, p);
+				break;
+			}
+			buf_add(&reason, p, (size_t)(hit - p));
+			buf_puts(&reason, path);
+			p = hit + strlen(tmpname);
+		}
+	}
+	rc = diag_error(d, path, (unsigned)line, 0, "invalid config: %s", reason.ptr ? reason.ptr : "");
+	buf_release(&reason);
+	return rc;
+}
+
+struct collect {
+	struct config_entries *out;
+	size_t cap;
+};
+
+static int
+collect_entry(const git_config_entry *e, void *payload)
+{
+	struct collect *c = payload;
+	struct config_entry *item;
+
+	if (c->out->count == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->out->items = xreallocarray(c->out->items, c->cap, sizeof(*c->out->items));
+	}
+	item = &c->out->items[c->out->count++];
+	item->name = xstrdup(e->name);
+	item->value = xstrdup(e->value ? e->value : "");
+	return 0;
+}
+
+/* Writes all of data to fd, across short writes. */
+static int
+write_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+repo_parse_config(struct config_entries *out, const char *path, const char *data, size_t len,
+		  struct diag *d)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	struct buf tmpname = BUF_INIT;
+	git_config *cfg = NULL;
+	const char *nul;
+	struct collect c = { out, 0 };
+	unsigned line, col;
+	int fd = -1, created = 0, rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (git_libgit2_init() < 0)
+		return diag_error(d, path, 0, 0, "cannot initialise libgit2: %s", git_words());
+	if (len > REPO_MAX_BLOB) {
+		diag_error(d, path, 0, 0, "config of %zu bytes is too large (at most %zu)", len,
+			   (size_t)REPO_MAX_BLOB);
+		goto out;
+	}
+	/* libgit2 reads C strings: a NUL would silently cut the file short. */
+	if ((nul = memchr(data, '\0', len))) {
+		text_position(data, len, (size_t)(nul - data), &line, &col);
+		diag_error(d, path, line, col, "invalid config: NUL byte");
+		goto out;
+	}
+	if ((line = find_include(data, len))) {
+		diag_error(d, path, line, 0, "invalid config: includes are not allowed (a published "
+			   "site's settings must all be in this file)");
+		goto out;
+	}
+	if (buf_printf(&tmpname, "%s/threatfeed-config-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0)
+		goto fail_tmp;
+	/* mkstemp creates the file with mode 0600 and O_EXCL: private, and never someone else's. */
+	if ((fd = mkstemp(tmpname.ptr)) < 0)
+		goto fail_tmp;
+	created = 1;
+	if (write_all(fd, data, len) < 0)
+		goto fail_tmp;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail_tmp;
+	}
+	fd = -1;
+	if (git_config_open_ondisk(&cfg, tmpname.ptr) < 0) {
+		config_failure(d, path, tmpname.ptr);
+		goto out;
+	}
+	if (git_config_foreach(cfg, collect_entry, &c) < 0) {
+		config_failure(d, path, tmpname.ptr);
+		goto out;
+	}
+	/* The header scan should have caught them; refuse anything that still came in by include. */
+	for (size_t i = 0; i < out->count; i++) {
+		if (strncmp(out->items[i].name, "include.", 8) == 0 ||
+		    strncmp(out->items[i].name, "includeif.", 10) == 0) {
+			diag_error(d, path, 0, 0, "invalid config: includes are not allowed ('%s')",
+				   out->items[i].name);
+			goto out;
+		}
+	}
+	rc = 0;
+	goto out;
+fail_tmp:
+	diag_error(d, path, 0, 0, "cannot write a temporary copy in '%s': %s",
+		   tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
+out:
+	git_config_free(cfg);
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		unlink(tmpname.ptr);
+	buf_release(&tmpname);
+	if (rc < 0)
+		config_entries_release(out);
+	git_libgit2_shutdown();
+	return rc;
+}
+
+void
+config_entries_release(struct config_entries *e)
+{
+	for (size_t i = 0; i < e->count; i++) {
+		free(e->items[i].name);
+		free(e->items[i].value);
+	}
+	free(e->items);
+	memset(e, 0, sizeof(*e));
+}

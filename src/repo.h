@@ -1,0 +1,98 @@
+/*
+ * repo: everything threatfeed reads from Git, through libgit2. The only file that includes <git2.h>.
+ *
+ * A build reads the tree of one commit (invariant 1): never the work tree unless asked for a
+ * preview. libgit2 is told to ignore the system, XDG and global gitconfig files, so no setting of
+ * the machine or the user can change what is read.
+ */
+#ifndef THREATFEED_REPO_H
+#define THREATFEED_REPO_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+struct repo;
+
+/* Caps on what is read from outside (STYLE: cap everything). */
+#define REPO_MAX_BLOB ((size_t)1 << 20)   /* 1 MiB per file */
+#define REPO_MAX_FILES 1000000
+
+enum source_kind {
+	SOURCE_FILE,       /* a regular (or executable) file; data holds its bytes */
+	SOURCE_SYMLINK,    /* a symbolic link: refused by the model, data is NULL */
+	SOURCE_SUBMODULE,  /* a gitlink: refused by the model, data is NULL */
+	SOURCE_TOO_LARGE,  /* over REPO_MAX_BLOB: refused by the model, data is NULL, size is set */
+};
+
+struct source_file {
+	char *path;              /* relative to the repository root, '/'-separated */
+	enum source_kind kind;
+	char *data;              /* file bytes plus a NUL not counted in size; NULL unless SOURCE_FILE */
+	size_t size;
+	char id[41];             /* blob id in hex (work tree: the id the blob would have) */
+};
+
+/* Files sorted by path (byte order). */
+struct source_set {
+	struct source_file *files;
+	size_t count;
+	char commit[41];         /* the commit read, hex; empty for --worktree / index reads */
+};
+
+enum repo_snapshot {
+	REPO_SNAPSHOT_COMMIT,    /* the tree of a commit (the default: HEAD) */
+	REPO_SNAPSHOT_WORKTREE,  /* files on disk in the work tree, for previews */
+	REPO_SNAPSHOT_INDEX,     /* what `git commit` would commit, for pre-commit checks */
+};
+
+/*
+ * Opens the repository at path, or, when path is NULL, the one found upward from the current
+ * directory as git does. Bare repositories work. Errors are reported through d (with libgit2's
+ * own words) and return -1. Free with repo_free.
+ */
+int repo_open(struct repo **out, const char *path, struct diag *d);
+void repo_free(struct repo *r);
+
+/* 1 for a bare repository. */
+int repo_is_bare(const struct repo *r);
+/* The work tree folder (with a trailing '/'), or for a bare repository its Git folder. */
+const char *repo_root(const struct repo *r);
+/* The Git folder (".git/" or the bare repository itself), with a trailing '/'. */
+const char *repo_git_dir(const struct repo *r);
+
+/*
+ * Reads every file at or under each of the given prefixes (e.g. "threatfeed.conf", "content/",
+ * "templates/") from the chosen snapshot: for REPO_SNAPSHOT_COMMIT, the tree of `ref` (a revision
+ * as git rev-parse understands it; NULL means HEAD). Blobs larger than REPO_MAX_BLOB are listed as
+ * SOURCE_TOO_LARGE without their bytes. On failure (unknown ref, empty repository, I/O) reports
+ * through d and returns -1. Release with source_set_release.
+ */
+int repo_read(struct source_set *out, struct repo *r, enum repo_snapshot snapshot, const char *ref,
+	      const char *const *prefixes, size_t nprefixes, struct diag *d);
+void source_set_release(struct source_set *set);
+/* The file at exactly path, or NULL. */
+const struct source_file *source_set_find(const struct source_set *set, const char *path);
+
+/*
+ * A settings file in git-config syntax, parsed by libgit2's own config parser (Debian 12's libgit2
+ * 1.5 cannot parse from memory, so the bytes go through a private temporary file that is removed
+ * at once). Names are as libgit2 gives them: section and key lowercased, subsection verbatim
+ * ("scope.northern-ireland.title"). Entries keep file order; a repeated key appears repeatedly.
+ */
+struct config_entry {
+	char *name;
+	char *value;             /* "" for a key written without '=' */
+};
+
+struct config_entries {
+	struct config_entry *items;
+	size_t count;
+};
+
+/* Syntax errors are reported as "path:line: ..." through d; returns -1 then. */
+int repo_parse_config(struct config_entries *out, const char *path, const char *data, size_t len,
+		      struct diag *d);
+void config_entries_release(struct config_entries *e);
+
+#endif

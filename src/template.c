@@ -1,0 +1,592 @@
+/*
+ * template: a Mustache engine rendering jansson values.
+ *
+ * Hand-written because Debian packages no Mustache engine for C, and the site needs only the
+ * specification's core (no lambdas, no inheritance). It follows the Mustache specification, whose
+ * own test files tests/unit/test_template.c runs.
+ *
+ * A template is compiled once into a flat array of nodes: a section node records where its body
+ * ends, so rendering thousands of pages walks the array and never re-parses. Delimiter changes and
+ * standalone-line removal are settled at compile time; only partials are resolved at render time,
+ * by name, so a partial may be added after the templates that use it and may recurse.
+ */
+#include "template.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DELIM 16                    /* bytes in a custom delimiter */
+#define MAX_SOURCE ((size_t)16 << 20)   /* a template larger than this is a mistake */
+
+enum node_kind { N_TEXT, N_ESCAPED, N_RAW, N_SECTION, N_INVERTED, N_PARTIAL };
+
+struct node {
+	enum node_kind kind;
+	const char *s;       /* into template.src: the text, or the tag's name */
+	size_t len;
+	size_t end;          /* sections: index of the first node after the section's body */
+	const char *indent;  /* standalone partials: the blanks before the tag; else NULL */
+	size_t indent_len;
+};
+
+struct template {
+	char *name;
+	char *src;           /* a private copy of the source; nodes point into it */
+	size_t src_len;
+	struct node *nodes;
+	size_t n, cap;
+};
+
+struct template_set {
+	struct template *t;
+	size_t n;
+};
+
+static void
+template_release(struct template *t)
+{
+	free(t->name);
+	free(t->src);
+	free(t->nodes);
+	memset(t, 0, sizeof(*t));
+}
+
+struct template_set *
+template_set_new(void)
+{
+	return xcalloc(1, sizeof(struct template_set));
+}
+
+void
+template_set_free(struct template_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->n; i++)
+		template_release(&set->t[i]);
+	free(set->t);
+	free(set);
+}
+
+static const struct template *
+find_template(const struct template_set *set, const char *name, size_t len)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strlen(set->t[i].name) == len && memcmp(set->t[i].name, name, len) == 0)
+			return &set->t[i];
+	return NULL;
+}
+
+int
+template_set_has(const struct template_set *set, const char *name)
+{
+	return find_template(set, name, strlen(name)) != NULL;
+}
+
+/* ---- Compiling ---- */
+
+struct compiler {
+	struct template *t;
+	const char *path;
+	struct diag *d;
+	char open[MAX_DELIM + 1], close[MAX_DELIM + 1];
+	size_t open_len, close_len;
+	size_t sections[TEMPLATE_MAX_DEPTH];   /* node indices of the open sections */
+	size_t section_at[TEMPLATE_MAX_DEPTH]; /* and where their tags start, for messages */
+	size_t nsections;
+};
+
+static int
+error_at(struct compiler *c, size_t offset, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+static int
+error_at(struct compiler *c, size_t offset, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	unsigned line, col;
+	va_list ap;
+
+	text_position(c->t->src, c->t->src_len, offset, &line, &col);
+	va_start(ap, fmt);
+	buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	diag_error(c->d, c->path, line, col, "%s", msg.ptr ? msg.ptr : "out of memory");
+	buf_release(&msg);
+	return -1;
+}
+
+static struct node *
+add_node(struct template *t, enum node_kind kind, const char *s, size_t len)
+{
+	struct node *n;
+
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 16;
+		t->nodes = xreallocarray(t->nodes, t->cap, sizeof(*t->nodes));
+	}
+	n = &t->nodes[t->n++];
+	memset(n, 0, sizeof(*n));
+	n->kind = kind;
+	n->s = s;
+	n->len = len;
+	return n;
+}
+
+static int
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * {{=<% %>=}}: `s` is what lies between the two '=' signs. Two delimiters separated by whitespace;
+ * neither may hold whitespace or '=' (the specification's rule, so that the tag stays parseable).
+ */
+static int
+set_delimiters(struct compiler *c, const char *s, size_t len)
+{
+	const char *tok[2];
+	size_t tok_len[2], i = 0;
+
+	for (int k = 0; k < 2; k++) {
+		while (i < len && (is_blank(s[i]) || s[i] == '\n' || s[i] == '\r'))
+			i++;
+		tok[k] = s + i;
+		while (i < len && !is_blank(s[i]) && s[i] != '\n' && s[i] != '\r' && s[i] != '=')
+			i++;
+		tok_len[k] = (size_t)(s + i - tok[k]);
+		if (tok_len[k] == 0 || tok_len[k] > MAX_DELIM)
+			return -1;
+	}
+	while (i < len && (is_blank(s[i]) || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	if (i != len)
+		return -1;
+	memcpy(c->open, tok[0], tok_len[0]);
+	c->open[tok_len[0]] = '\0';
+	c->open_len = tok_len[0];
+	memcpy(c->close, tok[1], tok_len[1]);
+	c->close[tok_len[1]] = '\0';
+	c->close_len = tok_len[1];
+	return 0;
+}
+
+/* Handles one tag whose sigil is `kind` and whose trimmed content is name[0..len). */
+static int
+compile_tag(struct compiler *c, char kind, size_t at, const char *name, size_t len,
+	    const char *indent, size_t indent_len)
+{
+	struct template *t = c->t;
+	struct node *n, *open;
+	unsigned line, col;
+
+	if (kind == '!')
+		return 0;
+	if (kind == '=') {
+		if (set_delimiters(c, name, len) < 0)
+			return error_at(c, at, "bad set-delimiter tag '%.*s' (expected two delimiters "
+					"without spaces or '=', as in {{=<%% %%>=}})", (int)(len < 40 ? len : 40),
+					name);
+		return 0;
+	}
+	if (len == 0)
+		return error_at(c, at, "empty tag name");
+	switch (kind) {
+	case '#':
+	case '^':
+		if (c->nsections == TEMPLATE_MAX_DEPTH)
+			return error_at(c, at, "sections nested deeper than %d", TEMPLATE_MAX_DEPTH);
+		c->section_at[c->nsections] = at;
+		c->sections[c->nsections++] = t->n;
+		add_node(t, kind == '#' ? N_SECTION : N_INVERTED, name, len);
+		return 0;
+	case '/':
+		if (c->nsections == 0)
+			return error_at(c, at, "closing tag '%.*s' without an open section", (int)len, name);
+		open = &t->nodes[c->sections[c->nsections - 1]];
+		if (open->len != len || memcmp(open->s, name, len) != 0) {
+			text_position(t->src, t->src_len, c->section_at[c->nsections - 1], &line, &col);
+			return error_at(c, at, "closing tag '%.*s' does not match the open section '%.*s' "
+					"(opened at %u:%u)", (int)len, name, (int)open->len, open->s, line, col);
+		}
+		open->end = t->n;
+		c->nsections--;
+		return 0;
+	case '>':
+		n = add_node(t, N_PARTIAL, name, len);
+		n->indent = indent;
+		n->indent_len = indent_len;
+		return 0;
+	case '{':
+	case '&':
+		add_node(t, N_RAW, name, len);
+		return 0;
+	default:
+		add_node(t, N_ESCAPED, name, len);
+		return 0;
+	}
+}
+
+static int
+compile(struct compiler *c)
+{
+	struct template *t = c->t;
+	const char *src = t->src, *hit;
+	size_t len = t->src_len, pos = 0, text_start = 0;
+
+	while (pos < len && (hit = memmem(src + pos, len - pos, c->open, c->open_len))) {
+		size_t at = (size_t)(hit - src), body = at + c->open_len, end, after, line_start, text_end;
+		char kind = body < len ? src[body] : '\0', needle[MAX_DELIM + 2];
+		size_t needle_len = 0, name_b, name_e;
+		int standalone = 0;
+
+		if (kind && strchr("#^/!>&{=", kind))
+			body++;
+		else
+			kind = '\0';
+		/* A triple mustache ends with '}' and a delimiter change with '=' before the delimiter. */
+		if (kind == '{' || kind == '=')
+			needle[needle_len++] = kind == '{' ? '}' : '=';
+		memcpy(needle + needle_len, c->close, c->close_len);
+		needle_len += c->close_len;
+		hit = memmem(src + body, len - body, needle, needle_len);
+		if (!hit)
+			return error_at(c, at, "unclosed tag '%.*s' (expected '%.*s')",
+					(int)(body - at), src + at, (int)needle_len, needle);
+		end = (size_t)(hit - src);
+		after = end + needle_len;
+		for (name_b = body; name_b < end && is_blank(src[name_b]); name_b++)
+			;
+		for (name_e = end; name_e > name_b && is_blank(src[name_e - 1]); name_e--)
+			;
+
+		/*
+		 * Standalone lines: a tag other than an interpolation alone on its line, with only
+		 * blanks around it, takes the whole line (blanks and line ending) with it.
+		 */
+		line_start = at;
+		while (line_start > text_start && is_blank(src[line_start - 1]))
+			line_start--;
+		text_end = at;
+		if (kind && kind != '&' && kind != '{' && (line_start == 0 || src[line_start - 1] == '\n')) {
+			size_t e = after;
+
+			while (e < len && is_blank(src[e]))
+				e++;
+			if (e == len || src[e] == '\n' || (src[e] == '\r' && e + 1 < len && src[e + 1] == '\n')) {
+				standalone = 1;
+				text_end = line_start;
+				after = e == len ? e : e + (src[e] == '\r' ? 2 : 1);
+			}
+		}
+		if (text_end > text_start)
+			add_node(t, N_TEXT, src + text_start, text_end - text_start);
+		if (compile_tag(c, kind, at, src + name_b, name_e - name_b,
+				standalone ? src + line_start : NULL, at - line_start) < 0)
+			return -1;
+		pos = text_start = after;
+	}
+	if (text_start < len)
+		add_node(t, N_TEXT, src + text_start, len - text_start);
+	if (c->nsections) {
+		const struct node *open = &t->nodes[c->sections[c->nsections - 1]];
+
+		return error_at(c, c->section_at[c->nsections - 1],
+				"unclosed section '%.*s' (expected {{/%.*s}})", (int)open->len, open->s,
+				(int)open->len, open->s);
+	}
+	return 0;
+}
+
+int
+template_set_add(struct template_set *set, const char *name, const char *path, const char *src,
+		 size_t len, struct diag *d)
+{
+	struct template t = { 0 };
+	struct compiler c = { .t = &t, .path = path, .d = d, .open = "{{", .close = "}}",
+			      .open_len = 2, .close_len = 2 };
+	size_t i;
+
+	if (len > MAX_SOURCE)
+		return diag_error(d, path, 0, 0, "template larger than %zu MiB", MAX_SOURCE >> 20);
+	t.name = xstrdup(name);
+	t.src = xstrndup(src, len);
+	t.src_len = len;
+	if (compile(&c) < 0) {
+		template_release(&t);
+		return -1;
+	}
+	for (i = 0; i < set->n && strcmp(set->t[i].name, name) != 0; i++)
+		;
+	if (i < set->n) {
+		template_release(&set->t[i]);
+	} else {
+		set->t = xreallocarray(set->t, set->n + 1, sizeof(*set->t));
+		set->n++;
+	}
+	set->t[i] = t;
+	return 0;
+}
+
+/* ---- Rendering ---- */
+
+struct render {
+	struct buf *out;
+	const struct template_set *set;
+	json_t **stack;         /* stack[depth - 1] is searched first */
+	size_t depth;
+	unsigned level;         /* sections and partials entered, bound by TEMPLATE_MAX_DEPTH */
+	struct buf indent;      /* the standalone partials' indentation, accumulated */
+	int line_start;         /* the output is at the start of a line of a partial's text */
+};
+
+/*
+ * Indentation belongs to the partial's own lines, not to the data interpolated into it (spec
+ * "Standalone Indentation"), so only text nodes move to a new line.
+ */
+static int
+put_indent(struct render *r)
+{
+	if (r->line_start && r->indent.len && buf_add(r->out, r->indent.ptr, r->indent.len) < 0)
+		return -1;
+	r->line_start = 0;
+	return 0;
+}
+
+static int
+put_text(struct render *r, const char *s, size_t n)
+{
+	while (n > 0) {
+		const char *nl = memchr(s, '\n', n);
+		size_t k = nl ? (size_t)(nl - s) + 1 : n;
+
+		if (put_indent(r) < 0 || buf_add(r->out, s, k) < 0)
+			return -1;
+		r->line_start = nl != NULL;
+		s += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static int
+put_escaped(struct buf *out, const char *s, size_t n)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *ent;
+
+		switch (s[i]) {
+		case '&': ent = "&amp;"; break;
+		case '<': ent = "&lt;"; break;
+		case '>': ent = "&gt;"; break;
+		case '"': ent = "&quot;"; break;
+		case '\'': ent = "&#39;"; break;
+		default: continue;
+		}
+		if (buf_add(out, s + done, i - done) < 0 || buf_puts(out, ent) < 0)
+			return -1;
+		done = i + 1;
+	}
+	return buf_add(out, s + done, n - done);
+}
+
+/* The shortest of %.15g..%.17g that reads back as the same double: 1.21 prints "1.21". */
+static void
+format_real(char *tmp, size_t size, double v)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(tmp, size, "%.*g", prec, v);
+		if (strtod(tmp, NULL) == v)
+			return;
+	}
+}
+
+static int
+put_value(struct render *r, const json_t *v, int escape)
+{
+	char tmp[64];
+	const char *s = tmp;
+	size_t n;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		s = json_string_value(v);
+		n = json_string_length(v);
+		break;
+	case JSON_INTEGER:
+		snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		n = strlen(tmp);
+		break;
+	case JSON_REAL:
+		format_real(tmp, sizeof(tmp), json_real_value(v));
+		n = strlen(tmp);
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		s = json_is_true(v) ? "true" : "false";
+		n = strlen(s);
+		break;
+	default:   /* null, objects and arrays print nothing */
+		return 0;
+	}
+	if (n == 0)
+		return 0;
+	if (put_indent(r) < 0)
+		return -1;
+	return escape ? put_escaped(r->out, s, n) : buf_add(r->out, s, n);
+}
+
+/*
+ * "." is the innermost context. A dotted name finds its first part up the stack, then descends
+ * without searching the stack again (spec "Dotted Names - Broken Chains").
+ */
+static json_t *
+lookup(const struct render *r, const char *name, size_t len)
+{
+	const char *dot;
+	size_t part;
+	json_t *v = NULL;
+
+	if (len == 1 && name[0] == '.')
+		return r->depth ? r->stack[r->depth - 1] : NULL;
+	dot = memchr(name, '.', len);
+	part = dot ? (size_t)(dot - name) : len;
+	for (size_t i = r->depth; i-- > 0 && !v;)
+		v = json_object_getn(r->stack[i], name, part);
+	while (v && dot) {
+		name = dot + 1;
+		len -= part + 1;
+		dot = memchr(name, '.', len);
+		part = dot ? (size_t)(dot - name) : len;
+		v = json_object_getn(v, name, part);
+	}
+	return v;
+}
+
+/* The specification's falsey values: false, null and the empty list (and a missing name). */
+static int
+truthy(const json_t *v)
+{
+	return v && !json_is_false(v) && !json_is_null(v) &&
+	       !(json_is_array(v) && json_array_size(v) == 0);
+}
+
+static int render_nodes(struct render *r, const struct template *t, size_t from, size_t to);
+
+/* Renders a section's body with v pushed as the innermost context. */
+static int
+render_with(struct render *r, const struct template *t, size_t i, json_t *v)
+{
+	int rc;
+
+	r->stack[r->depth++] = v;
+	rc = render_nodes(r, t, i + 1, t->nodes[i].end);
+	r->depth--;
+	return rc;
+}
+
+static int
+render_partial(struct render *r, const struct node *n)
+{
+	const struct template *p = find_template(r->set, n->s, n->len);
+	size_t indent_len = r->indent.len;
+	struct buf saved;
+	int rc;
+
+	if (!p)
+		return 0;
+	if (n->indent) {
+		if (buf_add(&r->indent, n->indent, n->indent_len) < 0)
+			return -1;
+		r->line_start = 1;
+		rc = render_nodes(r, p, 0, p->n);
+		r->indent.len = indent_len;
+		r->indent.ptr[indent_len] = '\0';
+		return rc;
+	}
+	/*
+	 * An inline partial's own lines are not indented, even inside an indented partial, and the
+	 * text after it continues the line it started on.
+	 */
+	if (put_indent(r) < 0)
+		return -1;
+	saved = r->indent;
+	r->indent = (struct buf)BUF_INIT;
+	rc = render_nodes(r, p, 0, p->n);
+	buf_release(&r->indent);
+	r->indent = saved;
+	r->line_start = 0;
+	return rc;
+}
+
+static int
+render_nodes(struct render *r, const struct template *t, size_t from, size_t to)
+{
+	int rc = 0;
+
+	/* The template itself is level 0; each section or partial within it adds one. */
+	if (r->level > TEMPLATE_MAX_DEPTH)
+		return -1;
+	r->level++;
+	for (size_t i = from; i < to && rc == 0; i++) {
+		const struct node *n = &t->nodes[i];
+		json_t *v;
+
+		switch (n->kind) {
+		case N_TEXT:
+			rc = put_text(r, n->s, n->len);
+			break;
+		case N_ESCAPED:
+		case N_RAW:
+			v = lookup(r, n->s, n->len);
+			rc = v ? put_value(r, v, n->kind == N_ESCAPED) : 0;
+			break;
+		case N_SECTION:
+			v = lookup(r, n->s, n->len);
+			if (json_is_array(v)) {
+				for (size_t k = 0; k < json_array_size(v) && rc == 0; k++)
+					rc = render_with(r, t, i, json_array_get(v, k));
+			} else if (truthy(v)) {
+				rc = render_with(r, t, i, v);
+			}
+			i = n->end - 1;
+			break;
+		case N_INVERTED:
+			if (!truthy(lookup(r, n->s, n->len)))
+				rc = render_nodes(r, t, i + 1, n->end);
+			i = n->end - 1;
+			break;
+		case N_PARTIAL:
+			rc = render_partial(r, n);
+			break;
+		}
+	}
+	r->level--;
+	return rc;
+}
+
+int
+template_render(struct buf *out, const struct template_set *set, const char *name,
+		json_t *const *stack, size_t depth)
+{
+	const struct template *t = find_template(set, name, strlen(name));
+	struct render r = { .out = out, .set = set, .depth = depth, .indent = BUF_INIT };
+	int rc;
+
+	if (!t || depth > TEMPLATE_MAX_DEPTH)
+		return -1;
+	/* Each level pushes at most one context, so the stack never outgrows this. */
+	r.stack = xcalloc(depth + TEMPLATE_MAX_DEPTH + 1, sizeof(*r.stack));
+	if (depth)
+		memcpy(r.stack, stack, depth * sizeof(*stack));
+	rc = render_nodes(&r, t, 0, t->n);
+	/* Leave out a valid, NUL-terminated (if partial) buffer either way. */
+	if (rc == 0 && buf_grow(out, 0) < 0)
+		rc = -1;
+	free(r.stack);
+	buf_release(&r.indent);
+	return rc;
+}

@@ -1,0 +1,50 @@
+/*
+ * template: Mustache templates rendered against jansson values.
+ *
+ * Written by hand because Debian packages no Mustache engine for C. It follows the Mustache
+ * specification (interpolation, sections, inverted sections, comments, partials, set delimiters,
+ * standalone lines and partial indentation; no lambdas), and tests/unit/test_template.c runs the
+ * specification's own test files. {{name}} HTML-escapes (& < > " '), {{{name}}} and {{& name}} do
+ * not. Dotted names and "." work as the specification says. Only JSON false, null, empty arrays
+ * and missing names are falsey ("" and 0 are truthy, the spec's rule). Numbers print as integers
+ * when whole, reals in their shortest exact form ("1.21"); true and false print as such; null,
+ * objects and arrays print nothing.
+ */
+#ifndef THREATFEED_TEMPLATE_H
+#define THREATFEED_TEMPLATE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "util.h"
+
+/* A set of named, compiled templates; partials {{> name}} are looked up in the same set. */
+struct template_set;
+
+#define TEMPLATE_MAX_DEPTH 64    /* nested sections and partials */
+
+struct template_set *template_set_new(void);
+void template_set_free(struct template_set *set);
+
+/*
+ * Compiles src[0..len) under `name`, replacing any template of that name. `path` names the source
+ * in messages ("templates/index.html.mustache" or "built-in index.html.mustache"). Syntax errors
+ * (unclosed tags or sections, mismatched section names, bad delimiters, empty tag names, sections
+ * nested deeper than TEMPLATE_MAX_DEPTH) are reported as path:line:col through d and return -1;
+ * the set is then unchanged. The template keeps its own copy of src.
+ */
+int template_set_add(struct template_set *set, const char *name, const char *path, const char *src,
+		     size_t len, struct diag *d);
+int template_set_has(const struct template_set *set, const char *name);
+
+/*
+ * Renders template `name` with a context stack: stack[0] is the outermost (root) context and
+ * stack[depth-1] the innermost, searched first. Appends to out. A missing partial renders as empty
+ * (as the specification requires). Returns -1 on a missing template, out of memory, a stack
+ * deeper than TEMPLATE_MAX_DEPTH, or sections and partials nested deeper than that at render time
+ * (a partial that recurses without end); out may then hold part of the page.
+ */
+int template_render(struct buf *out, const struct template_set *set, const char *name,
+		    json_t *const *stack, size_t depth);
+
+#endif

@@ -1,0 +1,493 @@
+#include "util.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+out_of_memory(void)
+{
+	fputs("threatfeed: out of memory\n", stderr);
+	abort();
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		out_of_memory();
+	p = realloc(p, n && size ? n * size : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xcalloc(n + 1, 1);
+	memcpy(p, s, n);
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+int
+buf_grow(struct buf *b, size_t extra)
+{
+	size_t want, cap;
+	char *p;
+
+	if (extra >= BUF_MAX || b->len >= BUF_MAX - extra) {
+		errno = EFBIG;
+		return -1;
+	}
+	want = b->len + extra + 1;
+	if (want <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64;
+	while (cap < want)
+		cap = cap > BUF_MAX / 2 ? BUF_MAX + 1 : cap * 2;
+	p = realloc(b->ptr, cap);
+	if (!p) {
+		errno = ENOMEM;
+		return -1;
+	}
+	b->ptr = p;
+	b->cap = cap;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int
+buf_add(struct buf *b, const void *data, size_t len)
+{
+	if (buf_grow(b, len) < 0)
+		return -1;
+	if (len)
+		memcpy(b->ptr + b->len, data, len);
+	b->len += len;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int
+buf_puts(struct buf *b, const char *s)
+{
+	return buf_add(b, s, strlen(s));
+}
+
+int
+buf_putc(struct buf *b, char c)
+{
+	return buf_add(b, &c, 1);
+}
+
+int
+buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list copy;
+	int n;
+
+	if (buf_grow(b, 64) < 0)
+		return -1;
+	va_copy(copy, ap);
+	n = vsnprintf(b->ptr + b->len, b->cap - b->len, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		return -1;
+	if ((size_t)n >= b->cap - b->len) {
+		if (buf_grow(b, (size_t)n) < 0)
+			return -1;
+		n = vsnprintf(b->ptr + b->len, b->cap - b->len, fmt, ap);
+		if (n < 0)
+			return -1;
+	}
+	b->len += (size_t)n;
+	return 0;
+}
+
+int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->ptr)
+		b->ptr[0] = '\0';
+}
+
+void
+buf_release(struct buf *b)
+{
+	free(b->ptr);
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+}
+
+char *
+buf_detach(struct buf *b, size_t *len)
+{
+	char *p;
+
+	if (!b->ptr && buf_grow(b, 0) < 0)
+		out_of_memory();
+	p = b->ptr;
+	if (len)
+		*len = b->len;
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void
+diag_init(struct diag *d, FILE *out)
+{
+	memset(d, 0, sizeof(*d));
+	d->out = out;
+}
+
+static void
+diag_print(struct diag *d, const char *kind, const char *path, unsigned line, unsigned col,
+	   const char *fmt, va_list ap)
+{
+	fputs("threatfeed: ", d->out);
+	if (path) {
+		fputs(path, d->out);
+		if (line) {
+			fprintf(d->out, ":%u", line);
+			if (col)
+				fprintf(d->out, ":%u", col);
+		}
+		fputs(": ", d->out);
+	}
+	if (kind)
+		fputs(kind, d->out);
+	vfprintf(d->out, fmt, ap);
+	fputc('\n', d->out);
+	fflush(d->out);
+}
+
+int
+diag_error(struct diag *d, const char *path, unsigned line, unsigned col, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->errors++;
+	va_start(ap, fmt);
+	diag_print(d, NULL, path, line, col, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void
+diag_warning(struct diag *d, const char *path, unsigned line, unsigned col, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->warnings++;
+	if (d->quiet)
+		return;
+	va_start(ap, fmt);
+	diag_print(d, "warning: ", path, line, col, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Civil-calendar arithmetic, written out because gmtime and timegm depend on libc time zone state
+ * (and gmtime is banned here): days from 1970-01-01 to a proleptic Gregorian date and back, after
+ * Howard Hinnant's public-domain "chrono-compatible low-level date algorithms".
+ */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int *year, int *month, int *day)
+{
+	int64_t era, y;
+	unsigned doe, yoe, doy, mp, d, m;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	*year = (int)(y + (m <= 2));
+	*month = (int)m;
+	*day = (int)d;
+}
+
+void
+date_to_civil(struct civil_time *out, int64_t epoch, int offset_minutes)
+{
+	int64_t local = epoch + (int64_t)offset_minutes * 60;
+	int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+	int64_t secs = local - days * 86400;
+
+	civil_from_days(days, &out->year, &out->month, &out->day);
+	out->hour = (int)(secs / 3600);
+	out->minute = (int)(secs / 60 % 60);
+	out->second = (int)(secs % 60);
+	out->weekday = (int)((days % 7 + 11) % 7); /* 1970-01-01 was a Thursday */
+}
+
+static int
+is_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int
+digits(const char *s, size_t n, int *out)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+date_fail(const char **why, size_t *col, const char *reason, size_t at)
+{
+	*why = reason;
+	if (col)
+		*col = at;
+	return -1;
+}
+
+int
+date_parse_rfc3339(struct timestamp *out, const char *s, const char **why, size_t *col)
+{
+	static const int month_days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int year, month, day, hour, minute, second, oh = 0, om = 0, sign = 1;
+	size_t len = strlen(s), i;
+
+	/* RFC 3339 section 5.6: full-date "T" full-time; "T" may be written as a space or "t". */
+	if (len < 10 || digits(s, 4, &year) || s[4] != '-' || digits(s + 5, 2, &month) || s[7] != '-' ||
+	    digits(s + 8, 2, &day))
+		return date_fail(why, col, "not an RFC 3339 date (expected YYYY-MM-DDThh:mm:ss+hh:mm)", 0);
+	if (len == 10)
+		return date_fail(why, col, "date without a time and UTC offset (expected YYYY-MM-DDThh:mm:ss+hh:mm)", 10);
+	if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || len < 19 || digits(s + 11, 2, &hour) ||
+	    s[13] != ':' || digits(s + 14, 2, &minute) || s[16] != ':' || digits(s + 17, 2, &second))
+		return date_fail(why, col, "not an RFC 3339 time (expected YYYY-MM-DDThh:mm:ss+hh:mm)", 10);
+	if (month < 1 || month > 12 || day < 1 ||
+	    day > month_days[month - 1] + (month == 2 && is_leap(year)))
+		return date_fail(why, col, "impossible date", 0);
+	/* A leap second (:60) is allowed by RFC 3339 but cannot be represented; refuse it plainly. */
+	if (hour > 23 || minute > 59 || second > 59)
+		return date_fail(why, col, "impossible time of day", 11);
+	i = 19;
+	if (s[i] == '.') {
+		size_t start = ++i;
+		while (s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == start)
+			return date_fail(why, col, "empty fraction of a second", start);
+	}
+	if (s[i] == '\0')
+		return date_fail(why, col, "missing UTC offset (add Z or +hh:mm)", i);
+	if (s[i] == 'Z' || s[i] == 'z') {
+		i++;
+	} else if (s[i] == '+' || s[i] == '-') {
+		sign = s[i] == '-' ? -1 : 1;
+		if (len - i < 6 || digits(s + i + 1, 2, &oh) || s[i + 3] != ':' || digits(s + i + 4, 2, &om))
+			return date_fail(why, col, "malformed UTC offset (expected +hh:mm)", i);
+		if (oh > 23 || om > 59)
+			return date_fail(why, col, "impossible UTC offset", i);
+		i += 6;
+	} else {
+		return date_fail(why, col, "missing UTC offset (add Z or +hh:mm)", i);
+	}
+	if (s[i] != '\0')
+		return date_fail(why, col, "unexpected characters after the date", i);
+	out->offset_minutes = sign * (oh * 60 + om);
+	out->epoch = days_from_civil(year, (unsigned)month, (unsigned)day) * 86400 + hour * 3600 +
+		     minute * 60 + second - (int64_t)out->offset_minutes * 60;
+	return 0;
+}
+
+int
+date_format_rfc3339(struct buf *out, const struct timestamp *t)
+{
+	struct civil_time c;
+	int off = t->offset_minutes < 0 ? -t->offset_minutes : t->offset_minutes;
+
+	date_to_civil(&c, t->epoch, t->offset_minutes);
+	if (buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d", c.year, c.month, c.day, c.hour, c.minute,
+		       c.second) < 0)
+		return -1;
+	if (t->offset_minutes == 0)
+		return buf_putc(out, 'Z');
+	return buf_printf(out, "%c%02d:%02d", t->offset_minutes < 0 ? '-' : '+', off / 60, off % 60);
+}
+
+int
+date_format_utc(struct buf *out, int64_t epoch)
+{
+	struct timestamp t = { epoch, 0 };
+	return date_format_rfc3339(out, &t);
+}
+
+static const char *const month_names[] = { "January", "February", "March", "April", "May", "June",
+	"July", "August", "September", "October", "November", "December" };
+static const char *const day_names[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+
+int
+date_format_rfc822(struct buf *out, const struct timestamp *t)
+{
+	struct civil_time c;
+	int off = t->offset_minutes < 0 ? -t->offset_minutes : t->offset_minutes;
+
+	/* RFC 822 section 5.1 with RFC 1123's four-digit year; numeric zone, as RSS 2.0 advises. */
+	date_to_civil(&c, t->epoch, t->offset_minutes);
+	return buf_printf(out, "%s, %02d %.3s %04d %02d:%02d:%02d %c%02d%02d", day_names[c.weekday], c.day,
+			  month_names[c.month - 1], c.year, c.hour, c.minute, c.second,
+			  t->offset_minutes < 0 ? '-' : '+', off / 60, off % 60);
+}
+
+int
+date_format_human(struct buf *out, const struct timestamp *t)
+{
+	struct civil_time c;
+
+	date_to_civil(&c, t->epoch, t->offset_minutes);
+	return buf_printf(out, "%d %s %04d", c.day, month_names[c.month - 1], c.year);
+}
+
+int
+date_format_human_time(struct buf *out, const struct timestamp *t)
+{
+	struct civil_time c;
+	int off = t->offset_minutes < 0 ? -t->offset_minutes : t->offset_minutes;
+
+	date_to_civil(&c, t->epoch, t->offset_minutes);
+	if (t->offset_minutes == 0)
+		return buf_printf(out, "%02d:%02d UTC", c.hour, c.minute);
+	return buf_printf(out, "%02d:%02d (UTC%c%02d:%02d)", c.hour, c.minute,
+			  t->offset_minutes < 0 ? '-' : '+', off / 60, off % 60);
+}
+
+void
+text_position(const char *data, size_t len, size_t offset, unsigned *line, unsigned *col)
+{
+	unsigned l = 1;
+	size_t line_start = 0;
+
+	if (offset > len)
+		offset = len;
+	for (size_t i = 0; i < offset; i++) {
+		if (data[i] == '\n') {
+			l++;
+			line_start = i + 1;
+		}
+	}
+	*line = l;
+	*col = (unsigned)(offset - line_start + 1);
+}
+
+/* Length of the UTF-8 sequence at s (RFC 3629 section 4), its code point in *cp; 0 when invalid. */
+static size_t
+utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
+{
+	size_t n;
+	uint32_t c, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		n = 2, c = s[0] & 0x1f, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3, c = s[0] & 0x0f, min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4, c = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (avail < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+int
+text_check(const char *data, size_t len, unsigned *line, unsigned *col, const char **why)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	size_t i = 0, n;
+	uint32_t cp;
+
+	while (i < len) {
+		n = utf8_decode(s + i, len - i, &cp);
+		if (!n) {
+			*why = "invalid UTF-8";
+			goto fail;
+		}
+		if (cp == 0) {
+			*why = "NUL byte";
+			goto fail;
+		}
+		/* XML 1.0 section 2.2, Char production. */
+		if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xfffe || cp == 0xffff) {
+			*why = "control character that XML 1.0 forbids";
+			goto fail;
+		}
+		i += n;
+	}
+	return 0;
+fail:
+	text_position(data, len, i, line, col);
+	return -1;
+}

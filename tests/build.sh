@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# End-to-end tests of `threatfeed build` on small repositories: the files it writes, reproducible
+# and untouched output, committed content only, --ref, bare repositories, finding the repository,
+# no personal data, stable ids through renames and edits, and safe, self-contained HTML.
+. "$(dirname "$0")/lib.sh"
+
+# Distinctive identities: none of them may reach the site (invariant 2).
+export GIT_AUTHOR_NAME="Leaky Author" GIT_AUTHOR_EMAIL=leak-author@example.invalid
+export GIT_COMMITTER_NAME="Leaky Committer" GIT_COMMITTER_EMAIL=leak-committer@example.invalid
+
+S=$TMP_ROOT/sites
+mkdir -p "$S"
+repo=$(base_repo)
+site=$repo/site
+
+# ---- the base site ----
+
+build_ok "base repository builds (default output folder REPO/site)" -C "$repo" ||
+	bail "nothing else can be tested"
+for f in $BASE_FILES .threatfeed-files; do
+	[ -f "$site/$f" ]
+	ok $? "base site has $f"
+done
+extra=$(comm -13 <(printf '%s\n' $BASE_FILES .threatfeed-files | LC_ALL=C sort) <(files_of "$site"))
+is "$extra" "" "base site has no unexpected file (no temporary file left behind)"
+
+# ---- reproducible ----
+
+build_ok "build into folder a" -C "$repo" -o "$S/a"
+build_ok "build into folder b" -C "$repo" -o "$S/b"
+check_quiet "two builds of one commit are byte-identical" diff -r "$S/a" "$S/b"
+check_quiet "-o output equals the default output" diff -r "$S/a" "$site"
+git clone -q "$repo" "$TMP_ROOT/elsewhere/clone"
+build_ok "a clone in another path builds" -C "$TMP_ROOT/elsewhere/clone" -o "$S/clone"
+check_quiet "a clone elsewhere gives the same bytes" diff -r "$S/a" "$S/clone"
+
+# ---- unchanged output is untouched ----
+
+age "$site"
+snapshot "$site" >"$TMP_ROOT/snap0"
+build_ok "rebuild with no change" -C "$repo"
+snapshot "$site" >"$TMP_ROOT/snap1"
+changed=$(changed_files "$TMP_ROOT/snap0" "$TMP_ROOT/snap1")
+is "$changed" "" "a rebuild with no change rewrites no file (bytes, inodes and mtimes equal)"
+
+# ---- the machine's clock, time zone and locale do not matter ----
+
+(export SOURCE_DATE_EPOCH=2000000000 TZ=Pacific/Kiritimati LC_ALL=C LANG=fr_FR.UTF-8
+	tf build -q -C "$repo" -o "$S/tz" >/dev/null 2>&1)
+ok $? "build with another clock, time zone and locale"
+check_quiet "another clock, time zone and locale give the same bytes" diff -r "$S/tz" "$S/a"
+
+# ---- one announcement edited: only what shows it changes ----
+
+old_entry=$(atom_entries "$site/atom.xml" | grep -F '2014-08-29-national-severe' | head -n 1)
+like "$old_entry" '^[^	]+	[^	]+	https?://' "atom.xml has the 2014 entry with an id, updated and link"
+sed -i 's/This means an attack is \*highly likely\*\./This means an attack is highly likely: EDITEDBODY./' \
+	"$repo/content/levels/2014-08-29-national-severe.md"
+commit "$repo" "fix a sentence" >/dev/null
+build_ok "rebuild after editing one announcement's body" -C "$repo"
+snapshot "$site" >"$TMP_ROOT/snap2"
+changed=$(changed_files "$TMP_ROOT/snap1" "$TMP_ROOT/snap2")
+diag "changed: $(echo $changed)"
+for f in 2014/2014-08-29-national-severe/index.html atom.xml national/atom.xml; do
+	grep -qxF "$f" <<<"$changed"
+	ok $? "edited body: $f changed"
+done
+grep -q EDITEDBODY "$site/2014/2014-08-29-national-severe/index.html"
+ok $? "edited body: its page shows the new text"
+# What may also show the body (feeds, lists with summaries, the sitemap's lastmod from Git).
+may="atom.xml rss.xml feed.json national/atom.xml national/rss.xml national/feed.json sitemap.xml
+history/index.html index.html national/index.html 2014/2014-08-29-national-severe/index.html"
+unexpected=$(comm -23 <(printf '%s\n' $changed) <(printf '%s\n' $may | LC_ALL=C sort))
+is "$unexpected" "" "edited body: every other file keeps its bytes and mtime"
+new_entry=$(atom_entries "$site/atom.xml" | grep -F '2014-08-29-national-severe' | head -n 1)
+is "$(cut -f1,2 <<<"$new_entry")" "$(cut -f1,2 <<<"$old_entry")" \
+	"edited body without 'updated:': Atom id and <updated> unchanged"
+
+# ---- committed content only ----
+
+put "$repo" content/levels/2020-03-01-national-critical.md <<'EOF'
+---
+level: critical
+date: 2020-03-01T12:00:00Z
+scope: national
+---
+UNCOMMITTEDNEW announcement.
+EOF
+git -C "$repo" add content/levels/2020-03-01-national-critical.md   # staged, not committed
+echo "UNCOMMITTEDEDIT" >>"$repo/content/levels/2019-11-04-national-substantial.md"
+sed -i 's/^\ttitle = Test threat level$/\ttitle = UNCOMMITTEDCONF/' "$repo/threatfeed.conf"
+build_ok "build with uncommitted changes in the work tree" -C "$repo" -o "$S/c"
+! grep -rqE 'UNCOMMITTED(NEW|EDIT|CONF)' "$S/c"
+ok $? "no uncommitted (staged or unstaged) text in the output"
+[ ! -e "$S/c/2020" ]
+ok $? "no page for an uncommitted announcement"
+check_quiet "output equals the build of HEAD" diff -r "$S/c" "$site"
+build_ok "build --worktree" -C "$repo" --worktree -o "$S/w"
+grep -rq UNCOMMITTEDNEW "$S/w"
+ok $? "--worktree shows the new uncommitted announcement"
+grep -rq UNCOMMITTEDEDIT "$S/w"
+ok $? "--worktree shows the uncommitted edit"
+grep -rq UNCOMMITTEDCONF "$S/w"
+ok $? "--worktree reads the uncommitted threatfeed.conf"
+[ -f "$S/w/2020/2020-03-01-national-critical/index.html" ]
+ok $? "--worktree writes the new announcement's page"
+git -C "$repo" reset -q --hard
+
+# ---- --ref ----
+
+build_ok "build --ref HEAD~1" -C "$repo" --ref HEAD~1 -o "$S/old"
+check_quiet "--ref HEAD~1 builds the older content (equal to the first build)" diff -r "$S/old" "$S/a"
+run_tf build -q -C "$repo" --ref no-such-branch -o "$S/none"
+[ "$status" -ne 0 ] && [ "$status" -ne 2 ]
+ok $? "--ref to an unknown revision fails (status $status, not a usage error)"
+like "$err" "no-such-branch" "the message names the unknown revision"
+[ ! -e "$S/none" ] || [ -z "$(ls -A "$S/none")" ]
+ok $? "a failed build creates no output"
+
+# ---- bare repositories, -C, upward search ----
+
+git clone -q --bare "$repo" "$TMP_ROOT/bare.git"
+build_ok "a bare clone builds with -C and -o" -C "$TMP_ROOT/bare.git" -o "$S/bare"
+check_quiet "the bare clone's site equals the work tree's" diff -r "$S/bare" "$site"
+
+cd "$TMP_ROOT" || bail "cd"
+build_ok "-C with a relative path from another folder" -C "${repo#"$TMP_ROOT"/}" -o "$S/rel"
+check_quiet "-C from another folder gives the same site" diff -r "$S/rel" "$site"
+
+rm -rf "$site"
+cd "$repo/content/levels" || bail "cd"
+build_ok "build from a subfolder of the repository, no -C"
+[ -f "$site/index.html" ]
+ok $? "the repository is found upward: REPO/site written"
+[ ! -e "$repo/content/levels/site" ]
+ok $? "nothing written in the current folder"
+cd "$repo" || bail "cd"
+build_ok "-o with a relative path is relative to the current folder" -o ../relative-out
+[ -f "$TMP_ROOT/relative-out/index.html" ]
+ok $? "relative -o written where expected"
+cd "$TMP_ROOT" || bail "cd"
+
+# ---- the machine's git settings do not matter ----
+
+home=$TMP_ROOT/home
+mkdir -p "$home/.config/git"
+cat >"$home/.gitconfig" <<'EOF'
+[core]
+	autocrlf = true
+	eol = crlf
+	abbrev = 12
+[include]
+	path = more.gitconfig
+[user]
+	name = Leaky Home
+	email = leak-home@example.invalid
+EOF
+cat >"$home/more.gitconfig" <<'EOF'
+[core]
+	symlinks = false
+	ignorecase = true
+[i18n]
+	commitEncoding = ISO-8859-1
+EOF
+cp "$home/.gitconfig" "$home/.config/git/config"
+(
+	unset GIT_CONFIG_GLOBAL GIT_CONFIG_NOSYSTEM
+	export HOME=$home XDG_CONFIG_HOME=$home/.config
+	tf build -q -C "$repo" -o "$S/home" >/dev/null 2>"$TMP_ROOT/home.err"
+)
+ok $? "build with a user gitconfig (autocrlf, include) succeeds" || diag "$(cat "$TMP_ROOT/home.err")"
+check_quiet "a user gitconfig does not change the output" diff -r "$S/home" "$site"
+printf '[core\n\tthis is = = not git config\n' >"$home/.gitconfig"
+printf '[broken\n' >"$home/.config/git/config"
+(
+	unset GIT_CONFIG_GLOBAL GIT_CONFIG_NOSYSTEM
+	export HOME=$home XDG_CONFIG_HOME=$home/.config
+	tf build -q -C "$repo" -o "$S/home2" >/dev/null 2>"$TMP_ROOT/home.err"
+)
+ok $? "a broken user gitconfig is not even read" || diag "$(cat "$TMP_ROOT/home.err")"
+
+# ---- renames keep ids; stale pages go ----
+
+build_ok "build before the rename" -C "$repo"
+before=$(atom_entries "$site/atom.xml" | grep -F '/2014-08-29-national-severe/' | head -n 1)
+git -C "$repo" mv content/levels/2014-08-29-national-severe.md content/levels/2014-08-29-raised.md
+commit "$repo" "rename" >/dev/null
+build_ok "build after renaming an announcement" -C "$repo"
+after=$(atom_entries "$site/atom.xml" | grep -F '/2014-08-29-raised/' | head -n 1)
+like "$after" . "the renamed announcement is in atom.xml under its new link"
+is "$(cut -f1 <<<"$after")" "$(cut -f1 <<<"$before")" "renaming the file keeps the entry's id"
+is "$(cut -f2 <<<"$after")" "$(cut -f2 <<<"$before")" "renaming the file keeps the entry's <updated>"
+[ -f "$site/2014/2014-08-29-raised/index.html" ]
+ok $? "the new page exists"
+[ ! -e "$site/2014/2014-08-29-national-severe/index.html" ]
+ok $? "the old page is removed"
+! grep -rqF '2014-08-29-national-severe' "$site"
+ok $? "nothing links to the old page any more"
+ids=$(atom_entries "$site/atom.xml" | cut -f1)
+like "$ids" '^tag:' "default ids are tag: URIs"
+! grep -qiE 'raised|national-severe|2014-08-29-' <<<"$(cut -f1 <<<"$after")"
+ok $? "the default id holds neither the file name nor the title: $(cut -f1 <<<"$after")"
+
+sed -i 's/^date: 2014-08-29T14:00:00+01:00$/&\nupdated: 2014-08-30T09:00:00+01:00/' \
+	"$repo/content/levels/2014-08-29-raised.md"
+commit "$repo" "significant revision" >/dev/null
+build_ok "build after adding 'updated:'" -C "$repo"
+revised=$(atom_entries "$site/atom.xml" | grep -F '/2014-08-29-raised/' | head -n 1)
+is "$(cut -f1 <<<"$revised")" "$(cut -f1 <<<"$before")" "adding 'updated:' keeps the id"
+like "$(cut -f2 <<<"$revised")" '^2014-08-30T(08:00:00Z|09:00:00\+01:00)$' \
+	"adding 'updated:' sets the entry's Atom <updated>"
+
+# ---- Markdown cannot inject script ----
+
+put "$repo" content/levels/2021-01-01-national-moderate.md <<'EOF'
+---
+level: moderate
+date: 2021-01-01T12:00:00Z
+scope: national
+---
+Injection attempts follow.
+
+<script>alert(1)</script>
+
+Inline <script>alert(2)</script> and <img src=x onerror="alert(3)"> and <a href="javascript:alert(4)">a</a>.
+
+[x](javascript:alert(5)) and ![y](javascript:alert(6)) and [z](JaVaScRiPt:alert(7))
+
+[ref][r]
+
+[r]: javascript:alert(9)
+EOF
+put "$repo" content/pages/inject.md <<'EOF'
+---
+title: Injection page
+---
+<script>alert(10)</script> [x](javascript:alert(11))
+EOF
+commit "$repo" "injection attempts" >/dev/null
+build_ok "build with script and javascript: links in Markdown" -C "$repo"
+hits=$(grep -rilF '<script' "$site")
+is "$hits" "" "no '<script' anywhere in the site"
+hits=$(grep -rilF 'javascript:' "$site")
+is "$hits" "" "no 'javascript:' anywhere in the site"
+put "$repo" content/pages/autolink.md <<'EOF'
+---
+title: Autolink page
+---
+An autolink shows its text, but must not link: <javascript:alert(8)>, <vbscript:msgbox(1)>,
+<data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==>.
+EOF
+commit "$repo" "autolinks" >/dev/null
+build_ok "build with unsafe autolinks in Markdown" -C "$repo"
+hits=$(grep -rilE '(href|src)=("|'"'"'|&quot;|&#34;|\\")? *(javascript|vbscript|data):' "$site")
+is "$hits" "" "no javascript:, vbscript: or data: URL in any href or src"
+hits=$(grep -rlE '<[^>]* onerror=' "$site")
+is "$hits" "" "no onerror attribute anywhere in the site"
+
+# ---- self-contained, inert HTML ----
+
+check_quiet "every link is relative and resolves (or is an allowed absolute link)" html_check links "$site"
+check_quiet "no script, form, frame or event handler in any page" html_check inert "$site"
+check_quiet "a Content-Security-Policy meta on every page" html_check csp "$site"
+check_quiet "a referrer policy meta on every page" html_check referrer "$site"
+check_quiet "Atom autodiscovery link on every page" html_check discover "$site"
+check_quiet "links resolve in the --worktree build too" html_check links "$S/w"
+
+# ---- no personal data, no build-machine data ----
+
+hits=$(grep -rilE 'leak-(author|committer|home)|Leaky' "$S" "$site")
+is "$hits" "" "no author or committer name or e-mail in any output"
+host=$(hostname 2>/dev/null || true)
+# (Only a name long enough not to occur by chance, and not in the content itself.)
+if [ ${#host} -ge 6 ] && ! grep -rqwF "$host" "$repo/content" "$repo/threatfeed.conf"; then
+	hits=$(grep -rlwF "$host" "$S" "$site")
+	is "$hits" "" "no host name ($host) in any output"
+fi
+hits=$(grep -rlF "$TMP_ROOT" "$S" "$site")
+is "$hits" "" "no local path in any output"
+
+done_testing

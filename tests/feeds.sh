@@ -1,0 +1,382 @@
+#!/usr/bin/env bash
+# End-to-end tests of the feeds: Atom (RELAX NG and Schematron of RFC 4287, then feedparser), RSS,
+# JSON Feed 1.1, level.json and sitemap.xml, for a site with two scopes, three announcements and
+# [feed] entries = 2, with characters that need escaping in a title.
+. "$(dirname "$0")/lib.sh"
+
+repo=$(new_repo)
+cat >"$repo/threatfeed.conf" <<'EOF'
+[site]
+	title = Feed test & <level>
+	url = https://threat.example.org/sub/
+	description = Feeds under test
+	author = Example Security Service
+[feed]
+	entries = 2
+[scope "national"]
+	title = National threat level
+[scope "northern-ireland"]
+	title = Northern Ireland-related terrorism
+EOF
+put "$repo" content/levels/2014-08-29-national-severe.md <<'EOF'
+---
+level: severe
+date: 2014-08-29T14:00:00+01:00
+scope: national
+title: "Café & <friends> 🚨 raised"
+---
+Body **A** with [a link](https://example.org/a) & more.
+
+Second paragraph.
+EOF
+put "$repo" content/levels/2016-05-11-northern-ireland-substantial.md <<'EOF'
+---
+level: substantial
+date: 2016-05-11T08:00:00+01:00
+scope: northern-ireland
+---
+Body *B*.
+EOF
+put "$repo" content/levels/2019-11-04-national-substantial.md <<'EOF'
+---
+level: substantial
+date: 2019-11-04T10:00:00Z
+updated: 2019-11-05T12:30:00Z
+scope: national
+id: tag:threat.example.org,2019-11-04:custom-id
+title: Threat level lowered to SUBSTANTIAL
+---
+Body `C`.
+EOF
+commit "$repo" "three announcements" >/dev/null
+site=$TMP_ROOT/site
+build_ok "the feed test site builds" -C "$repo" -o "$site" || bail "no site"
+
+for f in atom.xml national/atom.xml northern-ireland/atom.xml; do
+	check_quiet "$f is valid against RFC 4287's RELAX NG schema" \
+		xmllint --noout --relaxng "$TESTS_DIR/schemas/atom.rng" "$site/$f"
+	check_quiet "$f passes RFC 4287's Schematron rules" \
+		xmllint --noout --schematron "$TESTS_DIR/schemas/atom-rfc4287-rules.sch" "$site/$f"
+done
+for f in rss.xml national/rss.xml northern-ireland/rss.xml sitemap.xml; do
+	check_quiet "$f is well-formed XML" xmllint --noout "$site/$f"
+done
+
+py=$(find_python_with_feedparser) || bail "no python3 with feedparser (Debian: python3-feedparser)"
+
+# The checks below print "STATUS<TAB>what" lines (0 = pass) and "# ..." comments.
+results=$("$py" - "$site" 2>&1 <<'PY'
+import calendar, datetime, json, os, sys, time
+import xml.etree.ElementTree as ET
+import feedparser
+
+site = sys.argv[1]
+URL = "https://threat.example.org/sub/"
+A = "{http://www.w3.org/2005/Atom}"
+T_A = "Café & <friends> 🚨 raised"
+T_C = "Threat level lowered to SUBSTANTIAL"
+ID_C = "tag:threat.example.org,2019-11-04:custom-id"
+
+def t(cond, what, detail=None):
+    print("%d\t%s" % (0 if cond else 1, what))
+    if not cond and detail is not None:
+        for line in str(detail).splitlines()[:20]:
+            print("# " + line)
+
+def epoch(s):
+    """RFC 3339 (with an offset) -> seconds, else None."""
+    try:
+        d = datetime.datetime.fromisoformat(s.replace("Z", "+00:00").replace("z", "+00:00"))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return int(d.timestamp()) if d.tzinfo else None
+
+def E(s):
+    return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+def site_file(url):
+    """The file of the site an absolute URL under URL points to, or None."""
+    if not url.startswith(URL):
+        return None
+    rel = url[len(URL):].split("#")[0].split("?")[0]
+    if rel == "" or rel.endswith("/"):
+        rel += "index.html"
+    path = os.path.join(site, rel)
+    return path if os.path.isfile(path) else None
+
+# ---- Atom, read exactly with ElementTree ----
+atom = {}
+for d in ("", "national/", "northern-ireland/"):
+    root = ET.parse(os.path.join(site, d + "atom.xml")).getroot()
+    atom[d] = root
+    entries = root.findall(A + "entry")
+    name = d + "atom.xml"
+    t(root.tag == A + "feed", name + ": root is atom:feed")
+    fid = root.findtext(A + "id", "")
+    t(fid == URL + d + "atom.xml", name + ": feed id is its absolute URL", fid)
+    selfl = [l.get("href") for l in root.findall(A + "link") if l.get("rel") == "self"]
+    t(selfl == [URL + d + "atom.xml"], name + ": rel=self link is its absolute URL", selfl)
+    alt = [l.get("href") for l in root.findall(A + "link") if l.get("rel", "alternate") == "alternate"]
+    t(len(alt) == 1 and site_file(alt[0]) is not None, name + ": alternate link is an existing page", alt)
+    for e in entries:
+        eid = e.findtext(A + "id", "")
+        links = [l.get("href") for l in e.findall(A + "link") if l.get("rel", "alternate") == "alternate"]
+        t(len(links) == 1 and site_file(links[0]) is not None,
+          "%s: entry %s links to its page, absolute under site.url" % (name, eid), links)
+        c = e.find(A + "content")
+        t(c is not None and c.get("type") == "html" and (c.text or "").strip() != "",
+          "%s: entry %s has HTML content" % (name, eid))
+
+def by_id(d):
+    return {e.findtext(A + "id"): e for e in atom[d].findall(A + "entry")}
+
+root_ids = list(by_id(""))
+nat = by_id("national/")
+ni = by_id("northern-ireland/")
+t(len(root_ids) == 2, "atom.xml holds only the newest 2 entries ([feed] entries = 2)", root_ids)
+t(len(nat) == 2, "national/atom.xml holds its 2 entries", list(nat))
+t(len(ni) == 1, "northern-ireland/atom.xml holds its 1 entry", list(ni))
+all_entries = dict(nat)
+all_entries.update(ni)
+t(len(all_entries) == 3, "three distinct ids over the scope feeds", list(all_entries))
+t(all(i.startswith("tag:") for i in all_entries), "every id is a tag: URI", list(all_entries))
+t(ID_C in nat, "an explicit id: is kept as written", list(nat))
+
+def find_title(entries, title):
+    return [i for i, e in entries.items() if e.findtext(A + "title") == title]
+
+idA = find_title(nat, T_A)
+t(len(idA) == 1, "the title with &, <, é and an emoji survives exactly in Atom",
+  [e.findtext(A + "title") for e in nat.values()])
+idA = idA[0] if idA else None
+idB = list(ni)[0] if ni else None
+t(idA is not None and idA.startswith("tag:threat.example.org,2014-08-29:"),
+  "a default id is tag:HOST,DATE:... from site.url's host and the entry's date", idA)
+t(idA is not None and "café" not in idA.lower() and "2014-08-29-national" not in idA,
+  "a default id holds neither the title nor the file name", idA)
+t(idB is not None and "northern-ireland" in idB, "a default id names its scope", idB)
+t(idA is not None and "/sub/" not in idA and "https" not in idA, "a default id is not a URL", idA)
+t(set(root_ids) == {ID_C, idB}, "atom.xml holds the 2 newest entries of all scopes", root_ids)
+t(set(nat) == {ID_C, idA}, "national/atom.xml holds only national entries", list(nat))
+t(set(ni) == {idB}, "northern-ireland/atom.xml holds only its entry", list(ni))
+
+def times(e):
+    return epoch(e.findtext(A + "updated")), epoch(e.findtext(A + "published"))
+
+if idA:
+    u, p = times(nat[idA])
+    t(u == E("2014-08-29T13:00:00Z"), "entry A: <updated> is its date (no 'updated:')",
+      nat[idA].findtext(A + "updated"))
+    t(p in (None, E("2014-08-29T13:00:00Z")), "entry A: <published> is its date",
+      nat[idA].findtext(A + "published"))
+    c = nat[idA].find(A + "content").text or ""
+    t("<strong>A</strong>" in c and 'href="https://example.org/a"' in c and "&amp; more" in c,
+      "entry A: content is the Markdown's HTML rendering", c)
+u, p = times(nat[ID_C]) if ID_C in nat else (None, None)
+t(u == E("2019-11-05T12:30:00Z"), "entry C: <updated> is its 'updated:'",
+  nat[ID_C].findtext(A + "updated") if ID_C in nat else None)
+t(p in (None, E("2019-11-04T10:00:00Z")), "entry C: <published> is its date")
+for d, want in (("", "2019-11-05T12:30:00Z"), ("national/", "2019-11-05T12:30:00Z"),
+                ("northern-ireland/", "2016-05-11T07:00:00Z")):
+    got = atom[d].findtext(A + "updated")
+    t(epoch(got) == E(want), "%satom.xml: feed <updated> is its newest entry's, %s" % (d, want), got)
+if idB:
+    title = ni[idB].findtext(A + "title") or ""
+    t("SUBSTANTIAL" in title.upper(), "entry B: a title is derived from its level", title)
+
+# ---- feedparser: Atom and RSS ----
+for d in ("", "national/", "northern-ireland/"):
+    for kind in ("atom.xml", "rss.xml"):
+        name = d + kind
+        f = feedparser.parse(os.path.join(site, name))
+        t(not f.bozo, name + ": feedparser finds no problem (bozo false)",
+          f.get("bozo_exception"))
+        want = {"": set(root_ids), "national/": set(nat), "northern-ireland/": set(ni)}[d]
+        got = [e.get("id") for e in f.entries]
+        t(set(got) == want and len(got) == len(want), name + ": the same entries (ids) as Atom", got)
+        t(all(site_file(e.get("link", "")) for e in f.entries),
+          name + ": every entry links to its page, absolute under site.url",
+          [e.get("link") for e in f.entries])
+        t(site_file(f.feed.get("link", "")) is not None, name + ": channel link is an existing page",
+          f.feed.get("link"))
+        for e in f.entries:
+            if e.get("id") == idA:
+                t(e.get("title") == T_A, name + ": the escaped title reads back exactly", e.get("title"))
+                pub = e.get("published_parsed") or e.get("updated_parsed")
+                t(pub is not None and calendar.timegm(pub) == E("2014-08-29T13:00:00Z"),
+                  name + ": entry A's date", e.get("published") or e.get("updated"))
+            if e.get("id") == ID_C:
+                t(e.get("title") == T_C, name + ": entry C's title", e.get("title"))
+            if e.get("id") == ID_C and kind == "rss.xml":
+                pub = e.get("published_parsed")
+                t(pub is not None and calendar.timegm(pub) == E("2019-11-04T10:00:00Z"),
+                  name + ": entry C's pubDate is its date", e.get("published"))
+
+rss = ET.parse(os.path.join(site, "rss.xml")).getroot()
+t(rss.tag == "rss" and rss.get("version") == "2.0", "rss.xml is RSS 2.0")
+for item in rss.iter("item"):
+    g = item.find("guid")
+    if g is not None and g.text and g.text.startswith("tag:"):
+        t(g.get("isPermaLink") == "false", "rss.xml: a tag: guid is marked isPermaLink=false", g.text)
+
+# ---- JSON Feed 1.1 ----
+for d in ("", "national/", "northern-ireland/"):
+    name = d + "feed.json"
+    try:
+        with open(os.path.join(site, name), encoding="utf-8") as fh:
+            j = json.load(fh)
+    except Exception as ex:
+        t(False, name + " is JSON", ex)
+        continue
+    t(j.get("version") == "https://jsonfeed.org/version/1.1", name + ": version 1.1", j.get("version"))
+    t(isinstance(j.get("title"), str) and j["title"] != "", name + ": has a title")
+    t(j.get("feed_url") == URL + d + "feed.json", name + ": feed_url is its absolute URL",
+      j.get("feed_url"))
+    t(site_file(j.get("home_page_url", "")) is not None, name + ": home_page_url is an existing page",
+      j.get("home_page_url"))
+    items = j.get("items")
+    t(isinstance(items, list), name + ": has items")
+    items = items if isinstance(items, list) else []
+    want = {"": set(root_ids), "national/": set(nat), "northern-ireland/": set(ni)}[d]
+    ids = [i.get("id") for i in items]
+    t(set(ids) == want and len(ids) == len(want), name + ": the same entries (ids) as Atom", ids)
+    for i in items:
+        ok_item = (isinstance(i.get("id"), str) and
+                   (isinstance(i.get("content_html"), str) or isinstance(i.get("content_text"), str))
+                   and site_file(i.get("url", "")) is not None
+                   and epoch(i.get("date_published")) is not None)
+        t(ok_item, "%s: item %s has id, content, url and date_published" % (name, i.get("id")), i)
+        if i.get("id") == idA:
+            t(i.get("title") == T_A, name + ": the title reads back exactly", i.get("title"))
+            t("<strong>A</strong>" in i.get("content_html", ""), name + ": content_html is the rendering")
+        if i.get("id") == ID_C:
+            t(epoch(i.get("date_modified")) == E("2019-11-05T12:30:00Z"),
+              name + ": date_modified is 'updated:'", i.get("date_modified"))
+            t(epoch(i.get("date_published")) == E("2019-11-04T10:00:00Z"),
+              name + ": date_published is the date", i.get("date_published"))
+
+# ---- level.json ----
+try:
+    with open(os.path.join(site, "level.json"), encoding="utf-8") as fh:
+        lj = json.load(fh)
+except Exception as ex:
+    lj = None
+    t(False, "level.json is JSON", ex)
+
+def objects(x):
+    if isinstance(x, dict):
+        yield x
+        for v in x.values():
+            yield from objects(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from objects(v)
+
+def current_of(scope):
+    """Level names in objects that name the scope (under a key with 'scope' or 'name')."""
+    found = set()
+    for o in objects(lj):
+        if any(isinstance(v, str) and v == scope and ("scope" in k or k == "name") for k, v in o.items()):
+            for k, v in o.items():
+                if "level" in k and isinstance(v, str):
+                    found.add(v.lower())
+                if "level" in k and isinstance(v, dict):
+                    found.update(str(x).lower() for x in v.values() if isinstance(x, str))
+    return found
+
+if lj is not None:
+    t("substantial" in current_of("national") and "severe" not in current_of("national"),
+      "level.json: national is at SUBSTANTIAL", json.dumps(lj, indent=1)[:1500])
+    t("substantial" in current_of("northern-ireland") and "severe" not in current_of("northern-ireland"),
+      "level.json: northern-ireland is at SUBSTANTIAL", current_of("northern-ireland"))
+
+# ---- sitemap.xml ----
+SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+sm = ET.parse(os.path.join(site, "sitemap.xml")).getroot()
+t(sm.tag == SM + "urlset", "sitemap.xml: a sitemaps.org urlset", sm.tag)
+locs = [u.findtext(SM + "loc", "") for u in sm.findall(SM + "url")]
+t(all(l.startswith(URL) for l in locs), "sitemap.xml: every loc is absolute under site.url", locs)
+files = set()
+for l in locs:
+    f = site_file(l)
+    files.add(os.path.relpath(f, site) if f else "MISSING " + l)
+pages = set()
+for dirpath, _, names in os.walk(site):
+    for n in names:
+        if n.endswith(".html"):
+            pages.add(os.path.relpath(os.path.join(dirpath, n), site))
+t(files == pages and len(locs) == len(pages), "sitemap.xml: one entry per HTML page",
+  "missing: %s\nextra: %s" % (sorted(pages - files), sorted(files - pages)))
+lastmods = [u.findtext(SM + "lastmod") for u in sm.findall(SM + "url")]
+t(all(l is None or epoch(l) is not None for l in lastmods), "sitemap.xml: lastmod values are dates",
+  lastmods)
+PY
+)
+while IFS= read -r line; do
+	case $line in
+	"#"*) echo "$line" ;;
+	[01]"	"*) ok "${line%%	*}" "${line#*	}" ;;
+	*) fail "feed checks: unexpected output: $line" ;;
+	esac
+done <<<"$results"
+
+# The title with & and < reaches HTML escaped, never as markup.
+! grep -rqF '<friends>' "$site" --include=*.html
+ok $? "the title's <friends> is escaped in every HTML page"
+! grep -rqF '<level>' "$site" --include=*.html
+ok $? "the site title's <level> is escaped in every HTML page"
+grep -qF 'Café &amp; &lt;friends&gt; 🚨 raised' "$site/2014/2014-08-29-national-severe/index.html"
+ok $? "the announcement's page shows the title, escaped"
+
+# ---- edge sites: no announcement yet; a single unnamed scope ----
+
+empty=$(new_repo)
+sed '/^\[scope/,$d' <"$repo/threatfeed.conf" >"$empty/threatfeed.conf"
+commit "$empty" "settings only" >/dev/null
+build_ok "a site with no announcement yet builds" -C "$empty" -o "$TMP_ROOT/empty" || bail "no empty site"
+single=$(new_repo)
+printf '[site]\n\ttitle = One scope\n\turl = https://one.example.org\n' >"$single/threatfeed.conf"
+put "$single" content/levels/2015-01-01-low.md <<'EOF'
+---
+level: low
+date: 2015-01-01T10:00:00Z
+---
+Body.
+EOF
+put "$single" content/levels/2016-01-01-moderate.md <<'EOF'
+---
+level: moderate
+date: 2016-01-01T01:00:00+02:00
+---
+Raised.
+EOF
+commit "$single" "one scope" >/dev/null
+build_ok "a site without scopes builds" -C "$single" -o "$TMP_ROOT/single" || bail "no single site"
+for d in empty single; do
+	check_quiet "$d site: atom.xml is valid against the RELAX NG schema" \
+		xmllint --noout --relaxng "$TESTS_DIR/schemas/atom.rng" "$TMP_ROOT/$d/atom.xml"
+	check_quiet "$d site: atom.xml passes the Schematron rules" \
+		xmllint --noout --schematron "$TESTS_DIR/schemas/atom-rfc4287-rules.sch" "$TMP_ROOT/$d/atom.xml"
+	for f in atom.xml rss.xml; do
+		check_quiet "$d site: feedparser reads $f without problem" "$py" -c '
+import sys, feedparser
+f = feedparser.parse(sys.argv[1])
+sys.exit("bozo: %r" % f.get("bozo_exception") if f.bozo else 0)' "$TMP_ROOT/$d/$f"
+	done
+	check_quiet "$d site: feed.json and level.json are JSON" \
+		python3 -c 'import json, sys; [json.load(open(f)) for f in sys.argv[1:]]' \
+		"$TMP_ROOT/$d/feed.json" "$TMP_ROOT/$d/level.json"
+	check_quiet "$d site: links resolve" html_check links "$TMP_ROOT/$d"
+done
+is "$(atom_entries "$TMP_ROOT/empty/atom.xml")" "" "empty site: atom.xml has no entry"
+is "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["items"]))' "$TMP_ROOT/empty/feed.json")" 0 \
+	"empty site: feed.json has no item"
+[ ! -e "$TMP_ROOT/single/national" ] && [ -z "$(find "$TMP_ROOT/single" -mindepth 2 -name atom.xml)" ]
+ok $? "single scope: no per-scope folders or feeds"
+ids=$(atom_entries "$TMP_ROOT/single/atom.xml" | cut -f1 | sort)
+like "$ids" '^tag:one\.example\.org,2015-01-01:' "single scope: default ids from the host (url without a trailing '/')"
+is "$(wc -l <<<"$ids" | tr -d ' ')" 2 "single scope: both entries in atom.xml"
+[ -f "$TMP_ROOT/single/2016/2016-01-01-moderate/index.html" ]
+ok $? "single scope: the page path uses the year of the date as written"
+
+done_testing

@@ -1,0 +1,498 @@
+/*
+ * config: real settings text parsed by libgit2 (repo_parse_config) and given meaning by
+ * config_load, with the exact messages checked.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "harness.h"
+#include "repo.h"
+
+#define PATH "threatfeed.conf"
+
+static const char sample[] =
+	"[site]\n"
+	"\ttitle = UK threat level\n"
+	"\turl = https://threat.example.org/\n"
+	"\tdescription = The current national terrorism threat level and its history\n"
+	"\tlanguage = en-GB\n"
+	"\tauthor = Example Security Service\n"
+	"[feed]\n"
+	"\tentries = 20\n"
+	"[scope \"national\"]\n"
+	"\ttitle = National threat level\n"
+	"[scope \"northern-ireland\"]\n"
+	"\ttitle = Northern Ireland-related threat level\n";
+
+#define SITE "[site]\n\ttitle = T\n\turl = https://t.example/\n"
+
+static char tmpdir[256];
+
+/* Parses text as threatfeed.conf; *msg gets everything reported (free it). */
+static int
+load_len(struct config *c, const char *text, size_t len, char **msg, struct diag *out_d)
+{
+	struct config_entries e;
+	struct diag d;
+	size_t msglen;
+	FILE *f = open_memstream(msg, &msglen);
+	int rc;
+
+	diag_init(&d, f);
+	memset(c, 0, sizeof(*c));
+	rc = repo_parse_config(&e, PATH, text, len, &d);
+	if (rc == 0) {
+		rc = config_load(c, PATH, text, len, &e, &d);
+		config_entries_release(&e);
+	}
+	fclose(f);
+	if (out_d)
+		*out_d = d;
+	return rc;
+}
+
+static int
+load(struct config *c, const char *text, char **msg)
+{
+	return load_len(c, text, strlen(text), msg, NULL);
+}
+
+/*
+ * Expects text to fail with exactly `want` reported. Past the syntax, the config is still filled
+ * (placeholders for what was wrong) so the content can be checked in the same run.
+ */
+static void
+fails(const char *text, const char *want, const char *what)
+{
+	struct config c;
+	char *msg;
+	int rc = load(&c, text, &msg);
+
+	ok(rc == -1, "%s: fails", what);
+	ok(c.url == NULL || (c.title && c.nlevels > 0 && strstr(c.url, "://")),
+	   "%s: still usable for checking the content", what);
+	is_str(msg, want, what);
+	free(msg);
+	config_release(&c);
+}
+
+static int
+tmpdir_empty(void)
+{
+	DIR *dir = opendir(tmpdir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)))
+		n += de->d_name[0] != '.';
+	closedir(dir);
+	return n == 0;
+}
+
+static void
+test_sample(void)
+{
+	struct config c;
+	struct buf list = BUF_INIT;
+	const struct level_def *l;
+	char *msg;
+
+	ok(load(&c, sample, &msg) == 0, "sample loads");
+	is_str(msg, "", "sample: nothing reported");
+	free(msg);
+	is_str(c.title, "UK threat level", "title");
+	is_str(c.url, "https://threat.example.org/", "url");
+	is_str(c.description, "The current national terrorism threat level and its history", "description");
+	is_str(c.language, "en-GB", "language");
+	is_str(c.author, "Example Security Service", "author");
+	ok(c.feed_entries == 20, "feed entries");
+	ok(c.nscopes == 2, "two scopes");
+	is_str(c.scopes[0].name, "national", "first scope in file order");
+	is_str(c.scopes[0].title, "National threat level", "first scope title");
+	is_str(c.scopes[1].name, "northern-ireland", "second scope");
+	is_str(c.scopes[1].title, "Northern Ireland-related threat level", "second scope title");
+	ok(config_scope(&c, "northern-ireland") == &c.scopes[1], "config_scope finds a scope");
+	ok(config_scope(&c, "wales") == NULL, "config_scope: unknown scope");
+	ok(config_scope(&c, NULL) == NULL, "config_scope: NULL is the unnamed scope");
+	ok(c.nlevels == 5, "five default levels");
+	config_level_list(&list, &c);
+	is_str(list.ptr, "low, moderate, substantial, severe or critical", "level list");
+	buf_reset(&list);
+	config_scope_list(&list, &c);
+	is_str(list.ptr, "national or northern-ireland", "scope list");
+	buf_release(&list);
+	l = config_level(&c, "severe");
+	ok(l && l->rank == 4, "severe has rank 4");
+	is_str(l ? l->title : NULL, "SEVERE", "severe title");
+	is_str(l ? l->summary : NULL, "An attack is highly likely", "severe summary");
+	is_str(c.levels[0].summary, "An attack is highly unlikely", "low summary");
+	is_str(c.levels[4].summary, "An attack is highly likely in the near future", "critical summary");
+	ok(config_level(&c, "sever") == NULL, "unknown level");
+	ok(c.nwebsub == 0 && c.nxmlrpc == 0 && c.ping_timeout == 10 && c.ping_retries == 3,
+	   "ping defaults");
+	config_release(&c);
+	ok(c.title == NULL && c.nlevels == 0, "release empties");
+	config_release(&c);
+	ok(tmpdir_empty(), "no temporary file left behind");
+}
+
+static void
+test_defaults(void)
+{
+	struct config c;
+	struct buf list = BUF_INIT;
+	char *msg;
+
+	ok(load(&c, "# minimal\n[site]\n\ttitle = T\n\turl = HTTPS://t.example/path\n", &msg) == 0,
+	   "minimal config loads");
+	is_str(msg, "", "minimal: nothing reported");
+	free(msg);
+	is_str(c.url, "https://t.example/path/", "url: scheme lowercased, '/' added");
+	is_str(c.language, "en", "language default");
+	is_str(c.description, "", "description default");
+	is_str(c.author, "", "author default");
+	ok(c.feed_entries == 20, "feed entries default");
+	ok(c.nscopes == 0, "no scopes");
+	config_scope_list(&list, &c);
+	is_str(list.ptr, "", "empty scope list");
+	buf_release(&list);
+	config_release(&c);
+}
+
+/* WCAG 2 relative luminance, computed independently of config.c (bisection for the 2.4 power). */
+static double
+channel(unsigned v)
+{
+	double c = v / 255.0, t, lo = 0, hi = 1;
+
+	if (c <= 0.04045)
+		return c / 12.92;
+	t = (c + 0.055) / 1.055;
+	for (int i = 0; i < 200; i++) {
+		double mid = (lo + hi) / 2, m5 = mid * mid * mid * mid * mid;
+
+		if (m5 < t * t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return t * t * lo; /* t^2 * (t^2)^(1/5) */
+}
+
+static double
+lum(const char *hex)
+{
+	unsigned long v = strtoul(hex + 1, NULL, 16);
+
+	return 0.2126 * channel((v >> 16) & 255) + 0.7152 * channel((v >> 8) & 255) +
+	       0.0722 * channel(v & 255);
+}
+
+static double
+contrast(const char *a, const char *b)
+{
+	double la = lum(a), lb = lum(b);
+
+	return la > lb ? (la + 0.05) / (lb + 0.05) : (lb + 0.05) / (la + 0.05);
+}
+
+static void
+test_colours(void)
+{
+	struct config c;
+	char *msg;
+
+	ok(load(&c, SITE, &msg) == 0, "defaults load");
+	free(msg);
+	for (size_t i = 0; i < c.nlevels; i++) {
+		const struct level_def *l = &c.levels[i];
+		double mine = contrast(l->colour, l->text_colour);
+		double other = contrast(l->colour, strcmp(l->text_colour, "#000000") == 0 ? "#ffffff" :
+					"#000000");
+
+		ok(l->rank == (int)i + 1, "%s rank %d", l->name, l->rank);
+		ok(mine >= 4.5, "%s: %s on %s contrast %.2f >= 4.5", l->name, l->text_colour, l->colour, mine);
+		ok(mine >= other, "%s: the better of black and white (%.2f vs %.2f)", l->name, mine, other);
+		for (size_t j = 0; j < i; j++)
+			ok(strcmp(c.levels[j].colour, l->colour) != 0, "%s colour distinct from %s", l->name,
+			   c.levels[j].name);
+	}
+	is_str(c.levels[0].text_colour, "#ffffff", "white on the green");
+	is_str(c.levels[1].text_colour, "#000000", "black on the yellow");
+	config_release(&c);
+
+	/* Text colour of a pale and a dark custom level. */
+	ok(load(&c, SITE "[level \"a\"]\n\trank = 1\n\tcolour = \"#FFFFFF\"\n[level \"b\"]\n\trank = 2\n"
+		"\tcolour = \"#000000\"\n", &msg) == 0, "custom colours load");
+	free(msg);
+	is_str(c.levels[0].colour, "#ffffff", "colour lowercased");
+	is_str(c.levels[0].text_colour, "#000000", "black text on white");
+	is_str(c.levels[1].text_colour, "#ffffff", "white text on black");
+	config_release(&c);
+}
+
+static void
+test_levels(void)
+{
+	struct config c;
+	struct buf list = BUF_INIT;
+	char *msg;
+
+	ok(load(&c, SITE "[level \"high\"]\n\trank = 3\n\tsummary = Take care\n\ttitle = High alert\n"
+		"[level \"low\"]\n\trank = 1\n[level \"blue-2\"]\n\trank = 2\n", &msg) == 0,
+	   "custom levels load");
+	is_str(msg, "", "custom levels: nothing reported");
+	free(msg);
+	ok(c.nlevels == 3, "three levels, no defaults added");
+	config_level_list(&list, &c);
+	is_str(list.ptr, "low, blue-2 or high", "sorted by rank");
+	buf_release(&list);
+	is_str(c.levels[2].title, "High alert", "title given");
+	is_str(c.levels[2].summary, "Take care", "summary given");
+	is_str(c.levels[1].title, "BLUE-2", "title default: name upper-cased");
+	is_str(c.levels[1].summary, "", "summary default empty");
+	is_str(c.levels[0].colour, "#2e7d32", "a UK name keeps its colour");
+	is_str(c.levels[1].colour, "#616161", "other names get grey");
+	config_release(&c);
+}
+
+static void
+test_scopes_pings(void)
+{
+	struct config c;
+	char *msg;
+
+	ok(load(&c, SITE "[scope \"empty\"]\n[scope \"named\"]\n\ttitle = Named\n[ping]\n"
+		"\twebsub = https://hub.example.net/\n\txmlrpc = http://rpc.example.net/RPC2?x=1\n"
+		"\twebsub = https://hub2.example.net:8443/\n\ttimeout = 300\n\tretries = 0\n", &msg) == 0,
+	   "scopes and pings load");
+	is_str(msg, "", "nothing reported");
+	free(msg);
+	ok(c.nscopes == 2, "an empty [scope] section still declares a scope");
+	is_str(c.scopes[0].name, "empty", "file order kept");
+	is_str(c.scopes[0].title, "empty", "title default: the name");
+	is_str(c.scopes[1].title, "Named", "title given");
+	ok(c.nwebsub == 2 && c.nxmlrpc == 1, "repeated ping addresses kept");
+	is_str(c.nwebsub == 2 ? c.websub[1] : NULL, "https://hub2.example.net:8443/", "second hub");
+	is_str(c.nxmlrpc == 1 ? c.xmlrpc[0] : NULL, "http://rpc.example.net/RPC2?x=1", "xmlrpc endpoint");
+	ok(c.ping_timeout == 300 && c.ping_retries == 0, "ping numbers at their bounds");
+	config_release(&c);
+}
+
+static void
+test_errors(void)
+{
+	fails("[site]\n\ttitle = T\n",
+	      "threatfeed: threatfeed.conf: missing site.url (expected where site/ is published, e.g. "
+	      "url = https://threat.example.org/, under [site])\n", "missing url");
+	fails("",
+	      "threatfeed: threatfeed.conf: missing site.title (expected e.g. title = UK threat level, "
+	      "under [site])\n"
+	      "threatfeed: threatfeed.conf: missing site.url (expected where site/ is published, e.g. "
+	      "url = https://threat.example.org/, under [site])\n", "empty file: both missing");
+	fails("[site]\n\ttitle = T\n\turl = ftp://threat.example.org/\n",
+	      "threatfeed: threatfeed.conf:3: invalid site.url 'ftp://threat.example.org/' (expected an "
+	      "absolute http:// or https:// URL)\n", "ftp url");
+	fails("[site]\n\ttitle = T\n\turl = threat.example.org\n",
+	      "threatfeed: threatfeed.conf:3: invalid site.url 'threat.example.org' (expected an "
+	      "absolute http:// or https:// URL)\n", "relative url");
+	fails("[site]\n\ttitle = T\n\turl = \"https://t.example/#top\"\n",
+	      "threatfeed: threatfeed.conf:3: invalid site.url 'https://t.example/#top' (expected no "
+	      "fragment ('#'))\n", "url with a fragment");
+	fails("[site]\n\ttitle = T\n\turl = https://t.example/a b/\n",
+	      "threatfeed: threatfeed.conf:3: invalid site.url 'https://t.example/a b/' (expected no "
+	      "spaces or control characters)\n", "url with a space");
+	fails("[site]\n\ttitle = T\n\turl = https:///x/\n",
+	      "threatfeed: threatfeed.conf:3: invalid site.url 'https:///x/' (expected a host name "
+	      "after the scheme)\n", "url without a host");
+	fails("[site]\n\ttitle = T\n\turl = https://me:pw@t.example/\n",
+	      "threatfeed: threatfeed.conf:3: invalid site.url 'https://me:pw@t.example/' (expected no "
+	      "user name or password)\n", "url with credentials");
+	fails("[site]\n\ttitle = T\n\turl = https://t.example/?a=b\n",
+	      "threatfeed: threatfeed.conf:3: invalid site.url 'https://t.example/?a=b' (expected no "
+	      "query ('?') in the site's address)\n", "site url with a query");
+	fails("[site]\n\ttitle = T\n\turl = https://t.example:80x/\n",
+	      "threatfeed: threatfeed.conf:3: invalid site.url 'https://t.example:80x/' (expected a "
+	      "port number after ':')\n", "bad port");
+	fails("[site]\n\ttitle =\n\turl = https://t.example/\n",
+	      "threatfeed: threatfeed.conf:2: empty site.title (expected the site's name)\n", "empty title");
+	fails(SITE "\ttitle = Again\n",
+	      "threatfeed: threatfeed.conf:4: 'site.title' is set twice (first on line 2)\n",
+	      "title set twice");
+	fails(SITE "\tlanguage = en GB\n",
+	      "threatfeed: threatfeed.conf:4: invalid site.language 'en GB' (expected a language tag "
+	      "such as en-GB)\n", "bad language");
+
+	fails(SITE "[feed]\n\tentries = 0\n",
+	      "threatfeed: threatfeed.conf:5: invalid feed.entries '0' (expected a whole number from 1 "
+	      "to 10000)\n", "entries 0");
+	fails(SITE "[feed]\n\tentries = 10001\n",
+	      "threatfeed: threatfeed.conf:5: invalid feed.entries '10001' (expected a whole number "
+	      "from 1 to 10000)\n", "entries too many");
+	fails(SITE "[feed]\n\tentries = twenty\n",
+	      "threatfeed: threatfeed.conf:5: invalid feed.entries 'twenty' (expected a whole number "
+	      "from 1 to 10000)\n", "entries not a number");
+	fails(SITE "[feed]\n\tentries = 20x\n",
+	      "threatfeed: threatfeed.conf:5: invalid feed.entries '20x' (expected a whole number from "
+	      "1 to 10000)\n", "entries with trailing junk");
+	fails(SITE "[feed]\n\tentries = +20\n",
+	      "threatfeed: threatfeed.conf:5: invalid feed.entries '+20' (expected a whole number from "
+	      "1 to 10000)\n", "entries with a sign");
+	fails(SITE "[feed]\n\tentries = 99999999999999999999999\n",
+	      "threatfeed: threatfeed.conf:5: invalid feed.entries '99999999999999999999999' (expected "
+	      "a whole number from 1 to 10000)\n", "entries overflowing");
+	fails(SITE "[feed]\n\tentries\n",
+	      "threatfeed: threatfeed.conf:5: invalid feed.entries '' (expected a whole number from 1 "
+	      "to 10000)\n", "entries without a value");
+
+	fails(SITE "[level \"severe\"]\n\trank = 4\n\tcolour = red\n",
+	      "threatfeed: threatfeed.conf:6: invalid level.severe.colour 'red' (expected #rrggbb, e.g. "
+	      "#c62828)\n", "colour by name");
+	fails(SITE "[level \"severe\"]\n\trank = 4\n\tcolour = \"#12345g\"\n",
+	      "threatfeed: threatfeed.conf:6: invalid level.severe.colour '#12345g' (expected #rrggbb, "
+	      "e.g. #c62828)\n", "colour not hex");
+	fails(SITE "[level \"severe\"]\n\trank = 4\n\tcolour = #b30000\n",
+	      "threatfeed: threatfeed.conf:6: empty level.severe.colour (write it in quotes, colour = "
+	      "\"#c62828\": an unquoted '#' starts a comment)\n", "unquoted colour is a comment");
+	fails(SITE "[level \"a\"]\n\trank = 1\n[level \"b\"]\n\trank = 1\n",
+	      "threatfeed: threatfeed.conf:7: duplicate rank 1 for level 'b' (level 'a' has it "
+	      "already)\n", "duplicate rank");
+	fails(SITE "[level \"a\"]\n\tsummary = no rank\n",
+	      "threatfeed: threatfeed.conf:4: level 'a' has no rank (expected rank = a whole number, "
+	      "higher is more severe)\n", "level without rank");
+	fails(SITE "[level \"a\"]\n\trank = high\n",
+	      "threatfeed: threatfeed.conf:5: invalid level.a.rank 'high' (expected a whole number "
+	      "from 0 to 1000, higher is more severe)\n", "rank not a number");
+	fails(SITE "[level \"a\"]\n\trank = x\n[level \"b\"]\n\trank = 0\n",
+	      "threatfeed: threatfeed.conf:5: invalid level.a.rank 'x' (expected a whole number from 0 "
+	      "to 1000, higher is more severe)\n", "a bad rank is not also a duplicate");
+	fails(SITE "[level \"Severe\"]\n\trank = 4\n",
+	      "threatfeed: threatfeed.conf:4: invalid level name 'Severe' (expected 1 to 40 lowercase "
+	      "letters, digits or '-')\n", "level name upper case");
+	fails(SITE "[level \"a\"]\n\trank = 1\n\trank = 2\n",
+	      "threatfeed: threatfeed.conf:6: 'level.a.rank' is set twice (first on line 5)\n",
+	      "rank set twice");
+
+	fails(SITE "[scope \"history\"]\n",
+	      "threatfeed: threatfeed.conf:4: scope name 'history' clashes with the site's 'history/' "
+	      "folder (choose another name)\n", "scope named history");
+	fails(SITE "[scope \"2014\"]\n\ttitle = Year\n",
+	      "threatfeed: threatfeed.conf:4: scope name '2014' clashes with the site's year folders "
+	      "(choose a name that is not a 4-digit year)\n", "scope named like a year");
+	fails(SITE "[scope \"north west\"]\n\ttitle = NW\n",
+	      "threatfeed: threatfeed.conf:4: invalid scope name 'north west' (expected 1 to 40 "
+	      "lowercase letters, digits or '-')\n", "scope name with a space");
+
+	fails(SITE "[ping]\n\twebsub = https://hub.example.net/\n\twebsub = mailto:x@example.net\n",
+	      "threatfeed: threatfeed.conf:6: invalid ping.websub 'mailto:x@example.net' (expected an "
+	      "absolute http:// or https:// URL)\n", "bad second hub, its own line");
+	fails(SITE "[ping]\n\ttimeout = 0\n\tretries = 11\n",
+	      "threatfeed: threatfeed.conf:5: invalid ping.timeout '0' (expected a whole number from 1 "
+	      "to 300)\n"
+	      "threatfeed: threatfeed.conf:6: invalid ping.retries '11' (expected a whole number from 0 "
+	      "to 10)\n", "ping numbers out of range");
+
+	/* Every problem is reported, not just the first. */
+	fails("[site]\n\turl = ftp://x/\n[feed]\n\tentries = 0\n[level \"x\"]\n\trank = 1\n\tcolour = blue\n",
+	      "threatfeed: threatfeed.conf:2: invalid site.url 'ftp://x/' (expected an absolute http:// "
+	      "or https:// URL)\n"
+	      "threatfeed: threatfeed.conf:4: invalid feed.entries '0' (expected a whole number from 1 "
+	      "to 10000)\n"
+	      "threatfeed: threatfeed.conf:7: invalid level.x.colour 'blue' (expected #rrggbb, e.g. "
+	      "#c62828)\n"
+	      "threatfeed: threatfeed.conf: missing site.title (expected e.g. title = UK threat level, "
+	      "under [site])\n", "every problem reported");
+}
+
+static void
+test_warnings(void)
+{
+	struct config c;
+	struct diag d;
+	char *msg;
+	const char *text = SITE "\tcolour = red\n# a comment\n\tlanguage = \"en\\\n-GB\" ; continued\n"
+			   "[theme]\n\tdark = true\n[scope \"a\"]\n\tcolour = x\n";
+
+	ok(load_len(&c, text, strlen(text), &msg, &d) == 0, "unknown settings are only warnings");
+	is_str(msg,
+	       "threatfeed: threatfeed.conf:4: warning: unknown setting 'site.colour' ignored (expected "
+	       "site.title, url, description, language or author)\n"
+	       "threatfeed: threatfeed.conf:9: warning: unknown setting 'theme.dark' ignored (expected "
+	       "site.*, feed.entries, scope \"name\".*, level \"name\".* or ping.*)\n"
+	       "threatfeed: threatfeed.conf:11: warning: unknown setting 'scope.a.colour' ignored "
+	       "(expected scope.<name>.title)\n", "warnings with line numbers");
+	ok(d.warnings == 3 && d.errors == 0, "three warnings");
+	is_str(c.language, "en-GB", "continued value");
+	free(msg);
+	config_release(&c);
+
+	text = "orphan = 1\n" SITE;
+	ok(load_len(&c, text, strlen(text), &msg, &d) == 0, "a key before any section is a warning");
+	is_str(msg, "threatfeed: threatfeed.conf:1: warning: unknown setting 'orphan' ignored (expected "
+	       "it under [site], [feed], [scope \"name\"], [level \"name\"] or [ping])\n",
+	       "orphan key warning");
+	free(msg);
+	config_release(&c);
+}
+
+static void
+test_syntax(void)
+{
+	char text[] = SITE "bad\0";
+
+	fails(SITE "[feed\n\tentries = 3\n",
+	      "threatfeed: threatfeed.conf:4: invalid config: missing ']' in section header\n",
+	      "syntax error with its line");
+	fails(SITE "\tbad key = x\n",
+	      "threatfeed: threatfeed.conf:4: invalid config: invalid configuration key\n",
+	      "key with a space");
+	fails(SITE "\tauthor = \"a\\qb\"\n",
+	      "threatfeed: threatfeed.conf: invalid config: invalid escape at qb\"\n",
+	      "invalid escape (libgit2 gives no line)");
+	fails("[include]\n\tpath = /etc/passwd\n" SITE,
+	      "threatfeed: threatfeed.conf:1: invalid config: includes are not allowed (a published "
+	      "site's settings must all be in this file)\n", "include refused");
+	fails(SITE "  [IncludeIf \"gitdir:/\"]\n\tpath = /etc/passwd\n",
+	      "threatfeed: threatfeed.conf:4: invalid config: includes are not allowed (a published "
+	      "site's settings must all be in this file)\n", "includeIf refused, any case");
+	fails(SITE "[include.x]\n\tpath = x\n",
+	      "threatfeed: threatfeed.conf:4: invalid config: includes are not allowed (a published "
+	      "site's settings must all be in this file)\n", "old-style include refused");
+	fails(SITE "\tauthor = \xff\n",
+	      "threatfeed: threatfeed.conf:4:11: invalid UTF-8\n", "invalid UTF-8");
+	{
+		struct config c;
+		char *msg;
+
+		ok(load_len(&c, text, sizeof(text) - 1, &msg, NULL) == -1, "NUL byte fails");
+		is_str(msg, "threatfeed: threatfeed.conf:4:4: invalid config: NUL byte\n", "NUL byte");
+		free(msg);
+	}
+	ok(tmpdir_empty(), "no temporary file left behind after errors");
+}
+
+int
+main(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/threatfeed-test-config-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return 1;
+	setenv("TMPDIR", tmpdir, 1);
+
+	test_sample();
+	test_defaults();
+	test_colours();
+	test_levels();
+	test_scopes_pings();
+	test_errors();
+	test_warnings();
+	test_syntax();
+
+	rmdir(tmpdir);
+	return tests_done();
+}

@@ -1,0 +1,151 @@
+/* Unit tests of markdown: safe HTML out of anything, and first-paragraph summaries. */
+#include <stdlib.h>
+
+#include "harness.h"
+#include "markdown.h"
+
+/* Renders md; the caller frees the result. */
+static char *
+html(const char *md, size_t len)
+{
+	struct buf b = BUF_INIT;
+
+	if (markdown_to_html(&b, md, len) < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+static void
+renders(const char *md, const char *want, const char *what)
+{
+	char *got = html(md, strlen(md));
+
+	is_str(got, want, what);
+	free(got);
+}
+
+/* Renders md and checks that none of the `banned` strings survive. */
+static void
+never(const char *md, const char *const *banned, const char *what)
+{
+	char *got = html(md, strlen(md));
+	int clean = got != NULL;
+
+	for (size_t i = 0; clean && banned[i]; i++)
+		clean = strcasestr(got, banned[i]) == NULL;
+	if (!ok(clean, "%s", what))
+		printf("#   got: '%s'\n", got ? got : "(null)");
+	free(got);
+}
+
+static void
+test_safe(void)
+{
+	static const char *const script[] = { "<script", "alert", NULL };
+	static const char *const onerror[] = { "onerror", "<img", NULL };
+	static const char *const tag[] = { "<script", NULL };
+	static const char *const js[] = { "=\"javascript:", "=\"vbscript:", "=\"file:", "=\"data:",
+					  NULL };
+	static const char *const iframe[] = { "<iframe", "<style", "<svg", "onload", NULL };
+
+	never("<script>alert(1)</script>\n", script, "a raw <script> block does not survive");
+	never("Text <script>alert(1)</script> inline.\n", tag, "inline <script> does not survive");
+	never("<img src=x onerror=alert(1)>\n", onerror, "a raw <img onerror> does not survive");
+	never("Hi <img src=x onerror=\"alert(1)\"> there\n", onerror,
+	      "an inline <img onerror> does not survive");
+	never("<iframe src=\"https://evil.example/\"></iframe>\n\n<style>body{}</style>\n\n"
+	      "<svg onload=alert(1)>\n", iframe, "iframe, style and svg do not survive");
+	/* The link text may still read "javascript:..."; what matters is no href or src says it. */
+	never("[x](javascript:alert(1))\n", js, "a javascript: link loses its href");
+	never("[x](JavaScript:alert(1)) [y](vbscript:msgbox) [z](file:///etc/passwd) "
+	      "[w](data:text/html,hi)\n", js, "vbscript:, file:, data: and mixed case too");
+	never("[x][r]\n\n[r]: javascript:alert(1)\n", js, "a javascript: reference link too");
+	never("<javascript:alert(1)>\n", js, "a javascript: autolink too");
+	never("![i](javascript:alert(1))\n", js, "a javascript: image too");
+	renders("[x](javascript:alert(1))\n", "<p><a href=\"\">x</a></p>\n",
+		"the javascript: link keeps its text with an empty href");
+	renders("<b>bold</b>\n", "<p><!-- raw HTML omitted -->bold<!-- raw HTML omitted --></p>\n",
+		"raw HTML is replaced by a comment");
+	renders("[a](https://example.org/?q=\"x\"&y=<z>)\n",
+		"<p><a href=\"https://example.org/?q=%22x%22&amp;y=%3Cz%3E\">a</a></p>\n",
+		"URL characters are escaped, not passed through");
+}
+
+static void
+test_render(void)
+{
+	static const char bad_utf8[] = "caf\xC3 \xFF\xFE ok \xE2\x82\n";
+	char *got;
+
+	renders("A [link](https://example.org/a?b=1&c=2) and *emphasis* and **strong**.\n",
+		"<p>A <a href=\"https://example.org/a?b=1&amp;c=2\">link</a> and <em>emphasis</em> "
+		"and <strong>strong</strong>.</p>\n", "link and emphasis render");
+	renders("- one\n- two\n\n1. first\n", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n<ol>\n"
+		"<li>first</li>\n</ol>\n", "lists render");
+	renders("# Title\n\n`code` \"quoted\" -- dash...\n",
+		"<h1>Title</h1>\n<p><code>code</code> &quot;quoted&quot; -- dash...</p>\n",
+		"no smart punctuation: characters stay as written");
+	renders("", "", "empty input gives empty output");
+
+	got = html(bad_utf8, sizeof(bad_utf8) - 1);
+	is_str(got, "<p>caf\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD ok \xEF\xBF\xBD</p>\n",
+	       "invalid UTF-8 becomes U+FFFD");
+	free(got);
+	got = html("a\0b\n", 4);
+	is_str(got, "<p>a\xEF\xBF\xBD" "b</p>\n", "a NUL becomes U+FFFD");
+	free(got);
+}
+
+static void
+summary(const char *md, size_t max, const char *want, const char *what)
+{
+	struct buf b = BUF_INIT;
+
+	ok(markdown_first_paragraph_text(&b, md, strlen(md), max) == 0, "%s: succeeds", what);
+	is_str(b.ptr ? b.ptr : "", want, what);
+	ok(b.len <= max, "%s: at most %zu bytes", what, max);
+	buf_release(&b);
+}
+
+static void
+test_summary(void)
+{
+	struct buf b = BUF_INIT;
+	static const char md[] =
+		"# Heading is not a paragraph\n\n"
+		"The level is *now* **SEVERE**: see [the advice](https://example.org/) and `run`\n"
+		"for   details.  \nNew line.\n\n"
+		"Second paragraph.\n";
+
+	summary(md, 300, "The level is now SEVERE: see the advice and run for details. New line.",
+		"emphasis, links, code and breaks become plain text");
+	summary(md, 20, "The level is now\xE2\x80\xA6", "cut at a word boundary with an ellipsis");
+	summary(md, 27, "The level is now SEVERE\xE2\x80\xA6",
+		"a cut keeps no trailing colon or space");
+	summary(md, 72, "The level is now SEVERE: see the advice and run for details. New line.",
+		"exactly max bytes is not cut");
+	summary("\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\n", 8, "\xC3\xA9\xC3\xA9\xE2\x80\xA6",
+		"a long word is cut, never inside a UTF-8 sequence");
+	summary("\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\n", 2, "", "no room for the ellipsis");
+	summary("> Quoted *first*.\n\nThen.\n", 300, "Quoted first.", "a quoted paragraph counts");
+	summary("A <b>raw</b> tag &amp; entity.\n", 300, "A raw tag & entity.",
+		"raw HTML is dropped, entities decoded");
+	summary("# Only a heading\n\n    code block\n", 300, "", "no paragraph gives \"\"");
+	summary("", 300, "", "empty input gives \"\"");
+
+	buf_puts(&b, "kept ");
+	ok(markdown_first_paragraph_text(&b, "Appended.", 9, 300) == 0, "appends to a buffer");
+	is_str(b.ptr, "kept Appended.", "the buffer's old content stays");
+	buf_release(&b);
+}
+
+int
+main(void)
+{
+	test_safe();
+	test_render();
+	test_summary();
+	return tests_done();
+}

@@ -1,0 +1,167 @@
+/* Unit tests of util: buffers, dates (RFC 3339, RFC 822), text checks. */
+#include <stdlib.h>
+
+#include "harness.h"
+#include "util.h"
+
+static void
+test_buf(void)
+{
+	struct buf b = BUF_INIT;
+	char *p;
+	size_t len;
+
+	ok(buf_puts(&b, "threat") == 0 && buf_printf(&b, " level %d", 4) == 0, "buf appends");
+	is_str(b.ptr, "threat level 4", "buf holds the bytes with a NUL");
+	for (int i = 0; i < 1000; i++)
+		buf_puts(&b, "0123456789");
+	ok(b.len == 14 + 10000 && b.ptr[b.len] == '\0', "buf grows and stays NUL-terminated");
+	buf_reset(&b);
+	ok(b.len == 0 && b.ptr[0] == '\0', "buf_reset empties");
+	ok(buf_grow(&b, BUF_MAX) < 0, "growth past the cap fails instead of eating memory");
+	p = buf_detach(&b, &len);
+	ok(p && len == 0 && b.ptr == NULL, "buf_detach hands over and resets");
+	free(p);
+	p = buf_detach(&b, &len);
+	ok(p && p[0] == '\0', "buf_detach of an empty buffer gives an empty string, never NULL");
+	free(p);
+}
+
+static void
+parse_ok(const char *s, int64_t epoch, int offset)
+{
+	struct timestamp t;
+	const char *why = NULL;
+	int rc = date_parse_rfc3339(&t, s, &why, NULL);
+
+	ok(rc == 0 && t.epoch == epoch && t.offset_minutes == offset, "parses %s", s);
+	if (rc < 0)
+		printf("#   %s\n", why);
+}
+
+static void
+parse_bad(const char *s, const char *want_why, size_t want_col)
+{
+	struct timestamp t;
+	const char *why = NULL;
+	size_t col = 999;
+
+	ok(date_parse_rfc3339(&t, s, &why, &col) < 0 && why && strcmp(why, want_why) == 0 &&
+		   col == want_col, "refuses '%s': %s at %zu", s, want_why, want_col);
+	if (why && strcmp(why, want_why))
+		printf("#   got: %s at %zu\n", why, col);
+}
+
+static void
+test_dates(void)
+{
+	struct timestamp t;
+	struct buf b = BUF_INIT;
+	const char *why;
+
+	parse_ok("2014-08-29T14:00:00+01:00", 1409317200, 60);
+	parse_ok("2014-08-29T13:00:00Z", 1409317200, 0);
+	parse_ok("2014-08-29t13:00:00.123z", 1409317200, 0);
+	parse_ok("2014-08-29 08:00:00-05:00", 1409317200, -300);
+	parse_ok("1970-01-01T00:00:00Z", 0, 0);
+	parse_ok("2000-02-29T00:00:00Z", 951782400, 0);
+	parse_ok("1969-12-31T23:59:59Z", -1, 0);
+	parse_bad("2014-08-29", "date without a time and UTC offset (expected YYYY-MM-DDThh:mm:ss+hh:mm)", 10);
+	parse_bad("2014-08-29T14:00:00", "missing UTC offset (add Z or +hh:mm)", 19);
+	parse_bad("2014-02-30T10:00:00Z", "impossible date", 0);
+	parse_bad("1900-02-29T10:00:00Z", "impossible date", 0);
+	parse_bad("2014-13-01T10:00:00Z", "impossible date", 0);
+	parse_bad("2014-08-29T24:00:00Z", "impossible time of day", 11);
+	parse_bad("2014-08-29T14:00:00+1:00", "malformed UTC offset (expected +hh:mm)", 19);
+	parse_bad("2014-08-29T14:00:00+25:00", "impossible UTC offset", 19);
+	parse_bad("2014-08-29T14:00:00Z junk", "unexpected characters after the date", 20);
+	parse_bad("29/08/2014", "not an RFC 3339 date (expected YYYY-MM-DDThh:mm:ss+hh:mm)", 0);
+	parse_bad("", "not an RFC 3339 date (expected YYYY-MM-DDThh:mm:ss+hh:mm)", 0);
+
+	date_parse_rfc3339(&t, "2014-08-29T14:00:00+01:00", &why, NULL);
+	date_format_rfc3339(&b, &t);
+	is_str(b.ptr, "2014-08-29T14:00:00+01:00", "RFC 3339 keeps the editor's offset");
+	buf_reset(&b);
+	date_format_utc(&b, t.epoch);
+	is_str(b.ptr, "2014-08-29T13:00:00Z", "RFC 3339 in UTC");
+	buf_reset(&b);
+	date_format_rfc822(&b, &t);
+	is_str(b.ptr, "Fri, 29 Aug 2014 14:00:00 +0100", "RFC 822 date for RSS");
+	buf_reset(&b);
+	date_format_human(&b, &t);
+	is_str(b.ptr, "29 August 2014", "human date");
+	buf_reset(&b);
+	date_format_human_time(&b, &t);
+	is_str(b.ptr, "14:00 (UTC+01:00)", "human time with its offset");
+	buf_reset(&b);
+	date_parse_rfc3339(&t, "2006-08-01T00:30:00+01:00", &why, NULL);
+	date_format_utc(&b, t.epoch);
+	is_str(b.ptr, "2006-07-31T23:30:00Z", "an offset can move the UTC date back a day");
+	buf_reset(&b);
+	date_parse_rfc3339(&t, "2010-01-22T09:30:00-03:30", &why, NULL);
+	date_format_rfc822(&b, &t);
+	is_str(b.ptr, "Fri, 22 Jan 2010 09:30:00 -0330", "negative offsets with minutes");
+	buf_release(&b);
+}
+
+static void
+check_text(const char *what, const char *s, size_t len, int want_rc, unsigned want_line,
+	   unsigned want_col, const char *want_why)
+{
+	unsigned line = 0, col = 0;
+	const char *why = NULL;
+	int rc = text_check(s, len, &line, &col, &why);
+
+	if (!ok(rc == want_rc && (rc == 0 || (line == want_line && col == want_col && !strcmp(why, want_why))),
+		"text_check: %s", what))
+		printf("#   got %d at %u:%u %s\n", rc, line, col, why ? why : "");
+}
+
+static void
+test_text(void)
+{
+	check_text("plain UTF-8 with tabs and CRLF", "caf\xc3\xa9\t\r\nok \xf0\x9f\x99\x82", 15, 0, 0, 0, NULL);
+	check_text("invalid UTF-8 byte", "ok\nab\xff", 6, -1, 2, 3, "invalid UTF-8");
+	check_text("overlong encoding", "\xc0\xaf", 2, -1, 1, 1, "invalid UTF-8");
+	check_text("surrogate", "x\xed\xa0\x80", 4, -1, 1, 2, "invalid UTF-8");
+	check_text("truncated sequence at the end", "x\xe2\x82", 3, -1, 1, 2, "invalid UTF-8");
+	check_text("NUL byte", "a\nb\0c", 5, -1, 2, 2, "NUL byte");
+	check_text("control character", "level\x01", 6, -1, 1, 6, "control character that XML 1.0 forbids");
+	check_text("U+FFFE", "\xef\xbf\xbe", 3, -1, 1, 1, "control character that XML 1.0 forbids");
+}
+
+static void
+test_diag(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct diag d;
+
+	diag_init(&d, f);
+	ok(diag_error(&d, "content/levels/x.md", 3, 8, "unknown level '%s'", "sever") == -1,
+	   "diag_error returns -1");
+	diag_error(&d, "threatfeed.conf", 2, 0, "no column");
+	diag_error(&d, "x.md", 0, 0, "no line");
+	diag_error(&d, NULL, 0, 0, "no path");
+	diag_warning(&d, "x.md", 1, 1, "unknown key 'colour'");
+	fclose(f);
+	is_str(text, "threatfeed: content/levels/x.md:3:8: unknown level 'sever'\n"
+		     "threatfeed: threatfeed.conf:2: no column\n"
+		     "threatfeed: x.md: no line\n"
+		     "threatfeed: no path\n"
+		     "threatfeed: x.md:1:1: warning: unknown key 'colour'\n",
+	       "diagnostic lines have the documented form");
+	ok(d.errors == 4 && d.warnings == 1, "errors and warnings are counted");
+	free(text);
+}
+
+int
+main(void)
+{
+	test_buf();
+	test_dates();
+	test_text();
+	test_diag();
+	return tests_done();
+}
