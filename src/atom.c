@@ -6,37 +6,10 @@
 #include <jansson.h>
 
 #include "feeds.h"
+#include "model.h"
 #include "xmlout.h"
 
 #define ATOM_NS "http://www.w3.org/2005/Atom"
-
-/* A string member, NULL when absent (xmlout then fails the document: the model is incomplete). */
-static const char *
-str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-/* An optional string member: "" when absent. */
-static const char *
-opt(const json_t *o, const char *key)
-{
-	const char *s = str(o, key);
-
-	return s ? s : "";
-}
-
-/* <link rel= type= href=/> (RFC 4287 section 4.2.7); type is left out when NULL. */
-static void
-add_link(struct xmlout *x, const char *rel, const char *type, const char *href)
-{
-	xmlout_start(x, "link");
-	xmlout_attr(x, "rel", rel);
-	if (type)
-		xmlout_attr(x, "type", type);
-	xmlout_attr(x, "href", href);
-	xmlout_end(x);
-}
 
 /* <category term= scheme= label=/> (section 4.2.2): scheme names which vocabulary term is from. */
 static void
@@ -54,26 +27,26 @@ static void
 entry(struct xmlout *x, const json_t *e, const char *level_scheme, const char *scope_scheme)
 {
 	xmlout_start(x, "entry");
-	xmlout_element(x, "title", str(e, "title"));
-	xmlout_element(x, "id", str(e, "id"));
+	xmlout_element(x, "title", model_str(e, "title"));
+	xmlout_element(x, "id", model_str(e, "id"));
 	/* Section 4.2.9: published is when the level took effect; 4.2.15: updated only moves
 	 * on a revision the editor marked (invariant 7). */
-	xmlout_element(x, "published", str(e, "date_utc"));
-	xmlout_element(x, "updated", str(e, "updated_utc"));
-	add_link(x, "alternate", "text/html", str(e, "url"));
-	category(x, str(e, "level"), level_scheme, opt(e, "level_title"));
-	if (*opt(e, "scope"))
-		category(x, str(e, "scope"), scope_scheme, opt(e, "scope_title"));
+	xmlout_element(x, "published", model_str(e, "date_utc"));
+	xmlout_element(x, "updated", model_str(e, "updated_utc"));
+	xmlout_link(x, "link", "alternate", "text/html", model_str(e, "url"));
+	category(x, model_str(e, "level"), level_scheme, model_str_or_empty(e, "level_title"));
+	if (*model_str_or_empty(e, "scope"))
+		category(x, model_str(e, "scope"), scope_scheme, model_str_or_empty(e, "scope_title"));
 	/* Section 4.1.3: type="text" and type="html" carry their content as escaped text. */
-	if (*opt(e, "summary_text")) {
+	if (*model_str_or_empty(e, "summary_text")) {
 		xmlout_start(x, "summary");
 		xmlout_attr(x, "type", "text");
-		xmlout_text(x, str(e, "summary_text"));
+		xmlout_text(x, model_str(e, "summary_text"));
 		xmlout_end(x);
 	}
 	xmlout_start(x, "content");
 	xmlout_attr(x, "type", "html");
-	xmlout_text(x, str(e, "content_html"));
+	xmlout_text(x, model_str(e, "content_html"));
 	xmlout_end(x);
 	xmlout_end(x);
 }
@@ -90,9 +63,9 @@ atom_write(struct buf *out, const json_t *site, const json_t *feed)
 
 	/* Scheme IRIs only name the vocabularies (section 4.2.2.2); levels/ is the page that
 	 * explains the levels. */
-	if (!str(site, "url") ||
-	    buf_printf(&level_scheme, "%slevels/", str(site, "url")) < 0 ||
-	    buf_printf(&scope_scheme, "%sscopes/", str(site, "url")) < 0)
+	if (!model_str(site, "url") ||
+	    buf_printf(&level_scheme, "%slevels/", model_str(site, "url")) < 0 ||
+	    buf_printf(&scope_scheme, "%sscopes/", model_str(site, "url")) < 0)
 		goto out;
 	x = xmlout_new();
 	if (!x)
@@ -100,31 +73,31 @@ atom_write(struct buf *out, const json_t *site, const json_t *feed)
 
 	xmlout_start(x, "feed");
 	xmlout_attr(x, "xmlns", ATOM_NS);
-	if (*opt(site, "language"))
-		xmlout_attr(x, "xml:lang", str(site, "language"));
-	xmlout_element(x, "title", str(feed, "title"));
-	if (*opt(feed, "subtitle"))
-		xmlout_element(x, "subtitle", str(feed, "subtitle"));
-	xmlout_element(x, "id", str(feed, "id"));
-	xmlout_element(x, "updated", str(feed, "updated"));
-	add_link(x, "self", "application/atom+xml", str(feed, "atom_url"));
-	add_link(x, "alternate", "text/html", str(feed, "home_url"));
+	if (*model_str_or_empty(site, "language"))
+		xmlout_attr(x, "xml:lang", model_str(site, "language"));
+	xmlout_element(x, "title", model_str(feed, "title"));
+	if (*model_str_or_empty(feed, "subtitle"))
+		xmlout_element(x, "subtitle", model_str(feed, "subtitle"));
+	xmlout_element(x, "id", model_str(feed, "id"));
+	xmlout_element(x, "updated", model_str(feed, "updated"));
+	xmlout_link(x, "link", "self", "application/atom+xml", model_str(feed, "atom_url"));
+	xmlout_link(x, "link", "alternate", "text/html", model_str(feed, "home_url"));
 	/* WebSub (W3C Recommendation, section 4): subscribers find the hubs from rel="hub". */
 	json_array_foreach(json_object_get(feed, "hubs"), i, v)
-		add_link(x, "hub", NULL, json_string_value(v));
+		xmlout_link(x, "link", "hub", NULL, json_string_value(v));
 
 	/* Section 4.2.1: a feed-level author covers every entry. An organisation's name, never a
 	 * person's address (invariant 2). */
-	author = *opt(site, "author") ? str(site, "author") : str(site, "title");
+	author = *model_str_or_empty(site, "author") ? model_str(site, "author") : model_str(site, "title");
 	xmlout_start(x, "author");
 	xmlout_element(x, "name", author);
 	xmlout_end(x);
 
-	version = opt(site, "version");
+	version = model_str_or_empty(site, "version");
 	xmlout_start(x, "generator");
 	if (*version)
 		xmlout_attr(x, "version", version);
-	xmlout_text(x, *opt(site, "generator") ? str(site, "generator") : "threatfeed");
+	xmlout_text(x, *model_str_or_empty(site, "generator") ? model_str(site, "generator") : "threatfeed");
 	xmlout_end(x);
 
 	json_array_foreach(json_object_get(feed, "entries"), i, v)

@@ -26,24 +26,11 @@
 #include <jansson.h>
 
 #include "feeds.h"
+#include "model.h"
 
 #define JSONFEED_VERSION "https://jsonfeed.org/version/1.1"
 #define LEVELS_JSON_VERSION 1
 #define EPOCH_UTC "1970-01-01T00:00:00Z"
-
-static const char *
-str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static const char *
-opt(const json_t *o, const char *key)
-{
-	const char *s = str(o, key);
-
-	return s ? s : "";
-}
 
 /*
  * Members are set with the _new setters, which take the value even when they fail; a NULL value
@@ -92,21 +79,21 @@ static json_t *
 item(const json_t *e)
 {
 	json_t *o = json_object(), *tags = json_array(), *ret = NULL;
-	const char *scope = *opt(e, "scope_title") ? opt(e, "scope_title") : opt(e, "scope");
+	const char *scope = *model_str_or_empty(e, "scope_title") ? model_str_or_empty(e, "scope_title") : model_str_or_empty(e, "scope");
 
 	if (!o || !tags)
 		goto out;
-	if (set_str(o, "id", str(e, "id")) < 0 ||
-	    set_str(o, "url", str(e, "url")) < 0 ||
-	    set_str(o, "title", str(e, "title")) < 0 ||
-	    set_str(o, "content_html", str(e, "content_html")) < 0 ||
-	    (*opt(e, "summary_text") && set_str(o, "summary", str(e, "summary_text")) < 0) ||
+	if (set_str(o, "id", model_str(e, "id")) < 0 ||
+	    set_str(o, "url", model_str(e, "url")) < 0 ||
+	    set_str(o, "title", model_str(e, "title")) < 0 ||
+	    set_str(o, "content_html", model_str(e, "content_html")) < 0 ||
+	    (*model_str_or_empty(e, "summary_text") && set_str(o, "summary", model_str(e, "summary_text")) < 0) ||
 	    /* The specification asks for RFC 3339: keep the offset the editor wrote. */
-	    set_str(o, "date_published", str(e, "date")) < 0 ||
-	    set_str(o, "date_modified", str(e, "updated")) < 0)
+	    set_str(o, "date_published", model_str(e, "date")) < 0 ||
+	    set_str(o, "date_modified", model_str(e, "updated")) < 0)
 		goto out;
-	if (json_array_append_new(tags, json_string(opt(e, "level_title"))) < 0 ||
-	    (*opt(e, "scope") && json_array_append_new(tags, json_string(scope)) < 0) ||
+	if (json_array_append_new(tags, json_string(model_str_or_empty(e, "level_title"))) < 0 ||
+	    (*model_str_or_empty(e, "scope") && json_array_append_new(tags, json_string(scope)) < 0) ||
 	    json_object_set(o, "tags", tags) < 0)
 		goto out;
 	ret = o;
@@ -129,15 +116,15 @@ jsonfeed_write(struct buf *out, const json_t *site, const json_t *feed)
 	if (!root)
 		goto out;
 	if (set_str(root, "version", JSONFEED_VERSION) < 0 ||
-	    set_str(root, "title", str(feed, "title")) < 0 ||
-	    set_str(root, "home_page_url", str(feed, "home_url")) < 0 ||
-	    set_str(root, "feed_url", str(feed, "json_url")) < 0 ||
-	    (*opt(feed, "subtitle") && set_str(root, "description", str(feed, "subtitle")) < 0) ||
-	    (*opt(site, "language") && set_str(root, "language", str(site, "language")) < 0))
+	    set_str(root, "title", model_str(feed, "title")) < 0 ||
+	    set_str(root, "home_page_url", model_str(feed, "home_url")) < 0 ||
+	    set_str(root, "feed_url", model_str(feed, "json_url")) < 0 ||
+	    (*model_str_or_empty(feed, "subtitle") && set_str(root, "description", model_str(feed, "subtitle")) < 0) ||
+	    (*model_str_or_empty(site, "language") && set_str(root, "language", model_str(site, "language")) < 0))
 		goto out;
 
 	/* An organisation's name, never a person's address (invariant 2). */
-	author = *opt(site, "author") ? str(site, "author") : str(site, "title");
+	author = *model_str_or_empty(site, "author") ? model_str(site, "author") : model_str(site, "title");
 	authors = json_array();
 	a = json_object();
 	/* json_array_append_new takes a, even when authors is NULL and it fails. */
@@ -182,16 +169,16 @@ scope_status(const json_t *s, const json_t *e, json_int_t max_rank)
 
 	if (!o)
 		return NULL;
-	if (set_str(o, "scope", str(s, "name")) < 0 ||
-	    set_str(o, "title", str(s, "title")) < 0 ||
-	    set_str(o, "level", str(e, "level")) < 0 ||
-	    set_str(o, "level_title", str(e, "level_title")) < 0 ||
+	if (set_str(o, "scope", model_str(s, "name")) < 0 ||
+	    set_str(o, "title", model_str(s, "title")) < 0 ||
+	    set_str(o, "level", model_str(e, "level")) < 0 ||
+	    set_str(o, "level_title", model_str(e, "level_title")) < 0 ||
 	    copy(o, "rank", e, "level_rank") < 0 ||
 	    json_object_set_new(o, "max_rank", json_integer(max_rank)) < 0 ||
-	    set_str(o, "summary", str(e, "level_summary")) < 0 ||
-	    set_str(o, "since", str(e, "date_utc")) < 0 ||
-	    set_str(o, "announcement", str(e, "url")) < 0 ||
-	    set_str(o, "id", str(e, "id")) < 0) {
+	    set_str(o, "summary", model_str(e, "level_summary")) < 0 ||
+	    set_str(o, "since", model_str(e, "date_utc")) < 0 ||
+	    set_str(o, "announcement", model_str(e, "url")) < 0 ||
+	    set_str(o, "id", model_str(e, "id")) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -205,11 +192,11 @@ level_info(const json_t *l)
 
 	if (!o)
 		return NULL;
-	if (set_str(o, "name", str(l, "name")) < 0 ||
-	    set_str(o, "title", str(l, "title")) < 0 ||
+	if (set_str(o, "name", model_str(l, "name")) < 0 ||
+	    set_str(o, "title", model_str(l, "title")) < 0 ||
 	    copy(o, "rank", l, "rank") < 0 ||
-	    set_str(o, "summary", str(l, "summary")) < 0 ||
-	    set_str(o, "colour", str(l, "colour")) < 0) {
+	    set_str(o, "summary", model_str(l, "summary")) < 0 ||
+	    set_str(o, "colour", model_str(l, "colour")) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -233,7 +220,7 @@ levels_json_write(struct buf *out, const json_t *model)
 	}
 	/* RFC 3339 UTC strings of one fixed form sort as their instants do. */
 	json_array_foreach(json_object_get(model, "scopes"), i, v) {
-		u = str(json_object_get(v, "current"), "updated_utc");
+		u = model_str(json_object_get(v, "current"), "updated_utc");
 		if (u && strcmp(u, updated) > 0)
 			updated = u;
 	}
@@ -245,8 +232,8 @@ levels_json_write(struct buf *out, const json_t *model)
 		goto out;
 	if (json_object_set_new(root, "version", json_integer(LEVELS_JSON_VERSION)) < 0 ||
 	    json_object_set(root, "site", site_info) < 0 ||
-	    set_str(site_info, "title", str(site, "title")) < 0 ||
-	    set_str(site_info, "url", str(site, "url")) < 0 ||
+	    set_str(site_info, "title", model_str(site, "title")) < 0 ||
+	    set_str(site_info, "url", model_str(site, "url")) < 0 ||
 	    set_str(root, "updated", updated) < 0 ||
 	    json_object_set(root, "scopes", scopes) < 0 ||
 	    json_object_set(root, "levels", list) < 0)

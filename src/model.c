@@ -432,7 +432,7 @@ feed_json(const struct model_builder *b, const char *dir, const char *title, jso
 
 	json_array_foreach(entries, i, e) {
 		/* A feed's updated is its newest entry's updated, not the build time (invariant 6). */
-		const char *u = json_string_value(json_object_get(e, "updated"));
+		const char *u = model_str(e, "updated");
 		const char *why;
 		struct timestamp t;
 
@@ -650,13 +650,12 @@ static json_t *
 scale_json(const struct config *cfg, const json_t *current)
 {
 	json_t *scale = levels_json(cfg), *level;
-	const char *now = current ? json_string_value(json_object_get(current, "level")) : "";
+	const char *now = current ? model_str(current, "level") : "";
 	size_t i;
 
 	json_array_foreach(scale, i, level)
 		json_object_set_new(level, "is_current",
-				    json_boolean(strcmp(json_string_value(json_object_get(level, "name")),
-							now) == 0));
+				    json_boolean(strcmp(model_str(level, "name"), now) == 0));
 	return scale;
 }
 
@@ -726,12 +725,12 @@ assemble(struct model_builder *b, json_t *pages)
 	sitemap_add(sitemap, cfg->url, "levels/", newest);
 	for (i = 0; i < json_array_size(entries); i++) {
 		json_t *e = json_array_get(entries, i);
-		const char *u = json_string_value(json_object_get(e, "updated"));
+		const char *u = model_str(e, "updated");
 		struct timestamp t;
 		const char *why;
 
 		date_parse_rfc3339(&t, u, &why, NULL);
-		sitemap_add(sitemap, cfg->url, json_string_value(json_object_get(e, "path")), t.epoch);
+		sitemap_add(sitemap, cfg->url, model_str(e, "path"), t.epoch);
 	}
 	for (i = 0; i < json_array_size(pages); i++)
 		sitemap_add(sitemap, cfg->url,

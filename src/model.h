@@ -50,6 +50,22 @@
 #include "repo.h"
 #include "util.h"
 
+/* The string member `key` of a model object, or NULL when absent (readers of the model use these). */
+static inline const char *
+model_str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* The same, "" when absent. */
+static inline const char *
+model_str_or_empty(const json_t *obj, const char *key)
+{
+	const char *s = model_str(obj, key);
+
+	return s ? s : "";
+}
+
 /*
  * Reads the .md files of content/levels/ and content/pages/ from src and validates them against cfg:
  * every problem in every file is reported through d with path:line:col (text encoding, front

@@ -6,51 +6,27 @@
 #include <jansson.h>
 
 #include "feeds.h"
+#include "model.h"
 #include "xmlout.h"
 
 #define ATOM_NS "http://www.w3.org/2005/Atom"
 #define RSS_DOCS "https://www.rssboard.org/rss-specification"
 
-static const char *
-str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static const char *
-opt(const json_t *o, const char *key)
-{
-	const char *s = str(o, key);
-
-	return s ? s : "";
-}
-
-static void
-atom_link(struct xmlout *x, const char *rel, const char *type, const char *href)
-{
-	xmlout_start(x, "atom:link");
-	xmlout_attr(x, "rel", rel);
-	if (type)
-		xmlout_attr(x, "type", type);
-	xmlout_attr(x, "href", href);
-	xmlout_end(x);
-}
-
 static void
 item(struct xmlout *x, const json_t *e)
 {
 	xmlout_start(x, "item");
-	xmlout_element(x, "title", str(e, "title"));
-	xmlout_element(x, "link", str(e, "url"));
+	xmlout_element(x, "title", model_str(e, "title"));
+	xmlout_element(x, "link", model_str(e, "url"));
 	/* The id is a tag: URI, not an address: say so, or readers would try to open it. */
 	xmlout_start(x, "guid");
 	xmlout_attr(x, "isPermaLink", "false");
-	xmlout_text(x, str(e, "id"));
+	xmlout_text(x, model_str(e, "id"));
 	xmlout_end(x);
-	xmlout_element(x, "pubDate", str(e, "date_rfc822"));
-	xmlout_element(x, "category", str(e, "level_title"));
+	xmlout_element(x, "pubDate", model_str(e, "date_rfc822"));
+	xmlout_element(x, "category", model_str(e, "level_title"));
 	/* The HTML goes in as escaped text, as the specification's "entity-encoded" HTML. */
-	xmlout_element(x, "description", str(e, "content_html"));
+	xmlout_element(x, "description", model_str(e, "content_html"));
 	xmlout_end(x);
 }
 
@@ -63,8 +39,8 @@ rss_write(struct buf *out, const json_t *site, const json_t *feed)
 	size_t i;
 	int rc = -1;
 
-	if (buf_puts(&generator, *opt(site, "generator") ? str(site, "generator") : "threatfeed") < 0 ||
-	    (*opt(site, "version") && buf_printf(&generator, " %s", str(site, "version")) < 0))
+	if (buf_puts(&generator, *model_str_or_empty(site, "generator") ? model_str(site, "generator") : "threatfeed") < 0 ||
+	    (*model_str_or_empty(site, "version") && buf_printf(&generator, " %s", model_str(site, "version")) < 0))
 		goto out;
 	x = xmlout_new();
 	if (!x)
@@ -74,20 +50,20 @@ rss_write(struct buf *out, const json_t *site, const json_t *feed)
 	xmlout_attr(x, "version", "2.0");
 	xmlout_attr(x, "xmlns:atom", ATOM_NS);
 	xmlout_start(x, "channel");
-	xmlout_element(x, "title", str(feed, "title"));
-	xmlout_element(x, "link", str(feed, "home_url"));
+	xmlout_element(x, "title", model_str(feed, "title"));
+	xmlout_element(x, "link", model_str(feed, "home_url"));
 	/* description is required in a channel: fall back on the title. */
 	xmlout_element(x, "description",
-	               *opt(feed, "subtitle") ? str(feed, "subtitle") : str(feed, "title"));
-	if (*opt(site, "language"))
-		xmlout_element(x, "language", str(site, "language"));
+	               *model_str_or_empty(feed, "subtitle") ? model_str(feed, "subtitle") : model_str(feed, "title"));
+	if (*model_str_or_empty(site, "language"))
+		xmlout_element(x, "language", model_str(site, "language"));
 	/* From the entries, not from the build's clock, so that rebuilding changes no byte. */
-	xmlout_element(x, "lastBuildDate", str(feed, "updated_rfc822"));
+	xmlout_element(x, "lastBuildDate", model_str(feed, "updated_rfc822"));
 	xmlout_element(x, "generator", generator.ptr);
 	xmlout_element(x, "docs", RSS_DOCS);
-	atom_link(x, "self", "application/rss+xml", str(feed, "rss_url"));
+	xmlout_link(x, "atom:link", "self", "application/rss+xml", model_str(feed, "rss_url"));
 	json_array_foreach(json_object_get(feed, "hubs"), i, v)
-		atom_link(x, "hub", NULL, json_string_value(v));
+		xmlout_link(x, "atom:link", "hub", NULL, json_string_value(v));
 	json_array_foreach(json_object_get(feed, "entries"), i, v)
 		item(x, v);
 	xmlout_end(x);

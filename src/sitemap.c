@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "feeds.h"
+#include "model.h"
 #include "xmlout.h"
 
 #define SITEMAP_NS "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -24,9 +25,9 @@ sitemap_write(struct buf *out, const json_t *model)
 	xmlout_attr(x, "xmlns", SITEMAP_NS);
 	json_array_foreach(json_object_get(model, "sitemap"), i, v) {
 		xmlout_start(x, "url");
-		xmlout_element(x, "loc", json_string_value(json_object_get(v, "url")));
+		xmlout_element(x, "loc", model_str(v, "url"));
 		/* The protocol takes W3C Datetime, of which RFC 3339 UTC is one form. */
-		xmlout_element(x, "lastmod", json_string_value(json_object_get(v, "lastmod")));
+		xmlout_element(x, "lastmod", model_str(v, "lastmod"));
 		xmlout_end(x);
 	}
 	xmlout_end(x);

@@ -132,3 +132,15 @@ xmlout_free(struct xmlout *x)
 		xmlBufferFree(x->buf);
 	free(x);
 }
+
+void
+xmlout_link(struct xmlout *x, const char *element, const char *rel, const char *type,
+	    const char *href)
+{
+	xmlout_start(x, element);
+	xmlout_attr(x, "rel", rel);
+	if (type)
+		xmlout_attr(x, "type", type);
+	xmlout_attr(x, "href", href);
+	xmlout_end(x);
+}

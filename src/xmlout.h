@@ -24,6 +24,9 @@ void xmlout_attr(struct xmlout *x, const char *name, const char *value);
 void xmlout_end(struct xmlout *x);
 /* <name>text</name>, text escaped. */
 void xmlout_element(struct xmlout *x, const char *name, const char *text);
+/* <element rel= type= href=/> (Atom's link, RFC 4287 section 4.2.7); type left out when NULL. */
+void xmlout_link(struct xmlout *x, const char *element, const char *rel, const char *type,
+		 const char *href);
 /* Escaped text inside the open element (after its attributes). */
 void xmlout_text(struct xmlout *x, const char *text);
 /*
