@@ -6,6 +6,7 @@
 #   make check-asan    the same tests against an AddressSanitizer + UBSan build (build-asan/)
 #   make check-valgrind  the unit and golden tests under valgrind
 #   make lint     banned functions and warnings-as-errors
+#   make bench    threatfeed against Hugo at 1,000, 10,000 and 100,000 announcements
 #   make install / uninstall   (PREFIX, DESTDIR)
 
 VERSION = 0.1.0
@@ -18,14 +19,14 @@ PKGS = libgit2 libcmark jansson libcurl yaml-0.1 libxml-2.0 zlib
 # What a fresh Debian 12 needs to build, and what the tests need on top.
 BUILD_DEBS = gcc make pkg-config libc6-dev libgit2-dev libcmark-dev libjansson-dev \
 	libcurl4-openssl-dev libyaml-dev libxml2-dev zlib1g-dev
-TEST_DEBS = git libxml2-utils python3 python3-feedparser valgrind
+TEST_DEBS = git libxml2-utils python3 python3-feedparser valgrind nginx-light curl
 
 BUILD ?= build
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -pthread
 WARNINGS = -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 TF_CPPFLAGS = -D_GNU_SOURCE -DTHREATFEED_VERSION='"$(VERSION)"' -Isrc -I$(BUILD)
-TF_CFLAGS = -std=c17 $(WARNINGS) $(PKG_CFLAGS)
+TF_CFLAGS = -std=c17 $(WARNINGS) $(PKG_CFLAGS) -pthread
 
 LIB_SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_templates.o
@@ -99,6 +100,14 @@ check-valgrind: all unit
 	TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
 		tests/run $(BUILD)
 
+# Side by side with Debian's hugo (installed when missing); a benchmark, not a test: writes
+# tests/bench/results.md (see README.md, "Performance"). About 10 minutes on 2 cores.
+BENCH_DEBS = git python3 hugo
+bench:
+	@$(MAKE) --no-print-directory deps DEPS_WANTED="$(BUILD_DEBS) $(BENCH_DEBS)"
+	@$(MAKE) --no-print-directory all
+	/usr/bin/python3 tests/bench/run.py --threatfeed $(BUILD)/threatfeed --work $(BUILD)/bench
+
 lint:
 	@! grep -nE '\<(sprintf|strcpy|strcat|strtok|atoi|gmtime|localtime|system)[[:space:]]*\(' src/*.c src/*.h \
 		|| { echo "lint: banned function in src/ (see STYLE: use buf_printf, strtol, date_to_civil)"; exit 1; }
@@ -118,4 +127,4 @@ uninstall:
 clean:
 	rm -rf build build-asan build-lint
 
-.PHONY: all unit deps deps-test site check check-asan check-valgrind lint install uninstall clean
+.PHONY: all unit deps deps-test site check check-asan check-valgrind lint bench install uninstall clean

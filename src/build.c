@@ -1,12 +1,19 @@
 #include "build.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "builtin.h"
+#include "cache.h"
 #include "config.h"
 #include "model.h"
 #include "output.h"
+#include "ping.h"
 #include "render.h"
 #include "template.h"
 
@@ -91,6 +98,134 @@ load_config(struct config *cfg, const struct source_set *src, struct diag *d)
 }
 
 int
+build_load_config(struct config *cfg, const struct source_set *src, struct diag *d)
+{
+	return load_config(cfg, src, d);
+}
+
+/*
+ * Serialises the runs that write. The lock lives in the Git folder, not next to the site folder:
+ * that folder may not exist yet, may be shared with the web server, and is the host's choice;
+ * the repository is what every post-receive build of one site has in common. flock() locks
+ * are released by the kernel when the process ends, however it ends, so a killed build never
+ * leaves a stale lock. Returns the descriptor to close, or -1.
+ */
+static int
+take_build_lock(struct repo *repo, struct diag *d)
+{
+	struct buf path = BUF_INIT;
+	int fd = -1;
+
+	buf_printf(&path, "%sthreatfeed", repo_git_dir(repo));
+	if (mkdir(path.ptr, 0777) < 0 && errno != EEXIST) {
+		diag_error(d, path.ptr, 0, 0, "cannot create the lock folder: %s", strerror(errno));
+		goto out;
+	}
+	buf_puts(&path, "/build.lock");
+	fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+	if (fd < 0) {
+		diag_error(d, path.ptr, 0, 0, "cannot open the build lock: %s", strerror(errno));
+		goto out;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		diag_error(d, path.ptr, 0, 0, "cannot take the build lock: %s", strerror(errno));
+		close(fd);
+		fd = -1;
+		break;
+	}
+out:
+	buf_release(&path);
+	return fd;
+}
+
+/* Pings about the feed files in site_dir, keeping the state in the Git folder (ping.h). */
+static int
+ping_now(const json_t *model, const struct config *cfg, const char *site_dir, struct repo *repo,
+	 const struct build_options *opt, struct diag *d)
+{
+	struct buf state = BUF_INIT;
+	struct ping_options po = { site_dir, NULL, opt->ping_dry_run, opt->quiet, stdout };
+	int rc;
+
+	buf_printf(&state, "%s%s", repo_git_dir(repo), PING_STATE_FILE);
+	po.state_path = state.ptr;
+	fflush(stdout);
+	rc = ping_site(model, cfg, &po, d);
+	buf_release(&state);
+	return rc;
+}
+
+int
+build_ping(const struct build_options *opt, struct diag *d)
+{
+	static const char *const prefixes[] = { SETTINGS_FILE, "content/" };
+	struct repo *repo = NULL;
+	struct source_set src = { NULL, 0, "" };
+	struct config cfg;
+	json_t *model = NULL;
+	struct buf dir = BUF_INIT;
+	int rc = -1;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (repo_open(&repo, opt->repo_path, d) < 0 ||
+	    repo_read(&src, repo, opt->snapshot, opt->ref, prefixes,
+		      sizeof(prefixes) / sizeof(*prefixes), d) < 0 ||
+	    load_config(&cfg, &src, d) < 0 || model_build(&model, &cfg, &src, d) < 0 || d->errors)
+		goto out;
+	if (opt->out_dir)
+		buf_puts(&dir, opt->out_dir);
+	else
+		buf_printf(&dir, "%ssite", repo_root(repo));
+	rc = ping_now(model, &cfg, dir.ptr, repo, opt, d);
+out:
+	buf_release(&dir);
+	json_decref(model);
+	config_release(&cfg);
+	source_set_release(&src);
+	repo_free(repo);
+	return rc;
+}
+
+/*
+ * The cache key of a commit build (cache.h): this very binary (its version, size and times, so a
+ * rebuilt program never trusts an older one's output), the tree ids of everything the build
+ * reads, and the real path of the site folder. 0 with key set, -1 when there is none (a preview,
+ * an unknown ref or a site folder that does not exist yet: the full build then speaks for itself).
+ */
+static int
+cache_key(struct buf *key, struct repo *repo, const struct build_options *opt, const char *dir,
+	  const char *const *prefixes, size_t nprefixes)
+{
+	struct diag quiet;
+	struct stat st;
+	char *mem = NULL, *real = NULL;
+	size_t memlen = 0;
+	FILE *sink;
+	int rc = -1;
+
+	if (opt->snapshot != REPO_SNAPSHOT_COMMIT || stat("/proc/self/exe", &st) < 0 ||
+	    !(real = realpath(dir, NULL)) || strchr(real, '\n'))
+		goto out;
+	/* Failures here are reported by the full build that follows, once, in its own words. */
+	sink = open_memstream(&mem, &memlen);
+	if (!sink)
+		goto out;
+	diag_init(&quiet, sink);
+	buf_printf(key, "threatfeed %s %jd %jd.%09ld %jd.%09ld\n", THREATFEED_VERSION,
+		   (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		   (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	rc = repo_tree_ids(key, repo, opt->ref, prefixes, nprefixes, &quiet);
+	fclose(sink);
+	free(mem);
+	buf_printf(key, "site %s\n", real);
+out:
+	free(real);
+	return rc;
+}
+
+int
 build_run(const struct build_options *opt, struct diag *d)
 {
 	static const char *const prefixes[] = { SETTINGS_FILE, "content/", TEMPLATES_DIR };
@@ -102,11 +237,36 @@ build_run(const struct build_options *opt, struct diag *d)
 	json_t *model = NULL;
 	struct output *out = NULL;
 	struct output_stats stats = { 0, 0, 0, 0 };
-	struct buf dir = BUF_INIT;
-	int rc = -1;
+	struct buf dir = BUF_INIT, key = BUF_INIT;
+	size_t warnings_before = d->warnings;
+	int lock = -1, rc = -1, use_cache;
 
 	if (repo_open(&repo, opt->repo_path, d) < 0)
 		goto out;
+	/* Before the ref is resolved: the last writer to get the lock reads the newest tip. */
+	if (opt->write && !opt->dump_model && (lock = take_build_lock(repo, d)) < 0)
+		goto out;
+	if (opt->out_dir)
+		buf_puts(&dir, opt->out_dir);
+	else
+		buf_printf(&dir, "%ssite", repo_root(repo));
+	/*
+	 * The same commit built into an untouched site would write nothing: a few stat calls say so
+	 * without reading a blob. A ping needs the model, so it always takes the full build.
+	 */
+	use_cache = opt->write && !opt->dump_model && !opt->ping &&
+		    cache_key(&key, repo, opt, dir.ptr, prefixes, sizeof(prefixes) / sizeof(*prefixes)) == 0;
+	if (use_cache) {
+		size_t nfiles = 0;
+
+		if (cache_site_is_current(repo_git_dir(repo), key.ptr, dir.ptr, &nfiles)) {
+			if (!opt->quiet)
+				printf("%s: %zu files, 0 written, %zu unchanged, 0 removed\n", dir.ptr,
+				       nfiles, nfiles);
+			rc = 0;
+			goto out;
+		}
+	}
 	if (repo_read(&src, repo, opt->snapshot, opt->ref, prefixes,
 		      sizeof(prefixes) / sizeof(*prefixes), d) < 0)
 		goto out;
@@ -130,10 +290,6 @@ build_run(const struct build_options *opt, struct diag *d)
 		goto out;
 	}
 
-	if (opt->out_dir)
-		buf_puts(&dir, opt->out_dir);
-	else
-		buf_printf(&dir, "%ssite", repo_root(repo));
 	out = output_new(dir.ptr);
 	if (opt->verbose)
 		output_set_log(out, stdout);
@@ -145,12 +301,33 @@ build_run(const struct build_options *opt, struct diag *d)
 	}
 	if (output_commit(out, &stats, d) < 0)
 		goto out;
+	/*
+	 * Only a build that said nothing is remembered: a shortcut must not swallow warnings. The
+	 * key is made again when the site folder was created by this build.
+	 */
+	if (d->warnings == warnings_before && !opt->ping && opt->snapshot == REPO_SNAPSHOT_COMMIT) {
+		if (!use_cache) {
+			buf_reset(&key);
+			use_cache = cache_key(&key, repo, opt, dir.ptr, prefixes,
+					      sizeof(prefixes) / sizeof(*prefixes)) == 0;
+		}
+		if (use_cache)
+			cache_record(repo_git_dir(repo), key.ptr, dir.ptr, out);
+	}
 	if (!opt->quiet)
 		printf("%s: %zu files, %zu written, %zu unchanged, %zu removed\n", dir.ptr, stats.staged,
 		       stats.written, stats.unchanged, stats.removed);
 	rc = 0;
+	if (opt->ping) {
+		/* The files are in place; a slow endpoint must not hold up the next build. */
+		if (lock >= 0)
+			close(lock);
+		lock = -1;
+		ping_now(model, &cfg, dir.ptr, repo, opt, d);
+	}
 out:
 	buf_release(&dir);
+	buf_release(&key);
 	output_free(out);
 	json_decref(model);
 	template_set_free(templates);
@@ -158,5 +335,7 @@ out:
 		config_release(&cfg);
 	source_set_release(&src);
 	repo_free(repo);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }

@@ -9,12 +9,15 @@
 #include <string.h>
 
 #include "build.h"
+#include "hooks.h"
+#include "new.h"
 #include "util.h"
 
 enum exit_status {
 	EXIT_OK = 0,
 	EXIT_CONTENT = 1,   /* content, settings or I/O error: nothing was written */
 	EXIT_USAGE = 2,
+	EXIT_PING = 3,      /* an endpoint failed after its retries: the site itself is fine */
 };
 
 struct command {
@@ -27,14 +30,19 @@ struct command {
 static int run_build(int argc, char **argv);
 static int run_check(int argc, char **argv);
 static int run_help(int argc, char **argv);
+static int run_ping(int argc, char **argv);
+static int run_new(int argc, char **argv);
+static int run_hooks(int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "build", "build [-C REPO] [--ref REF | --worktree] [-o DIR] [-q | -v] [--dump-model]",
+	{ "build", "build [-C REPO] [--ref REF | --worktree] [-o DIR] [--ping] [-q | -v] [--dump-model]",
 	  "Generate the site from the committed content.\n"
 	  "  -C, --repo REPO   the repository (default: found upward from the current folder)\n"
 	  "      --ref REF     build the tree of this commit (default: HEAD)\n"
 	  "      --worktree    build the files on disk, committed or not (previews only)\n"
 	  "  -o, --output DIR  the site folder (default: site inside REPO)\n"
+	  "      --ping        once the files are in place, ping about the changed feeds\n"
+	  "                    (see 'threatfeed help ping'; exit status 3 if an endpoint failed)\n"
 	  "  -q, --quiet       print nothing on success\n"
 	  "  -v, --verbose     print more\n"
 	  "      --dump-model  print the site model as JSON instead of writing the site\n",
@@ -46,6 +54,37 @@ static const struct command commands[] = {
 	  "      --worktree    check the files on disk\n"
 	  "      --staged      check what 'git commit' would commit (the index)\n",
 	  run_check },
+	{ "new", "new LEVEL [-C REPO] [--scope S] [--title T] [--date D] [--edit]",
+	  "Write a new announcement, content/levels/DATE[-SCOPE]-LEVEL.md, with complete front\n"
+	  "matter and a fixed id, and print its path. Never replaces an existing file.\n"
+	  "  -C, --repo REPO   the repository (default: found upward from the current folder)\n"
+	  "      --scope S     the scope (required when the site has several)\n"
+	  "      --title T     the title (default: derived from the level when published)\n"
+	  "      --date D      when the level took effect, RFC 3339 with an offset\n"
+	  "                    (default: now, in the local offset)\n"
+	  "      --edit        then open the file in $VISUAL or $EDITOR (default vi)\n",
+	  run_new },
+	{ "hooks", "hooks install [-C REPO] [--deploy DIR] [--branch BRANCH]",
+	  "Install the Git hooks that fit the repository. In a checkout: pre-commit, which runs\n"
+	  "'threatfeed check --staged'. In a bare repository: pre-receive, which refuses a push\n"
+	  "whose new commit fails the check, and post-receive, which builds the pushed branch into\n"
+	  "the deploy folder and pings. A hook threatfeed did not write is left as it is.\n"
+	  "  -C, --repo REPO     the repository (default: found upward from the current folder)\n"
+	  "      --deploy DIR    bare repository: build the site into DIR after each push\n"
+	  "                      (kept in the repository's own config, threatfeed.deploy)\n"
+	  "      --branch BRANCH bare repository: the published branch (default main;\n"
+	  "                      kept as threatfeed.branch)\n",
+	  run_hooks },
+	{ "ping", "ping [-C REPO] [-o DIR] [--dry-run]",
+	  "Tell the [ping] websub hubs and xmlrpc servers about every feed of the site folder\n"
+	  "whose bytes changed since they were last told (or whose last ping failed): a WebSub\n"
+	  "publish request, a weblogUpdates.extendedPing call. Nothing changed: nothing is sent.\n"
+	  "Only public URLs and the site title are sent. Exit status 3 if an endpoint still\n"
+	  "failed after ping.retries retries.\n"
+	  "  -C, --repo REPO   the repository (default: found upward from the current folder)\n"
+	  "  -o, --output DIR  the site folder (default: site inside REPO)\n"
+	  "  -n, --dry-run     print what would be sent, send nothing\n",
+	  run_ping },
 	{ "help", "help [COMMAND]", "Show help for a command.\n", run_help },
 };
 
@@ -60,7 +99,8 @@ usage(FILE *out)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  threatfeed %s\n", commands[i].synopsis);
 	fputs("  threatfeed --help | --version\n\n"
-	      "exit status: 0 success, 1 content or settings error (nothing written), 2 usage error\n"
+	      "exit status: 0 success, 1 content or settings error (nothing written), 2 usage error,\n"
+	      "3 a ping failed (the site is fine)\n"
 	      "'threatfeed help COMMAND' describes each command's options.\n", out);
 }
 
@@ -91,7 +131,7 @@ find_command(const char *name)
 	return NULL;
 }
 
-enum { OPT_REF = 256, OPT_WORKTREE, OPT_STAGED, OPT_DUMP_MODEL };
+enum { OPT_REF = 256, OPT_WORKTREE, OPT_STAGED, OPT_DUMP_MODEL, OPT_PING };
 
 /* Options of build and check; the few that only one of them takes are refused by the other. */
 static int
@@ -106,6 +146,7 @@ parse_options(struct build_options *opt, const char *command, int argc, char **a
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "dump-model", no_argument, NULL, OPT_DUMP_MODEL },
+		{ "ping", no_argument, NULL, OPT_PING },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -146,6 +187,11 @@ parse_options(struct build_options *opt, const char *command, int argc, char **a
 				return usage_error(command, "unknown option '%s'", "--dump-model");
 			opt->dump_model = 1;
 			break;
+		case OPT_PING:
+			if (!is_build)
+				return usage_error(command, "unknown option '%s'", "--ping");
+			opt->ping = 1;
+			break;
 		case 'h':
 			fputs(find_command(command)->help, stdout);
 			exit(EXIT_OK);
@@ -161,6 +207,8 @@ parse_options(struct build_options *opt, const char *command, int argc, char **a
 		return usage_error(command, "%s", "--ref, --worktree and --staged exclude each other");
 	if (opt->quiet && opt->verbose)
 		return usage_error(command, "%s", "--quiet and --verbose exclude each other");
+	if (opt->ping && opt->dump_model)
+		return usage_error(command, "%s", "--ping and --dump-model exclude each other");
 	return EXIT_OK;
 }
 
@@ -174,7 +222,10 @@ run_build_or_check(int argc, char **argv, int is_build)
 	if ((rc = parse_options(&opt, is_build ? "build" : "check", argc, argv, is_build)) != EXIT_OK)
 		return rc;
 	diag_init(&d, stderr);
-	if (build_run(&opt, &d) < 0 || d.errors) {
+	/* With --ping, errors after a successful build are the pinger's: the site was written. */
+	if ((rc = build_run(&opt, &d)) == 0 && d.errors && opt.ping)
+		return EXIT_PING;
+	if (rc < 0 || d.errors) {
 		if (d.errors > 1)
 			fprintf(stderr, "threatfeed: %zu problems found; nothing was written\n", d.errors);
 		return EXIT_CONTENT;
@@ -192,6 +243,161 @@ static int
 run_check(int argc, char **argv)
 {
 	return run_build_or_check(argc, argv, 0);
+}
+
+static int
+run_ping(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "repo", required_argument, NULL, 'C' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct build_options opt = { .snapshot = REPO_SNAPSHOT_COMMIT };
+	struct diag d;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":C:o:nh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			opt.repo_path = optarg;
+			break;
+		case 'o':
+			opt.out_dir = optarg;
+			break;
+		case 'n':
+			opt.ping_dry_run = 1;
+			break;
+		case 'h':
+			fputs(find_command("ping")->help, stdout);
+			return EXIT_OK;
+		case ':':
+			return usage_error("ping", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("ping", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("ping", "unexpected argument '%s'", argv[optind]);
+	diag_init(&d, stderr);
+	if (build_ping(&opt, &d) < 0)
+		return EXIT_CONTENT;
+	return d.errors ? EXIT_PING : EXIT_OK;
+}
+
+enum { OPT_SCOPE = 300, OPT_TITLE, OPT_DATE, OPT_EDIT, OPT_DEPLOY, OPT_BRANCH };
+
+static int
+run_new(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "repo", required_argument, NULL, 'C' },
+		{ "scope", required_argument, NULL, OPT_SCOPE },
+		{ "title", required_argument, NULL, OPT_TITLE },
+		{ "date", required_argument, NULL, OPT_DATE },
+		{ "edit", no_argument, NULL, OPT_EDIT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct new_options opt = { NULL, NULL, NULL, NULL, NULL, 0 };
+	struct timestamp date;
+	const char *why;
+	struct diag d;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":C:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			opt.repo_path = optarg;
+			break;
+		case OPT_SCOPE:
+			opt.scope = optarg;
+			break;
+		case OPT_TITLE:
+			opt.title = optarg;
+			break;
+		case OPT_DATE:
+			if (date_parse_rfc3339(&date, optarg, &why, NULL) < 0)
+				return usage_error("new", "invalid --date '%s': %s (expected an RFC 3339 "
+						   "date such as 2014-08-29T14:00:00+01:00)", optarg, why);
+			opt.date = &date;
+			break;
+		case OPT_EDIT:
+			opt.edit = 1;
+			break;
+		case 'h':
+			fputs(find_command("new")->help, stdout);
+			return EXIT_OK;
+		case ':':
+			return usage_error("new", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("new", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		return usage_error("new", "%s", "missing LEVEL (e.g. 'threatfeed new severe')");
+	if (optind + 1 < argc)
+		return usage_error("new", "unexpected argument '%s'", argv[optind + 1]);
+	opt.level = argv[optind];
+	diag_init(&d, stderr);
+	return new_run(&opt, &d) < 0 || d.errors ? EXIT_CONTENT : EXIT_OK;
+}
+
+static int
+run_hooks(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "repo", required_argument, NULL, 'C' },
+		{ "deploy", required_argument, NULL, OPT_DEPLOY },
+		{ "branch", required_argument, NULL, OPT_BRANCH },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct hooks_options opt = { NULL, NULL, NULL };
+	struct diag d;
+	int c;
+
+	if (argc < 2 || strcmp(argv[1], "install") != 0) {
+		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+			fputs(find_command("hooks")->help, stdout);
+			return EXIT_OK;
+		}
+		return usage_error("hooks", "%s", "expected 'hooks install'");
+	}
+	argc--;
+	argv++;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":C:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			opt.repo_path = optarg;
+			break;
+		case OPT_DEPLOY:
+			opt.deploy = optarg;
+			break;
+		case OPT_BRANCH:
+			opt.branch = optarg;
+			break;
+		case 'h':
+			fputs(find_command("hooks")->help, stdout);
+			return EXIT_OK;
+		case ':':
+			return usage_error("hooks", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("hooks", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("hooks", "unexpected argument '%s'", argv[optind]);
+	diag_init(&d, stderr);
+	return hooks_install(&opt, &d) < 0 || d.errors ? EXIT_CONTENT : EXIT_OK;
 }
 
 static int

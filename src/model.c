@@ -2,8 +2,11 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "frontmatter.h"
 #include "markdown.h"
@@ -12,6 +15,12 @@
 #define PAGES_DIR "content/pages/"
 #define SUMMARY_MAX 300
 #define RECENT_MAX 5      /* announcements listed on the home page */
+/*
+ * Parsing front matter and rendering Markdown is most of a build's own work and each file is
+ * independent: with this many files or more it is shared among up to LOAD_WORKERS threads.
+ */
+#define LOAD_PARALLEL_MIN 256
+#define LOAD_WORKERS 4
 
 static const char *const announcement_keys[] = { "level", "date", "title", "scope", "updated",
 	"expires", "id" };
@@ -465,17 +474,13 @@ sitemap_add(json_t *sitemap, const char *url, const char *path, int64_t lastmod)
 	buf_release(&s);
 }
 
-static int
-load_announcements(struct model_builder *b, const struct source_set *src)
+/* Loads the announcements among src->files[begin, end) into b->items from b->count on. */
+static void
+load_range(struct model_builder *b, const struct source_set *src, size_t begin, size_t end)
 {
 	struct diag *d = b->d;
-	size_t i, n = 0;
 
-	for (i = 0; i < src->count; i++)
-		if (strncmp(src->files[i].path, LEVELS_DIR, strlen(LEVELS_DIR)) == 0)
-			n++;
-	b->items = xcalloc(n, sizeof(*b->items));
-	for (i = 0; i < src->count; i++) {
+	for (size_t i = begin; i < end; i++) {
 		const struct source_file *f = &src->files[i];
 		const char *name = f->path + strlen(LEVELS_DIR);
 		char *stem;
@@ -499,6 +504,89 @@ load_announcements(struct model_builder *b, const struct source_set *src)
 			continue;
 		}
 		b->count++;
+	}
+}
+
+/*
+ * One thread's share of the files: a builder of its own whose diag writes to memory, so that the
+ * messages can be replayed in file order, as a single thread would have printed them.
+ */
+struct load_share {
+	struct model_builder b;
+	const struct source_set *src;
+	size_t begin, end;
+	struct diag d;
+	FILE *mem;
+	char *msgs;
+	size_t msglen;
+};
+
+static void *
+load_share_run(void *arg)
+{
+	struct load_share *s = arg;
+
+	load_range(&s->b, s->src, s->begin, s->end);
+	return NULL;
+}
+
+static int
+load_announcements(struct model_builder *b, const struct source_set *src)
+{
+	struct load_share shares[LOAD_WORKERS];
+	pthread_t tid[LOAD_WORKERS];
+	int started[LOAD_WORKERS] = { 0 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t i, n = 0, nw;
+
+	for (i = 0; i < src->count; i++)
+		if (strncmp(src->files[i].path, LEVELS_DIR, strlen(LEVELS_DIR)) == 0)
+			n++;
+	b->items = xcalloc(n ? n : 1, sizeof(*b->items));
+	nw = cpus < 1 ? 1 : cpus > LOAD_WORKERS ? LOAD_WORKERS : (size_t)cpus;
+	if (n < LOAD_PARALLEL_MIN || nw < 2) {
+		load_range(b, src, 0, src->count);
+		return 0;
+	}
+	for (i = 0; i < nw; i++) {
+		struct load_share *s = &shares[i];
+
+		s->b = *b;
+		s->b.items = xcalloc(n, sizeof(*s->b.items));
+		s->b.count = 0;
+		s->src = src;
+		s->begin = src->count * i / nw;
+		s->end = src->count * (i + 1) / nw;
+		s->msgs = NULL;
+		s->msglen = 0;
+		s->mem = open_memstream(&s->msgs, &s->msglen);
+		if (!s->mem)
+			abort();
+		diag_init(&s->d, s->mem);
+		s->d.quiet = b->d->quiet;
+		s->b.d = &s->d;
+	}
+	/* The last share runs here; a share whose thread did not start runs here too. */
+	for (i = 0; i + 1 < nw; i++)
+		started[i] = pthread_create(&tid[i], NULL, load_share_run, &shares[i]) == 0;
+	for (i = 0; i + 1 < nw; i++)
+		if (!started[i])
+			load_share_run(&shares[i]);
+	load_share_run(&shares[nw - 1]);
+	for (i = 0; i < nw; i++) {
+		struct load_share *s = &shares[i];
+
+		if (started[i])
+			pthread_join(tid[i], NULL);
+		fclose(s->mem);
+		if (s->msglen)
+			fputs(s->msgs, b->d->out);
+		free(s->msgs);
+		b->d->errors += s->d.errors;
+		b->d->warnings += s->d.warnings;
+		memcpy(b->items + b->count, s->b.items, s->b.count * sizeof(*b->items));
+		b->count += s->b.count;
+		free(s->b.items);
 	}
 	return 0;
 }

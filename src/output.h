@@ -44,6 +44,12 @@ int output_add_owned(struct output *o, const char *relpath, char *data, size_t l
 /* The staged bytes for relpath, or NULL (tests and the pinger use this). */
 const char *output_get(const struct output *o, const char *relpath, size_t *len);
 
+/* The manifest's name in the site folder. */
+#define OUTPUT_MANIFEST ".threatfeed-files"
+
+/* Calls fn(arg, relpath) for each staged file in staging order; returns the first nonzero result. */
+int output_foreach(const struct output *o, int (*fn)(void *arg, const char *relpath), void *arg);
+
 /* Writes as described above. I/O errors are reported through d (with strerror) and return -1. */
 int output_commit(struct output *o, struct output_stats *stats, struct diag *d);
 

@@ -63,6 +63,43 @@ isolate_config(struct diag *d)
 	return 0;
 }
 
+/*
+ * In a pre-receive hook the pushed objects are still in git's quarantine folder
+ * (<objects>/tmp_objdir-incoming-*), named by GIT_QUARANTINE_PATH; git finds them through
+ * GIT_OBJECT_DIRECTORY, which libgit2 1.5 ignores unless asked to read the whole environment (and
+ * GIT_DIR with it). Only that one folder is added, as an alternate, and only when it lies inside
+ * this repository's own object folder: a variable inherited from some other repository's hook
+ * adds nothing.
+ */
+static int
+see_quarantine(struct repo *r, struct diag *d)
+{
+	const char *q = getenv("GIT_QUARANTINE_PATH");
+	char *objects = NULL, *real = NULL;
+	git_odb *odb = NULL;
+	size_t len;
+	int rc = 0;
+
+	if (!q || !*q)
+		return 0;
+	objects = realpath(r->git_dir, NULL);
+	real = realpath(q, NULL);
+	if (!objects || !real)
+		goto out;
+	len = strlen(objects);
+	if (strncmp(real, objects, len) != 0 || strncmp(real + len, "/objects/", 9) != 0 ||
+	    strchr(real + len + 9, '/'))
+		goto out;
+	if (git_repository_odb(&odb, r->git) < 0 || git_odb_add_disk_alternate(odb, real) < 0)
+		rc = diag_error(d, NULL, 0, 0, "cannot read the pushed objects in '%s': %s", q,
+				git_words());
+out:
+	git_odb_free(odb);
+	free(real);
+	free(objects);
+	return rc;
+}
+
 int
 repo_open(struct repo **out, const char *path, struct diag *d)
 {
@@ -90,6 +127,8 @@ repo_open(struct repo **out, const char *path, struct diag *d)
 	}
 	r->bare = git_repository_is_bare(r->git);
 	r->git_dir = with_slash(git_repository_path(r->git));
+	if (see_quarantine(r, d) < 0)
+		goto out;
 	workdir = git_repository_workdir(r->git);
 	r->root = with_slash(workdir && !r->bare ? workdir : git_repository_path(r->git));
 	*out = r;
@@ -128,6 +167,25 @@ const char *
 repo_git_dir(const struct repo *r)
 {
 	return r->git_dir;
+}
+
+int
+repo_hash_bytes(char out[41], const void *data, size_t len)
+{
+	git_oid oid;
+
+	int rc = -1;
+
+	out[0] = '\0';
+	if (git_libgit2_init() < 0)
+		return -1;
+	if (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) == 0) {
+		git_oid_tostr(out, 41, &oid);
+		rc = 0;
+	}
+	/* Balances the init above; the library stays up while a repository is open. */
+	git_libgit2_shutdown();
+	return rc;
 }
 
 /* Growing the set; kind and size are filled by the caller. */
@@ -379,11 +437,24 @@ under_prefix(const char *path, const char *prefix)
 static int
 read_index(struct reader *r, const char *const *prefixes, size_t nprefixes)
 {
+	const char *index_file = getenv("GIT_INDEX_FILE");
 	git_index *index = NULL;
 	size_t n, errors_before = r->d->errors;
 	int rc = -1;
 
-	if (git_repository_index(&index, r->git) < 0) {
+	/*
+	 * `git commit -a` and `git commit PATH` stage into a temporary index and name it in
+	 * GIT_INDEX_FILE for the pre-commit hook; the repository's own index still holds the old
+	 * state then. libgit2 1.5 does not look at the variable, so the hook would check the wrong
+	 * files without this.
+	 */
+	if (index_file && *index_file) {
+		if (git_index_open(&index, index_file) < 0) {
+			diag_error(r->d, NULL, 0, 0, "cannot read the index '%s': %s", index_file,
+				   git_words());
+			goto out;
+		}
+	} else if (git_repository_index(&index, r->git) < 0) {
 		diag_error(r->d, NULL, 0, 0, "cannot read the index: %s", git_words());
 		goto out;
 	}
@@ -678,6 +749,47 @@ out:
 	return rc;
 }
 
+int
+repo_tree_ids(struct buf *out, struct repo *r, const char *ref, const char *const *prefixes,
+	      size_t nprefixes, struct diag *d)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	int rc = -1;
+
+	if (resolve_commit(&commit, r->git, ref, d) < 0)
+		goto out;
+	if (git_commit_tree(&tree, commit) < 0) {
+		diag_error(d, NULL, 0, 0, "cannot read the commit's tree: %s", git_words());
+		goto out;
+	}
+	for (size_t i = 0; i < nprefixes; i++) {
+		int is_dir, err;
+		char *name = prefix_name(prefixes[i], &is_dir);
+		git_tree_entry *e = NULL;
+		char hex[GIT_OID_HEXSZ + 1];
+
+		err = git_tree_entry_bypath(&e, tree, name);
+		free(name);
+		if (err == GIT_ENOTFOUND) {
+			buf_printf(out, "%s -\n", prefixes[i]);
+			continue;
+		}
+		if (err < 0) {
+			diag_error(d, prefixes[i], 0, 0, "cannot read tree: %s", git_words());
+			goto out;
+		}
+		git_oid_tostr(hex, sizeof(hex), git_tree_entry_id(e));
+		buf_printf(out, "%s %06o %s\n", prefixes[i], (unsigned)git_tree_entry_filemode(e), hex);
+		git_tree_entry_free(e);
+	}
+	rc = 0;
+out:
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return rc;
+}
+
 void
 source_set_release(struct source_set *set)
 {
@@ -906,4 +1018,69 @@ config_entries_release(struct config_entries *e)
 	}
 	free(e->items);
 	memset(e, 0, sizeof(*e));
+}
+
+/* ---- the repository's own settings and hooks ---- */
+
+/*
+ * The repository's config: with isolate_config in force libgit2 sees only the repository's own
+ * file (and a work tree's config.worktree), so a value read or written here is the repository's.
+ */
+static int
+own_config(git_config **out, struct repo *r, struct diag *d)
+{
+	if (git_repository_config(out, r->git) < 0)
+		return diag_error(d, NULL, 0, 0, "cannot open the repository's config: %s", git_words());
+	return 0;
+}
+
+char *
+repo_get_config(struct repo *r, const char *key, struct diag *d)
+{
+	git_config *cfg = NULL;
+	git_buf value = { NULL, 0, 0 };
+	char *s = NULL;
+	int err;
+
+	if (own_config(&cfg, r, d) < 0)
+		return NULL;
+	err = git_config_get_string_buf(&value, cfg, key);
+	if (err == 0)
+		s = xstrdup(value.ptr);
+	else if (err != GIT_ENOTFOUND)
+		diag_error(d, NULL, 0, 0, "cannot read '%s' from the repository's config: %s", key,
+			   git_words());
+	git_buf_dispose(&value);
+	git_config_free(cfg);
+	return s;
+}
+
+int
+repo_set_config(struct repo *r, const char *key, const char *value, struct diag *d)
+{
+	git_config *cfg = NULL;
+	int rc = 0;
+
+	if (own_config(&cfg, r, d) < 0)
+		return -1;
+	if (git_config_set_string(cfg, key, value) < 0)
+		rc = diag_error(d, NULL, 0, 0, "cannot set '%s' in the repository's config: %s", key,
+				git_words());
+	git_config_free(cfg);
+	return rc;
+}
+
+char *
+repo_hooks_dir(struct repo *r, struct diag *d)
+{
+	git_buf path = { NULL, 0, 0 };
+	char *s;
+
+	if (git_repository_item_path(&path, r->git, GIT_REPOSITORY_ITEM_HOOKS) < 0) {
+		diag_error(d, NULL, 0, 0, "cannot find the hooks folder: %s", git_words());
+		return NULL;
+	}
+	s = with_slash(path.ptr);
+	git_buf_dispose(&path);
+	return s;
 }

@@ -61,6 +61,22 @@ const char *repo_root(const struct repo *r);
 /* The Git folder (".git/" or the bare repository itself), with a trailing '/'. */
 const char *repo_git_dir(const struct repo *r);
 
+/* The Git blob id (hex, NUL-terminated) of data[0..len): a real hash, for "did these bytes change". */
+int repo_hash_bytes(char out[41], const void *data, size_t len);
+
+/*
+ * The repository's own settings (its config file only: never the machine's or the user's).
+ * repo_get_config returns a malloc'ed value, or NULL when the key is unset (or on error, reported
+ * through d and counted there). repo_set_config writes key = value into the repository's config
+ * file, as `git config key value` does; -1 with a message on failure. Used by `threatfeed hooks`
+ * for threatfeed.deploy and threatfeed.branch, which belong to the server, not to the content.
+ */
+char *repo_get_config(struct repo *r, const char *key, struct diag *d);
+int repo_set_config(struct repo *r, const char *key, const char *value, struct diag *d);
+
+/* The folder git runs hooks from (shared by linked work trees), with a trailing '/'. Caller frees. */
+char *repo_hooks_dir(struct repo *r, struct diag *d);
+
 /*
  * Reads every file at or under each of the given prefixes (e.g. "threatfeed.conf", "content/",
  * "templates/") from the chosen snapshot: for REPO_SNAPSHOT_COMMIT, the tree of `ref` (a revision
@@ -71,6 +87,13 @@ const char *repo_git_dir(const struct repo *r);
 int repo_read(struct source_set *out, struct repo *r, enum repo_snapshot snapshot, const char *ref,
 	      const char *const *prefixes, size_t nprefixes, struct diag *d);
 void source_set_release(struct source_set *set);
+/*
+ * What the tree of `ref` (NULL: HEAD) holds at each prefix, without reading any blob: one line
+ * per prefix, "<prefix> <mode> <object id>", or "<prefix> -" when absent. Equal lines mean equal
+ * content, so a cache can be keyed on them. Appends to out; errors as for repo_read.
+ */
+int repo_tree_ids(struct buf *out, struct repo *r, const char *ref, const char *const *prefixes,
+		  size_t nprefixes, struct diag *d);
 /* The file at exactly path, or NULL. */
 const struct source_file *source_set_find(const struct source_set *set, const char *path);
 

@@ -1,0 +1,40 @@
+/*
+ * cache: remembers the last successful build, so that building an unchanged commit again costs a
+ * few hundred microseconds of Git lookups and one stat per site file instead of a full build.
+ *
+ * The cache lives in the repository's Git folder, under "threatfeed/build-cache", never in the
+ * site. It holds a key (what the build read: the binary, the tree ids of the settings, content
+ * and templates, and the site folder) and, for every file of the site, the inode, size, mtime and
+ * ctime it had right after that build. A build whose key matches and whose files all still stat
+ * the same would write nothing, so it can stop there. Anything else (no cache, another key, a
+ * file edited, deleted or replaced by hand, a truncated or corrupt cache) falls back to the full
+ * build, which compares bytes: the cache can make a build faster, never change what it writes.
+ */
+#ifndef THREATFEED_CACHE_H
+#define THREATFEED_CACHE_H
+
+#include <stddef.h>
+
+#include "output.h"
+
+/* The cache's own folder inside the Git folder. */
+#define CACHE_DIR "threatfeed/"
+#define CACHE_FILE "build-cache"
+/* A cache larger than this is ignored (it would list millions of files). */
+#define CACHE_MAX ((size_t)256 << 20)
+
+/*
+ * 1 when the cache in git_dir (ending in '/') was recorded for exactly key and every file it lists
+ * under site_dir still has the inode, size, mtime and ctime recorded: the site is up to date and
+ * *nfiles is the number of site files. 0 otherwise, including for any problem reading the cache
+ * (a missing, stale or damaged cache is not an error, only a slower build).
+ */
+int cache_site_is_current(const char *git_dir, const char *key, const char *site_dir, size_t *nfiles);
+
+/*
+ * Records key and the current state of every file staged in o (plus the manifest) under site_dir,
+ * replacing the cache atomically. Best effort: a failure leaves no cache, which is only slower.
+ */
+void cache_record(const char *git_dir, const char *key, const char *site_dir, const struct output *o);
+
+#endif

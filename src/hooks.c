@@ -1,0 +1,356 @@
+#include "hooks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "repo.h"
+
+/* A hook is a short script; anything larger is not one of ours and is not read whole. */
+#define HOOK_MAX ((size_t)1 << 16)
+
+/* The stamp at the top of every script, then what the hook is for. */
+#define HEADER \
+	"#!/bin/sh\n" \
+	HOOKS_MARKER ": 'threatfeed hooks install' rewrites this file, and\n" \
+	"# leaves alone any hook without the line above.\n"
+
+/*
+ * The published branch, and the zero id that stands for a created or deleted ref in the hooks'
+ * input (githooks(5)); "*[!0]*" tells them apart for SHA-1 and SHA-256 repositories alike.
+ */
+#define READ_BRANCH \
+	"branch=$(git config --local --get threatfeed.branch) || branch=main\n"
+
+static const char pre_commit[] =
+	"# Refuses a commit whose staged content would not build; every problem is listed.\n"
+	"exec %s check --staged\n";
+
+static const char pre_receive[] =
+	"# Refuses a push to the published branch unless its new commit passes\n"
+	"# 'threatfeed check': the branch is not updated, and the pusher sees every message.\n"
+	"tf=%s\n"
+	READ_BRANCH
+	"status=0\n"
+	"while read -r _old new ref; do\n"
+	"\t[ \"$ref\" = \"refs/heads/$branch\" ] || continue\n"
+	"\tcase $new in\n"
+	"\t*[!0]*) \"$tf\" check -C \"${GIT_DIR:-.}\" --ref \"$new\" || status=1 ;;\n"
+	"\t*) echo \"threatfeed: the published branch '$branch' cannot be deleted\" >&2; status=1 ;;\n"
+	"\tesac\n"
+	"done\n"
+	"if [ \"$status\" -ne 0 ]; then\n"
+	"\techo \"threatfeed: push to '$branch' refused, nothing was published: fix the problems "
+	"above and push again\" >&2\n"
+	"fi\n"
+	"exit \"$status\"\n";
+
+static const char post_receive[] =
+	"# After a push to the published branch, builds it into the deploy folder and pings.\n"
+	"# The folder is the server's setting (threatfeed.deploy), never the content's. The ref is\n"
+	"# read under the build lock, so the last build always publishes the newest push.\n"
+	"tf=%s\n"
+	READ_BRANCH
+	"publish=\n"
+	"while read -r _old new ref; do\n"
+	"\t[ \"$ref\" = \"refs/heads/$branch\" ] || continue\n"
+	"\tcase $new in *[!0]*) publish=1 ;; esac\n"
+	"done\n"
+	"[ -n \"$publish\" ] || exit 0\n"
+	"if ! deploy=$(git config --local --get threatfeed.deploy); then\n"
+	"\techo \"threatfeed: threatfeed.deploy is not set: nothing was published\" >&2\n"
+	"\texit 0\n"
+	"fi\n"
+	"exec \"$tf\" build -C \"${GIT_DIR:-.}\" --ref \"refs/heads/$branch\" -o \"$deploy\" --ping\n";
+
+/* The shell's single-quoted form of s: every ' becomes '\'' (POSIX, Shell Command Language 2.2.2). */
+static int
+shell_quote(struct buf *out, const char *s)
+{
+	int rc = buf_putc(out, '\'');
+
+	for (; *s && rc == 0; s++)
+		rc = *s == '\'' ? buf_puts(out, "'\\''") : buf_putc(out, *s);
+	return rc < 0 ? -1 : buf_putc(out, '\'');
+}
+
+char *
+hooks_script(const char *name, const char *exe)
+{
+	const char *body;
+	struct buf quoted = BUF_INIT, out = BUF_INIT;
+	char *s = NULL;
+
+	if (strcmp(name, "pre-commit") == 0)
+		body = pre_commit;
+	else if (strcmp(name, "pre-receive") == 0)
+		body = pre_receive;
+	else if (strcmp(name, "post-receive") == 0)
+		body = post_receive;
+	else
+		return NULL;
+	if (shell_quote(&quoted, exe) == 0 && buf_puts(&out, HEADER) == 0) {
+		/* Each body has exactly one %s, for the quoted program. */
+		const char *at = strstr(body, "%s");
+
+		if (buf_add(&out, body, (size_t)(at - body)) == 0 && buf_puts(&out, quoted.ptr) == 0 &&
+		    buf_puts(&out, at + 2) == 0)
+			s = buf_detach(&out, NULL);
+	}
+	buf_release(&quoted);
+	buf_release(&out);
+	return s;
+}
+
+/* This program's absolute path, so the hooks run it whatever PATH the pusher's git has. */
+static char *
+self_path(struct diag *d)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	if (n < 0) {
+		diag_error(d, "/proc/self/exe", 0, 0, "cannot find this program's own path: %s",
+			   strerror(errno));
+		return NULL;
+	}
+	return xstrndup(path, (size_t)n);
+}
+
+/* Reads an existing hook (at most HOOK_MAX bytes): 1 found, 0 absent, -1 error. */
+static int
+read_hook(struct buf *out, const char *path, int *regular, struct diag *d)
+{
+	char chunk[4096];
+	struct stat st;
+	ssize_t n;
+	int fd, rc = 1;
+
+	*regular = 0;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return diag_error(d, path, 0, 0, "cannot read: %s", strerror(errno));
+	}
+	if (!S_ISREG(st.st_mode))
+		return 1;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return diag_error(d, path, 0, 0, "cannot read: %s", strerror(errno));
+	*regular = 1;
+	while (out->len < HOOK_MAX && (n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || buf_add(out, chunk, (size_t)n) < 0) {
+			rc = diag_error(d, path, 0, 0, "cannot read: %s", strerror(errno));
+			break;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+/* Whether a hook's text holds the marker as a line of its own making. */
+static int
+has_marker(const struct buf *text)
+{
+	size_t len = strlen(HOOKS_MARKER);
+
+	for (const char *p = text->ptr; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, HOOKS_MARKER, len) == 0 &&
+		    (p[len] == '\n' || p[len] == ':' || p[len] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* Writes the hook beside its final name, then renames it in: never a half-written hook. */
+static int
+write_hook(const char *path, const char *text, struct diag *d)
+{
+	struct buf tmp = BUF_INIT;
+	size_t len = strlen(text), done = 0;
+	int fd = -1, rc = -1;
+
+	buf_printf(&tmp, "%s.threatfeed-XXXXXX", path);
+	if ((fd = mkstemp(tmp.ptr)) < 0) {
+		diag_error(d, path, 0, 0, "cannot write: %s", strerror(errno));
+		goto out;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done < len || fchmod(fd, 0755) < 0 || fsync(fd) < 0) {
+		diag_error(d, path, 0, 0, "cannot write: %s", strerror(errno));
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		diag_error(d, path, 0, 0, "cannot write: %s", strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp.ptr, path) < 0) {
+		diag_error(d, path, 0, 0, "cannot write: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0 && tmp.ptr)
+		unlink(tmp.ptr);
+	buf_release(&tmp);
+	return rc;
+}
+
+static int
+install_one(const char *dir, const char *name, const char *exe, struct diag *d)
+{
+	struct buf path = BUF_INIT, old = BUF_INIT;
+	char *text = hooks_script(name, exe);
+	const char *verb = "installed";
+	int found, regular, rc = -1;
+
+	buf_printf(&path, "%s%s", dir, name);
+	if ((found = read_hook(&old, path.ptr, &regular, d)) < 0)
+		goto out;
+	if (found && (!regular || !has_marker(&old))) {
+		diag_error(d, NULL, 0, 0, "%s exists and was not written by threatfeed; left as it is "
+			   "(move it away and install again, or run threatfeed from it yourself)",
+			   path.ptr);
+		goto out;
+	}
+	if (found && strcmp(old.ptr ? old.ptr : "", text) == 0) {
+		verb = "unchanged";
+	} else {
+		if (found)
+			verb = "updated";
+		if (write_hook(path.ptr, text, d) < 0)
+			goto out;
+	}
+	printf("%s %s\n", verb, path.ptr);
+	rc = 0;
+out:
+	free(text);
+	buf_release(&path);
+	buf_release(&old);
+	return rc;
+}
+
+/* A branch name the hooks can compare with: no spaces, quotes, "..", or a leading '-' or '/'. */
+static int
+valid_branch(const char *b)
+{
+	if (!*b || *b == '-' || *b == '/' || strstr(b, "..") || strstr(b, "//") ||
+	    b[strlen(b) - 1] == '/' || strncmp(b, "refs/", 5) == 0)
+		return 0;
+	for (; *b; b++)
+		if (!((*b >= 'a' && *b <= 'z') || (*b >= 'A' && *b <= 'Z') || (*b >= '0' && *b <= '9') ||
+		      strchr("._/-", *b)))
+			return 0;
+	return 1;
+}
+
+/* The deploy folder as an absolute path: the hooks run in the Git folder, not here. */
+static char *
+absolute(const char *dir)
+{
+	struct buf out = BUF_INIT;
+	char *cwd;
+
+	if (dir[0] == '/')
+		return xstrdup(dir);
+	if ((cwd = getcwd(NULL, 0))) {
+		buf_printf(&out, "%s/%s", cwd, dir);
+		free(cwd);
+	}
+	return out.ptr ? buf_detach(&out, NULL) : NULL;
+}
+
+static int
+record_settings(struct repo *repo, const struct hooks_options *opt, struct diag *d)
+{
+	char *deploy = NULL, *branch = NULL;
+	int rc = -1;
+
+	if (opt->deploy && !(deploy = absolute(opt->deploy))) {
+		diag_error(d, opt->deploy, 0, 0, "cannot make the path absolute: %s", strerror(errno));
+		goto out;
+	}
+	if (deploy && repo_set_config(repo, "threatfeed.deploy", deploy, d) < 0)
+		goto out;
+	if (opt->branch && repo_set_config(repo, "threatfeed.branch", opt->branch, d) < 0)
+		goto out;
+	free(deploy);
+	deploy = repo_get_config(repo, "threatfeed.deploy", d);
+	branch = repo_get_config(repo, "threatfeed.branch", d);
+	if (deploy)
+		printf("publishing branch %s into %s\n", branch ? branch : "main", deploy);
+	else
+		printf("publishing nothing yet: no deploy folder (give --deploy DIR)\n");
+	rc = 0;
+out:
+	free(deploy);
+	free(branch);
+	return rc;
+}
+
+int
+hooks_install(const struct hooks_options *opt, struct diag *d)
+{
+	static const char *const work_hooks[] = { "pre-commit" };
+	static const char *const bare_hooks[] = { "pre-receive", "post-receive" };
+	struct repo *repo = NULL;
+	const char *const *names;
+	char *exe = NULL, *dir = NULL, *hooks_path = NULL;
+	size_t n, errors_before = d->errors;
+	int bare;
+
+	if (opt->branch && !valid_branch(opt->branch)) {
+		diag_error(d, NULL, 0, 0, "invalid branch name '%s' (expected a short name such as main)",
+			   opt->branch);
+		goto out;
+	}
+	if (opt->deploy && (!*opt->deploy || strchr(opt->deploy, '\n'))) {
+		diag_error(d, NULL, 0, 0, "invalid deploy folder '%s'", opt->deploy);
+		goto out;
+	}
+	if (repo_open(&repo, opt->repo_path, d) < 0 || !(exe = self_path(d)) ||
+	    !(dir = repo_hooks_dir(repo, d)))
+		goto out;
+	bare = repo_is_bare(repo);
+	if (!bare && (opt->deploy || opt->branch)) {
+		diag_error(d, NULL, 0, 0, "--deploy and --branch are for the bare repository on the web "
+			   "host ('%s' has a work tree)", repo_root(repo));
+		goto out;
+	}
+	if ((hooks_path = repo_get_config(repo, "core.hookspath", d)))
+		diag_warning(d, NULL, 0, 0, "core.hooksPath is set to '%s': git runs the hooks from "
+			     "there, not from %s", hooks_path, dir);
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
+		diag_error(d, dir, 0, 0, "cannot create the hooks folder: %s", strerror(errno));
+		goto out;
+	}
+	names = bare ? bare_hooks : work_hooks;
+	n = bare ? sizeof(bare_hooks) / sizeof(*bare_hooks) : sizeof(work_hooks) / sizeof(*work_hooks);
+	/* Every hook is tried, so one foreign hook does not stop the others from being installed. */
+	for (size_t i = 0; i < n; i++)
+		install_one(dir, names[i], exe, d);
+	if (bare)
+		record_settings(repo, opt, d);
+out:
+	free(hooks_path);
+	free(dir);
+	free(exe);
+	repo_free(repo);
+	return d->errors > errors_before ? -1 : 0;
+}

@@ -1,0 +1,1015 @@
+/*
+ * ping: WebSub publish requests and weblogUpdates pings over libcurl's multi interface (see ping.h).
+ */
+#include "ping.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "repo.h"
+#include "xmlout.h"
+
+#ifndef THREATFEED_VERSION
+#define THREATFEED_VERSION "unknown"
+#endif
+
+#define USER_AGENT "threatfeed/" THREATFEED_VERSION
+#define MAX_FEED_FILE ((size_t)64 << 20)
+#define MAX_STATE_FILE ((size_t)4 << 20)
+#define MAX_REDIRECTS 5L
+#define MAX_MESSAGE 200              /* bytes of a server's own words quoted in a message */
+#define BACKOFF_FIRST_MS 500L
+#define BACKOFF_MAX_MS 30000L
+
+/* ---- the state file ---- */
+
+static const char *const kind_names[] = { "websub", "xmlrpc" };
+
+static int
+is_hex_id(const char *s, size_t len)
+{
+	if (len != 40 && len != 64)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* A URL the line format can carry: not empty, no tab, newline or other control character. */
+static int
+is_plain(const char *s, size_t len)
+{
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+ping_state_parse(struct ping_state *out, const char *path, const char *data, size_t len,
+		 struct diag *d)
+{
+	const char *p = data, *end = data + len;
+	unsigned line = 0;
+	int rc = 0;
+
+	out->items = NULL;
+	out->count = 0;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *field[5], *q;
+		size_t flen[5], n = 0;
+		char hash[65];
+		int ok;
+
+		if (!eol)
+			eol = end;
+		line++;
+		if (p == eol || *p == '#') {
+			p = eol + 1;
+			continue;
+		}
+		for (q = p; n < 5; n++) {
+			const char *tab = memchr(q, '\t', (size_t)(eol - q));
+
+			field[n] = q;
+			flen[n] = (size_t)((tab && n < 4 ? tab : eol) - q);
+			if (!tab || n == 4)
+				break;
+			q = tab + 1;
+		}
+		ok = flen[0] == 2 && memcmp(field[0], "ok", 2) == 0;
+		if (n != 4 || !(ok || (flen[0] == 6 && memcmp(field[0], "failed", 6) == 0)) ||
+		    !is_hex_id(field[1], flen[1]) ||
+		    flen[2] != 6 || (memcmp(field[2], "websub", 6) != 0 && memcmp(field[2], "xmlrpc", 6) != 0) ||
+		    !is_plain(field[3], flen[3]) || !is_plain(field[4], flen[4])) {
+			diag_warning(d, path, line, 0, "malformed line ignored (expected ok|failed, hash, "
+				     "websub|xmlrpc, endpoint and feed, tab-separated)");
+			rc = -1;
+			p = eol + 1;
+			continue;
+		}
+		memcpy(hash, field[1], flen[1]);
+		hash[flen[1]] = '\0';
+		{
+			char *endpoint = xstrndup(field[3], flen[3]), *feed = xstrndup(field[4], flen[4]);
+
+			ping_state_set(out, field[2][0] == 'w' ? PING_WEBSUB : PING_XMLRPC, endpoint, feed,
+				       hash, ok);
+			free(endpoint);
+			free(feed);
+		}
+		p = eol + 1;
+	}
+	return rc;
+}
+
+int
+ping_state_format(struct buf *out, const struct ping_state *s)
+{
+	buf_puts(out, "# threatfeed ping state: what each endpoint was last told about each feed "
+		 "(safe to delete)\n");
+	for (size_t i = 0; i < s->count; i++) {
+		const struct ping_record *r = &s->items[i];
+
+		if (!is_plain(r->endpoint, strlen(r->endpoint)) || !is_plain(r->feed, strlen(r->feed)) ||
+		    strchr(r->endpoint, '\t') || strchr(r->feed, '\t'))
+			return -1;
+		if (buf_printf(out, "%s\t%s\t%s\t%s\t%s\n", r->ok ? "ok" : "failed", r->hash,
+			       kind_names[r->kind], r->endpoint, r->feed) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct ping_record *
+ping_state_find(const struct ping_state *s, enum ping_kind kind, const char *endpoint,
+		const char *feed)
+{
+	for (size_t i = 0; i < s->count; i++) {
+		struct ping_record *r = &s->items[i];
+
+		if (r->kind == kind && strcmp(r->endpoint, endpoint) == 0 && strcmp(r->feed, feed) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+void
+ping_state_set(struct ping_state *s, enum ping_kind kind, const char *endpoint, const char *feed,
+	       const char *hash, int ok)
+{
+	struct ping_record *r = ping_state_find(s, kind, endpoint, feed);
+
+	if (!r) {
+		s->items = xreallocarray(s->items, s->count + 1, sizeof(*s->items));
+		r = &s->items[s->count++];
+		r->kind = kind;
+		r->endpoint = xstrdup(endpoint);
+		r->feed = xstrdup(feed);
+	}
+	r->ok = ok;
+	snprintf(r->hash, sizeof(r->hash), "%s", hash);
+}
+
+void
+ping_state_release(struct ping_state *s)
+{
+	for (size_t i = 0; i < s->count; i++) {
+		free(s->items[i].endpoint);
+		free(s->items[i].feed);
+	}
+	free(s->items);
+	s->items = NULL;
+	s->count = 0;
+}
+
+/* ---- XML-RPC ---- */
+
+int
+ping_build_rpc_call(struct buf *out, const char *method, const char *const *params, size_t n)
+{
+	struct xmlout *x = xmlout_new();
+	int rc;
+
+	if (!x)
+		return -1;
+	xmlout_start(x, "methodCall");
+	xmlout_element(x, "methodName", method);
+	xmlout_start(x, "params");
+	for (size_t i = 0; i < n; i++) {
+		xmlout_start(x, "param");
+		xmlout_start(x, "value");
+		xmlout_element(x, "string", params[i]);
+		xmlout_end(x);
+		xmlout_end(x);
+	}
+	rc = xmlout_finish(x, out);
+	xmlout_free(x);
+	return rc;
+}
+
+static xmlNode *
+child(xmlNode *parent, const char *name)
+{
+	for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && (!name || xmlStrcmp(c->name, BAD_CAST name) == 0))
+			return c;
+	return NULL;
+}
+
+/* The text of a <value>: of its typed child (<string>, <boolean>, <int>...) or its own. */
+static char *
+value_text(xmlNode *value)
+{
+	xmlNode *typed = child(value, NULL);
+	xmlChar *s = xmlNodeGetContent(typed ? typed : value);
+	char *copy = xstrdup(s ? (const char *)s : "");
+
+	xmlFree(s);
+	return copy;
+}
+
+/* The <value> of member `name` of a <value><struct>, or NULL. */
+static xmlNode *
+member(xmlNode *value, const char *name)
+{
+	xmlNode *st = child(value, "struct");
+
+	for (xmlNode *m = st ? st->children : NULL; m; m = m->next) {
+		xmlNode *n = m->type == XML_ELEMENT_NODE && xmlStrcmp(m->name, BAD_CAST "member") == 0 ?
+			child(m, "name") : NULL;
+		xmlChar *s = n ? xmlNodeGetContent(n) : NULL;
+		int match = s && xmlStrcmp(s, BAD_CAST name) == 0;
+
+		xmlFree(s);
+		if (match)
+			return child(m, "value");
+	}
+	return NULL;
+}
+
+/* A server's words, trimmed, cut and with control characters made spaces, fit for one line. */
+static void
+put_words(struct buf *out, const char *s)
+{
+	size_t len;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	len = strlen(s);
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' || s[len - 1] == '\r'))
+		len--;
+	for (size_t i = 0; i < len && i < MAX_MESSAGE; i++)
+		buf_putc(out, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i]);
+	if (len > MAX_MESSAGE)
+		buf_puts(out, "...");
+}
+
+static int
+is_true(const char *s)
+{
+	while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+		s++;
+	return strncmp(s, "1", 1) == 0 || strncmp(s, "true", 4) == 0;
+}
+
+int
+ping_parse_rpc_response(enum ping_rpc_result *result, struct buf *message, const char *data,
+			size_t len)
+{
+	xmlDoc *doc = NULL;
+	xmlNode *root, *n, *v;
+	char *text = NULL;
+	int rc = -1;
+
+	buf_reset(message);
+	*result = PING_RPC_FAULT;
+	/* No network, no entity substitution, no DTD loading: a response is data, never a fetch. */
+	if (len > PING_MAX_RESPONSE ||
+	    !(doc = xmlReadMemory(data, (int)len, NULL, NULL,
+				  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING))) {
+		buf_puts(message, "not well-formed XML");
+		goto out;
+	}
+	if (doc->intSubset || doc->extSubset) {
+		buf_puts(message, "a document type declaration (XML-RPC has none)");
+		goto out;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (!root || xmlStrcmp(root->name, BAD_CAST "methodResponse") != 0) {
+		buf_puts(message, "not a methodResponse");
+		goto out;
+	}
+	if ((n = child(root, "fault"))) {
+		v = member(child(n, "value"), "faultString");
+		if (v) {
+			text = value_text(v);
+			put_words(message, text);
+		}
+		*result = PING_RPC_FAULT;
+		rc = 0;
+		goto out;
+	}
+	if (!(v = child(child(child(root, "params"), "param"), "value"))) {
+		buf_puts(message, "a methodResponse without params or fault");
+		goto out;
+	}
+	/* weblogUpdates answers { flerror: boolean, message: string }; flerror true means refused. */
+	if ((n = member(v, "message"))) {
+		text = value_text(n);
+		put_words(message, text);
+		free(text);
+		text = NULL;
+	}
+	*result = PING_RPC_OK;
+	if ((n = member(v, "flerror"))) {
+		text = value_text(n);
+		if (is_true(text))
+			*result = PING_RPC_REFUSED;
+	}
+	rc = 0;
+out:
+	free(text);
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+/* ---- retries ---- */
+
+int
+ping_parse_retry_after(long *seconds, const char *value, int64_t now)
+{
+	const char *p = value;
+	char *end;
+	long n;
+	time_t t;
+
+	*seconds = 0;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p >= '0' && *p <= '9') {
+		/* delay-seconds = 1*DIGIT */
+		errno = 0;
+		n = strtol(p, &end, 10);
+		while (*end == ' ' || *end == '\t')
+			end++;
+		if (errno || *end)
+			return -1;
+		*seconds = n;
+		return 0;
+	}
+	/* An HTTP-date: IMF-fixdate, or the obsolete RFC 850 and asctime forms recipients must read. */
+	if (!*p || (t = curl_getdate(p, NULL)) == -1)
+		return -1;
+	*seconds = (int64_t)t > now ? (long)((int64_t)t - now) : 0;
+	return 0;
+}
+
+long
+ping_backoff_ms(unsigned retry, uint32_t random)
+{
+	long delay = BACKOFF_FIRST_MS;
+
+	for (unsigned i = 1; i < retry && delay < BACKOFF_MAX_MS; i++)
+		delay *= 2;
+	if (delay > BACKOFF_MAX_MS)
+		delay = BACKOFF_MAX_MS;
+	return delay / 2 + (long)((double)(delay / 2) * ((double)random / (double)UINT32_MAX));
+}
+
+/* ---- files ---- */
+
+/* Reads at most cap bytes of path into out. -1 with errno set (EFBIG when larger). */
+static int
+read_file(struct buf *out, const char *path, size_t cap)
+{
+	char chunk[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	int rc = -1, saved;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto out;
+		if (out->len + (size_t)n > cap) {
+			errno = EFBIG;
+			goto out;
+		}
+		if (buf_add(out, chunk, (size_t)n) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/* Temporary file, fsync, rename, fsync of the folder (STYLE: writing output). */
+static int
+write_atomically(const char *path, const struct buf *data, struct diag *d)
+{
+	struct buf tmp = BUF_INIT, dir = BUF_INIT;
+	const char *slash = strrchr(path, '/');
+	FILE *f;
+	int fd, written, rc = -1;
+
+	if (slash)
+		buf_add(&dir, path, (size_t)(slash - path));
+	else
+		buf_putc(&dir, '.');
+	if (mkdir(dir.ptr, 0777) < 0 && errno != EEXIST) {
+		diag_error(d, dir.ptr, 0, 0, "cannot create the folder: %s", strerror(errno));
+		goto out;
+	}
+	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	/* A leftover of a killed run with the same process id; "x" then refuses links and races. */
+	unlink(tmp.ptr);
+	if (!(f = fopen(tmp.ptr, "wbx"))) {
+		diag_error(d, tmp.ptr, 0, 0, "cannot create: %s", strerror(errno));
+		goto out;
+	}
+	written = fwrite(data->ptr, 1, data->len, f) == data->len && fflush(f) == 0 &&
+		  fsync(fileno(f)) == 0;
+	if (fclose(f) != 0 || !written) {
+		diag_error(d, tmp.ptr, 0, 0, "cannot write: %s", strerror(errno));
+		unlink(tmp.ptr);
+		goto out;
+	}
+	if (rename(tmp.ptr, path) < 0) {
+		diag_error(d, path, 0, 0, "cannot replace: %s", strerror(errno));
+		unlink(tmp.ptr);
+		goto out;
+	}
+	if ((fd = open(dir.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	rc = 0;
+out:
+	buf_release(&tmp);
+	buf_release(&dir);
+	return rc;
+}
+
+/* ---- the requests ---- */
+
+struct feed_file {
+	const char *url;          /* the feed's own URL (borrowed from the model) */
+	const char *page;         /* its home page */
+	char hash[41];
+};
+
+enum job_state { JOB_WAITING, JOB_RUNNING, JOB_DONE };
+
+struct job {
+	enum ping_kind kind;
+	const char *endpoint;
+	const struct feed_file *feed;
+	enum job_state state;
+	int ok;
+	int fallback;             /* xmlrpc: now sending weblogUpdates.ping */
+	unsigned attempts;
+	unsigned retries_left;
+	int64_t start_at;         /* monotonic ms */
+	CURL *easy;
+	struct curl_slist *headers;
+	struct buf body;
+	struct buf response;
+	int too_large;
+	char errbuf[CURL_ERROR_SIZE];
+	struct buf why;           /* the last failure, for the message */
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t
+random_u32(void)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint32_t)now_ms() * 2654435761u;
+	return r;
+}
+
+static size_t
+on_response(char *data, size_t size, size_t n, void *arg)
+{
+	struct job *j = arg;
+	size_t len = size * n;
+
+	if (j->response.len + len > PING_MAX_RESPONSE) {
+		j->too_large = 1;
+		return 0;   /* curl stops the transfer with CURLE_WRITE_ERROR */
+	}
+	if (buf_add(&j->response, data, len) < 0)
+		return 0;
+	return len;
+}
+
+struct site_info {
+	const char *title;
+	const char *url;
+};
+
+/* The request body: a form for a hub, a methodCall for a ping server. */
+static int
+make_body(struct job *j, const struct site_info *site)
+{
+	buf_reset(&j->body);
+	if (j->kind == PING_WEBSUB) {
+		/* WebSub leaves publishing to the hub; hub.mode=publish with hub.url is what hubs take. */
+		char *url = curl_easy_escape(NULL, j->feed->url, 0);
+		int rc;
+
+		if (!url)
+			return -1;
+		rc = buf_printf(&j->body, "hub.mode=publish&hub.url=%s", url);
+		curl_free(url);
+		return rc;
+	}
+	if (j->fallback) {
+		const char *params[] = { site->title, j->feed->page };
+
+		return ping_build_rpc_call(&j->body, "weblogUpdates.ping", params, 2);
+	} else {
+		const char *params[] = { site->title, site->url, j->feed->page, j->feed->url };
+
+		return ping_build_rpc_call(&j->body, "weblogUpdates.extendedPing", params, 4);
+	}
+}
+
+static int
+setup(struct job *j, long timeout)
+{
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		return -1;
+	j->easy = e;
+	j->headers = curl_slist_append(NULL, j->kind == PING_WEBSUB ?
+				       "Content-Type: application/x-www-form-urlencoded" :
+				       "Content-Type: text/xml");
+	if (j->headers)
+		j->headers = curl_slist_append(j->headers, "Expect:");
+	if (!j->headers ||
+	    curl_easy_setopt(e, CURLOPT_URL, j->endpoint) != CURLE_OK ||
+	    /* Only http and https, for redirects too: no file:, no other scheme (ping.h). */
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS) != CURLE_OK ||
+	    /* A redirected POST stays a POST (RFC 9110 15.4 lets user agents change it to GET). */
+	    curl_easy_setopt(e, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout * 1000) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout * 1000) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PING_MAX_RESPONSE) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_response) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, j) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PRIVATE, j) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+static int
+start(struct job *j, CURLM *multi)
+{
+	buf_reset(&j->response);
+	j->too_large = 0;
+	j->errbuf[0] = '\0';
+	j->attempts++;
+	if (curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body.len) != CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, j->body.ptr) != CURLE_OK ||
+	    curl_multi_add_handle(multi, j->easy) != CURLM_OK)
+		return -1;
+	j->state = JOB_RUNNING;
+	return 0;
+}
+
+/* Connection errors and timeouts are worth another attempt; a refused scheme or certificate is not. */
+static int
+transient(CURLcode res)
+{
+	switch (res) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Retry-After of the last response, in seconds, or -1 when absent or unreadable. */
+static long
+retry_after(CURL *e)
+{
+	struct curl_header *h;
+	long s;
+
+	if (curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK ||
+	    ping_parse_retry_after(&s, h->value, (int64_t)time(NULL)) < 0)
+		return -1;
+	return s;
+}
+
+/* Decides what follows a finished attempt: done, a retry later, or the fallback call at once. */
+static void
+finish(struct job *j, CURLcode res, const struct site_info *site)
+{
+	long status = 0, wait_s = -1;
+	int retry = 0;
+	enum ping_rpc_result result;
+	struct buf words = BUF_INIT;
+
+	buf_reset(&j->why);
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (res != CURLE_OK) {
+		if (j->too_large || res == CURLE_FILESIZE_EXCEEDED)
+			buf_printf(&j->why, "response larger than %zu bytes", PING_MAX_RESPONSE);
+		else
+			buf_printf(&j->why, "%s", j->errbuf[0] ? j->errbuf : curl_easy_strerror(res));
+		retry = transient(res);
+	} else if (status >= 200 && status < 300) {
+		if (j->kind == PING_WEBSUB) {
+			j->ok = 1;
+		} else if (ping_parse_rpc_response(&result, &words, j->response.ptr ? j->response.ptr : "",
+						   j->response.len) < 0) {
+			buf_printf(&j->why, "HTTP %ld but not an XML-RPC response: %s", status, words.ptr);
+		} else if (result == PING_RPC_OK) {
+			j->ok = 1;
+		} else if (result == PING_RPC_FAULT && !j->fallback) {
+			/* Servers that only know the original call fault on extendedPing: fall back once. */
+			j->fallback = 1;
+			if (make_body(j, site) < 0) {
+				buf_puts(&j->why, "cannot build the weblogUpdates.ping call");
+			} else {
+				j->state = JOB_WAITING;
+				j->start_at = now_ms();
+				goto out;
+			}
+		} else {
+			buf_printf(&j->why, "%s: '%s'", result == PING_RPC_FAULT ? "XML-RPC fault" :
+				   "the server refused the ping", words.ptr ? words.ptr : "");
+		}
+	} else {
+		buf_printf(&j->why, "HTTP %ld", status);
+		/* RFC 6585 section 4 (429) and RFC 9110 section 15.6 (5xx) invite a later retry. */
+		if (status == 429 || status >= 500) {
+			retry = 1;
+			wait_s = retry_after(j->easy);
+			if (wait_s > PING_MAX_RETRY_AFTER) {
+				buf_printf(&j->why, " (Retry-After %ld s, more than %d s)", wait_s,
+					   PING_MAX_RETRY_AFTER);
+				retry = 0;
+			}
+		}
+	}
+	if (j->ok) {
+		j->state = JOB_DONE;
+	} else if (retry && j->retries_left > 0) {
+		j->retries_left--;
+		j->state = JOB_WAITING;
+		j->start_at = now_ms() + (wait_s >= 0 ? wait_s * 1000 :
+					  ping_backoff_ms(j->attempts, random_u32()));
+	} else {
+		j->state = JOB_DONE;
+	}
+out:
+	buf_release(&words);
+}
+
+static void
+describe(FILE *out, const struct job *j, const struct site_info *site)
+{
+	if (j->kind == PING_WEBSUB) {
+		fprintf(out, "would POST %s (websub): %s\n", j->endpoint, j->body.ptr);
+		return;
+	}
+	fprintf(out, "would POST %s (xmlrpc): weblogUpdates.extendedPing(\"%s\", \"%s\", \"%s\", \"%s\")\n",
+		j->endpoint, site->title, site->url, j->feed->page, j->feed->url);
+}
+
+/* Runs every job to its end, all in parallel; a slow endpoint delays no other. */
+static int
+run_jobs(struct job *jobs, size_t n, const struct site_info *site, struct diag *d)
+{
+	CURLM *multi = curl_multi_init();
+	size_t done = 0;
+	int rc = -1;
+
+	if (!multi)
+		return diag_error(d, NULL, 0, 0, "cannot start libcurl");
+	while (done < n) {
+		int64_t now = now_ms(), next = -1;
+		int running, left;
+		CURLMsg *msg;
+		long timeout;
+
+		for (size_t i = 0; i < n; i++) {
+			struct job *j = &jobs[i];
+
+			if (j->state != JOB_WAITING)
+				continue;
+			if (j->start_at <= now) {
+				if (start(j, multi) < 0) {
+					diag_error(d, j->endpoint, 0, 0, "cannot start a request with libcurl");
+					goto out;
+				}
+			} else if (next < 0 || j->start_at < next) {
+				next = j->start_at;
+			}
+		}
+		if (curl_multi_perform(multi, &running) != CURLM_OK) {
+			diag_error(d, NULL, 0, 0, "libcurl failed to run the requests");
+			goto out;
+		}
+		while ((msg = curl_multi_info_read(multi, &left))) {
+			char *priv = NULL;
+			struct job *j;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+			j = (struct job *)(void *)priv;
+			curl_multi_remove_handle(multi, msg->easy_handle);
+			finish(j, msg->data.result, site);
+			if (j->state == JOB_DONE)
+				done++;
+			else if (next < 0 || j->start_at < next)
+				next = j->start_at;
+		}
+		if (done == n)
+			break;
+		timeout = 1000;
+		if (next >= 0) {
+			now = now_ms();
+			timeout = next <= now ? 0 : next - now < 1000 ? (long)(next - now) : 1000;
+		}
+		if (curl_multi_poll(multi, NULL, 0, (int)timeout, NULL) != CURLM_OK) {
+			diag_error(d, NULL, 0, 0, "libcurl failed to wait for the requests");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].state == JOB_RUNNING)
+			curl_multi_remove_handle(multi, jobs[i].easy);
+	curl_multi_cleanup(multi);
+	return rc;
+}
+
+/* ---- the whole run ---- */
+
+static const char *
+str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+/* The feed files of the site: atom.xml, rss.xml and feed.json of every FEED of the model. */
+static int
+load_feeds(struct feed_file **out, size_t *count, const json_t *model, const char *site_dir,
+	   struct diag *d)
+{
+	static const char *const files[] = { "atom.xml", "rss.xml", "feed.json" };
+	static const char *const keys[] = { "atom_url", "rss_url", "json_url" };
+	const json_t *feeds = json_object_get(model, "feeds");
+	struct feed_file *list = NULL;
+	struct buf path = BUF_INIT, bytes = BUF_INIT;
+	size_t n = 0, i;
+	json_t *f;
+	int rc = -1;
+
+	json_array_foreach(feeds, i, f) {
+		for (size_t k = 0; k < 3; k++) {
+			struct feed_file *ff;
+
+			buf_reset(&path);
+			buf_reset(&bytes);
+			buf_printf(&path, "%s%s%s%s", site_dir,
+				   site_dir[0] && site_dir[strlen(site_dir) - 1] != '/' ? "/" : "",
+				   str(f, "dir"), files[k]);
+			if (read_file(&bytes, path.ptr, MAX_FEED_FILE) < 0) {
+				diag_error(d, path.ptr, 0, 0, "cannot read the feed: %s (build the site first)",
+					   strerror(errno));
+				goto out;
+			}
+			list = xreallocarray(list, n + 1, sizeof(*list));
+			ff = &list[n++];
+			ff->url = str(f, keys[k]);
+			ff->page = str(f, "home_url");
+			if (repo_hash_bytes(ff->hash, bytes.ptr ? bytes.ptr : "", bytes.len) < 0) {
+				diag_error(d, path.ptr, 0, 0, "cannot hash the feed");
+				goto out;
+			}
+		}
+	}
+	rc = 0;
+out:
+	buf_release(&path);
+	buf_release(&bytes);
+	if (rc < 0) {
+		free(list);
+		list = NULL;
+		n = 0;
+	}
+	*out = list;
+	*count = n;
+	return rc;
+}
+
+static int
+load_state(struct ping_state *state, const char *path, struct diag *d)
+{
+	struct buf data = BUF_INIT;
+	int rc = 0;
+
+	state->items = NULL;
+	state->count = 0;
+	if (read_file(&data, path, MAX_STATE_FILE) < 0) {
+		if (errno != ENOENT)
+			rc = diag_error(d, path, 0, 0, "cannot read the ping state: %s", strerror(errno));
+		goto out;
+	}
+	/* A damaged line only means pinging that pair again: warn and go on. */
+	ping_state_parse(state, path, data.ptr ? data.ptr : "", data.len, d);
+out:
+	buf_release(&data);
+	return rc;
+}
+
+static void
+add_jobs(struct job **jobs, size_t *n, enum ping_kind kind, char *const *endpoints, size_t nendpoints,
+	 const struct feed_file *feeds, size_t nfeeds, const struct ping_state *state, long retries)
+{
+	for (size_t e = 0; e < nendpoints; e++) {
+		for (size_t f = 0; f < nfeeds; f++) {
+			const struct ping_record *r = ping_state_find(state, kind, endpoints[e], feeds[f].url);
+			struct job *j;
+
+			/* Unchanged bytes already told to this endpoint: nothing to send (ping.h). */
+			if (r && r->ok && strcmp(r->hash, feeds[f].hash) == 0)
+				continue;
+			*jobs = xreallocarray(*jobs, *n + 1, sizeof(**jobs));
+			j = &(*jobs)[(*n)++];
+			memset(j, 0, sizeof(*j));
+			j->kind = kind;
+			j->endpoint = endpoints[e];
+			j->feed = &feeds[f];
+			j->retries_left = (unsigned)retries;
+			j->state = JOB_WAITING;
+		}
+	}
+}
+
+/* The new state: this run's outcomes, the other current pairs as they were, nothing stale. */
+static void
+next_state(struct ping_state *out, const struct ping_state *old, const struct config *cfg,
+	   const struct feed_file *feeds, size_t nfeeds, const struct job *jobs, size_t njobs)
+{
+	out->items = NULL;
+	out->count = 0;
+	for (int kind = PING_WEBSUB; kind <= PING_XMLRPC; kind++) {
+		char *const *ends = kind == PING_WEBSUB ? cfg->websub : cfg->xmlrpc;
+		size_t nends = kind == PING_WEBSUB ? cfg->nwebsub : cfg->nxmlrpc;
+
+		for (size_t e = 0; e < nends; e++)
+			for (size_t f = 0; f < nfeeds; f++) {
+				const struct ping_record *r =
+					ping_state_find(old, (enum ping_kind)kind, ends[e], feeds[f].url);
+
+				if (r)
+					ping_state_set(out, r->kind, r->endpoint, r->feed, r->hash, r->ok);
+			}
+	}
+	for (size_t i = 0; i < njobs; i++)
+		ping_state_set(out, jobs[i].kind, jobs[i].endpoint, jobs[i].feed->url, jobs[i].feed->hash,
+			       jobs[i].ok);
+}
+
+int
+ping_site(const json_t *model, const struct config *cfg, const struct ping_options *opt,
+	  struct diag *d)
+{
+	struct site_info site = { cfg->title, cfg->url };
+	struct feed_file *feeds = NULL;
+	struct job *jobs = NULL;
+	struct ping_state state = { NULL, 0 }, next = { NULL, 0 };
+	struct buf text = BUF_INIT;
+	size_t nfeeds = 0, njobs = 0, failed = 0, changed = 0;
+	int curl_up = 0, rc = -1;
+
+	if (cfg->nwebsub + cfg->nxmlrpc == 0) {
+		if (!opt->quiet)
+			fprintf(opt->out, "ping: no [ping] websub or xmlrpc endpoint set; nothing sent\n");
+		return 0;
+	}
+	if (load_feeds(&feeds, &nfeeds, model, opt->site_dir, d) < 0 ||
+	    load_state(&state, opt->state_path, d) < 0)
+		goto out;
+	add_jobs(&jobs, &njobs, PING_WEBSUB, cfg->websub, cfg->nwebsub, feeds, nfeeds, &state,
+		 cfg->ping_retries);
+	add_jobs(&jobs, &njobs, PING_XMLRPC, cfg->xmlrpc, cfg->nxmlrpc, feeds, nfeeds, &state,
+		 cfg->ping_retries);
+	if (njobs == 0) {
+		if (!opt->quiet)
+			fprintf(opt->out, "ping: no feed changed since the last ping; nothing sent\n");
+		rc = 0;
+		goto out;
+	}
+	for (size_t i = 0; i < njobs; i++)
+		if (make_body(&jobs[i], &site) < 0) {
+			diag_error(d, jobs[i].endpoint, 0, 0, "cannot build the request for '%s'",
+				   jobs[i].feed->url);
+			goto out;
+		}
+	if (opt->dry_run) {
+		for (size_t i = 0; i < njobs; i++)
+			describe(opt->out, &jobs[i], &site);
+		fprintf(opt->out, "ping: dry run, %zu requests not sent\n", njobs);
+		rc = 0;
+		goto out;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		diag_error(d, NULL, 0, 0, "cannot initialise libcurl");
+		goto out;
+	}
+	curl_up = 1;
+	for (size_t i = 0; i < njobs; i++)
+		if (setup(&jobs[i], cfg->ping_timeout) < 0) {
+			diag_error(d, jobs[i].endpoint, 0, 0, "cannot set up a request with libcurl");
+			goto out;
+		}
+	/* From here on requests may have gone out: problems are counted in d, not a refusal. */
+	rc = 0;
+	if (run_jobs(jobs, njobs, &site, d) < 0)
+		goto out;
+	for (size_t i = 0; i < njobs; i++) {
+		const struct job *j = &jobs[i];
+
+		if (j->ok)
+			continue;
+		failed++;
+		diag_error(d, j->endpoint, 0, 0, "%s for '%s' failed: %s (%u %s)",
+			   j->kind == PING_WEBSUB ? "WebSub publish" :
+			   j->fallback ? "weblogUpdates.ping" : "weblogUpdates.extendedPing",
+			   j->feed->url, j->why.ptr ? j->why.ptr : "unknown error", j->attempts,
+			   j->attempts == 1 ? "attempt" : "attempts");
+	}
+	for (size_t f = 0; f < nfeeds; f++)
+		for (size_t i = 0; i < njobs; i++)
+			if (jobs[i].feed == &feeds[f]) {
+				changed++;
+				break;
+			}
+	next_state(&next, &state, cfg, feeds, nfeeds, jobs, njobs);
+	if (ping_state_format(&text, &next) < 0)
+		diag_error(d, opt->state_path, 0, 0, "cannot record an endpoint or feed URL");
+	else
+		write_atomically(opt->state_path, &text, d);
+	if (!opt->quiet)
+		fprintf(opt->out, "ping: %zu requests about %zu changed feeds, %zu failed\n", njobs,
+			changed, failed);
+out:
+	for (size_t i = 0; i < njobs; i++) {
+		curl_easy_cleanup(jobs[i].easy);
+		curl_slist_free_all(jobs[i].headers);
+		buf_release(&jobs[i].body);
+		buf_release(&jobs[i].response);
+		buf_release(&jobs[i].why);
+	}
+	free(jobs);
+	if (curl_up)
+		curl_global_cleanup();
+	buf_release(&text);
+	ping_state_release(&next);
+	ping_state_release(&state);
+	free(feeds);
+	return rc;
+}

@@ -1,0 +1,119 @@
+/*
+ * ping: tells WebSub hubs and weblogUpdates ping servers that feeds changed. The only file that
+ * includes <curl/curl.h>.
+ *
+ * Readers pull the feeds; a ping only shortens the time until they see a change. For each feed of
+ * the site (model["feeds"]: atom.xml, rss.xml and feed.json of the root and of every scope) whose
+ * bytes in the site folder differ from what each endpoint was last told successfully, it sends
+ *   - to every [ping] websub hub: POST hub.mode=publish&hub.url=<feed URL>, form-encoded;
+ *   - to every [ping] xmlrpc server: weblogUpdates.extendedPing(site title, site URL, page URL,
+ *     feed URL), and weblogUpdates.ping(site title, page URL) when the server faults on it.
+ * A ping carries public URLs and the site title, nothing else (invariant 2).
+ *
+ * Every request runs in parallel (curl multi). Each attempt is bounded by ping.timeout; connection
+ * errors, timeouts, HTTP 5xx and 429 are retried ping.retries times with exponential backoff and
+ * jitter (a 429's or 503's Retry-After is honoured); any other failure is final. Only http and
+ * https are allowed, redirects included; certificates are verified; responses are capped.
+ *
+ * What was last pinged, per endpoint and feed, lives in "<git dir>/threatfeed/ping-state" (never
+ * in the site folder, never committed), replaced atomically. A pair that failed is recorded as
+ * failed and tried again on the next run even when its feed did not change.
+ */
+#ifndef THREATFEED_PING_H
+#define THREATFEED_PING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "util.h"
+
+#define PING_STATE_FILE "threatfeed/ping-state"   /* under the Git folder */
+#define PING_MAX_RESPONSE ((size_t)64 << 10)      /* bytes kept or read of any response */
+#define PING_MAX_RETRY_AFTER 60                   /* seconds; a longer Retry-After is a failure */
+
+struct ping_options {
+	const char *site_dir;     /* where the feed files are read */
+	const char *state_path;   /* the state file; its folder is created when missing */
+	int dry_run;              /* print what would be sent on out; send nothing, keep the state */
+	int quiet;                /* no summary line on out */
+	FILE *out;                /* stdout in the program */
+};
+
+/*
+ * Pings every endpoint of cfg about the changed feeds of model (see model.h). Returns -1, having
+ * sent nothing, when the feeds or the state cannot be read (reported through d). Otherwise
+ * returns 0 once every request has finished: each endpoint that still failed after its retries is
+ * reported through d as an error ("threatfeed: ENDPOINT: ..."), so d->errors counts them.
+ */
+int ping_site(const json_t *model, const struct config *cfg, const struct ping_options *opt,
+	      struct diag *d);
+
+/*
+ * The state file, one line per endpoint and feed (tab-separated, after a "#" comment line):
+ *   ok|failed  HASH  websub|xmlrpc  ENDPOINT-URL  FEED-URL
+ * HASH is the Git blob id of the feed's bytes last sent (hex).
+ */
+enum ping_kind { PING_WEBSUB, PING_XMLRPC };
+
+struct ping_record {
+	int ok;                   /* 0: the last attempt failed; ping again whatever the hash */
+	char hash[65];
+	enum ping_kind kind;
+	char *endpoint;
+	char *feed;
+};
+
+struct ping_state {
+	struct ping_record *items;
+	size_t count;
+};
+
+/*
+ * Parses data[0..len). A malformed line is reported through d as a warning (path:line: it only
+ * means pinging that pair again) and makes it return -1;
+ * the well-formed lines are kept in *out either way. Release with ping_state_release.
+ */
+int ping_state_parse(struct ping_state *out, const char *path, const char *data, size_t len,
+		     struct diag *d);
+/* Appends the file's text to out; -1 if a URL holds a tab, a newline or a control character. */
+int ping_state_format(struct buf *out, const struct ping_state *s);
+/* The record for (kind, endpoint, feed), or NULL. */
+struct ping_record *ping_state_find(const struct ping_state *s, enum ping_kind kind,
+				    const char *endpoint, const char *feed);
+/* Adds or replaces the record for (kind, endpoint, feed) (strings are copied). */
+void ping_state_set(struct ping_state *s, enum ping_kind kind, const char *endpoint,
+		    const char *feed, const char *hash, int ok);
+void ping_state_release(struct ping_state *s);
+
+/*
+ * An XML-RPC methodResponse (XML-RPC specification, "Response format"): PING_RPC_OK for a response
+ * whose struct has no true "flerror", PING_RPC_REFUSED when flerror is true (the server answered
+ * but declined), PING_RPC_FAULT for a <fault>. *message gets the server's "message" or
+ * "faultString" (may be empty). Returns -1 with *message set to the reason when data is not a
+ * methodResponse (not XML, a DTD, another root).
+ */
+enum ping_rpc_result { PING_RPC_OK, PING_RPC_REFUSED, PING_RPC_FAULT };
+int ping_parse_rpc_response(enum ping_rpc_result *result, struct buf *message, const char *data,
+			    size_t len);
+
+/* The methodCall for method with string params (built with libxml2's writer). -1 on failure. */
+int ping_build_rpc_call(struct buf *out, const char *method, const char *const *params, size_t n);
+
+/*
+ * Retry-After (RFC 9110, section 10.2.3): delay-seconds or an HTTP-date, relative to now (epoch
+ * seconds). *seconds gets the delay (0 for a date in the past). -1 for anything else.
+ */
+int ping_parse_retry_after(long *seconds, const char *value, int64_t now);
+
+/*
+ * Delay before retry number `retry` (1 for the first retry): 500 ms doubled at each retry, capped at
+ * 30 s, then "equal jitter": half of it fixed, the other half scaled by random (0..UINT32_MAX), so
+ * endpoints that failed together do not retry in lockstep.
+ */
+long ping_backoff_ms(unsigned retry, uint32_t random);
+
+#endif

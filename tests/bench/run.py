@@ -1,0 +1,245 @@
+#!/usr/bin/python3
+"""Benchmark: threatfeed against Hugo on the same job (see README.md, "Performance").
+
+    run.py [--sizes 1000,10000,100000] [--rounds 5,5,3] [--hugo-max 10000] [--work DIR]
+           [--threatfeed build/threatfeed] [--out tests/bench/results.md]
+
+For each size N: makes the corpus (corpus.py, fixed seed), then runs rounds of three scenarios,
+threatfeed's then Hugo's (A B A B), the first round a warm-up that is discarded:
+  cold       empty output folder, no cache
+  no change  the same build again
+  one added  one announcement more (threatfeed: the commit `added`; Hugo: one more file)
+Wall time is measured around the child, peak RSS comes from wait4's rusage. Files written are the
+output files whose inode, size or mtime changed, counted outside the timed part. Medians over the
+rounds are reported, and the median of the per-round ratios Hugo / threatfeed.
+"""
+import argparse
+import hashlib
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+SCENARIOS = ["cold", "no change", "one added"]
+ENV = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null", LC_ALL="C.UTF-8")
+
+
+def corpus_stamp(n):
+    h = hashlib.sha256(str(n).encode())
+    for root, dirs, files in sorted(os.walk(HERE)):
+        dirs.sort()
+        for f in sorted(files):
+            if f.endswith(".py") or "hugo-site" in root:
+                with open(os.path.join(root, f), "rb") as fh:
+                    h.update(f.encode() + fh.read())
+    return h.hexdigest()
+
+
+def make_corpus(n, work):
+    d = os.path.join(work, "n%d" % n)
+    stamp = os.path.join(d, "stamp")
+    want = corpus_stamp(n)
+    if os.path.exists(stamp) and open(stamp).read() == want:
+        return d
+    t = time.perf_counter()
+    subprocess.run([sys.executable, os.path.join(HERE, "corpus.py"), str(n), d], check=True, env=ENV)
+    with open(stamp, "w") as f:
+        f.write(want)
+    print("corpus of %d made in %.1f s" % (n, time.perf_counter() - t), flush=True)
+    return d
+
+
+def snapshot(root):
+    snap = {}
+    for dirpath, _, files in os.walk(root):
+        for f in files:
+            p = os.path.join(dirpath, f)
+            st = os.lstat(p)
+            snap[p] = (st.st_ino, st.st_size, st.st_mtime_ns)
+    return snap
+
+
+def changed(before, after):
+    return sum(1 for p, v in after.items() if before.get(p) != v)
+
+
+def timed(cmd, cwd):
+    """(wall seconds, peak RSS bytes) of one run; the run must succeed."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        sys.exit("bench: %s failed with status %d" % (" ".join(cmd), p.returncode))
+    return wall, ru.ru_maxrss * 1024
+
+
+class Threatfeed:
+    name = "threatfeed"
+
+    def __init__(self, binary, corpus):
+        self.binary = binary
+        self.repo = os.path.join(corpus, "repo")
+        self.out = os.path.join(corpus, "tf-site")
+
+    def prepare(self, scenario):
+        if scenario == "cold":
+            shutil.rmtree(self.out, ignore_errors=True)
+            shutil.rmtree(os.path.join(self.repo, ".git", "threatfeed"), ignore_errors=True)
+
+    def command(self, scenario):
+        ref = "added" if scenario == "one added" else "main"
+        return [self.binary, "build", "-q", "-C", self.repo, "--ref", ref, "-o", self.out]
+
+
+class Hugo:
+    name = "hugo"
+
+    def __init__(self, corpus):
+        self.site = os.path.join(corpus, "hugo")
+        self.extra = os.path.join(corpus, "extra.md")
+        self.extra_dest = os.path.join(self.site, "content", "levels", "zz-extra.md")
+        self.out = os.path.join(corpus, "hugo-public")
+        self.cache = os.path.join(corpus, "hugo-cache")
+
+    def prepare(self, scenario):
+        if scenario == "cold":
+            for d in (self.out, self.cache, os.path.join(self.site, "resources")):
+                shutil.rmtree(d, ignore_errors=True)
+            if os.path.exists(self.extra_dest):
+                os.unlink(self.extra_dest)
+        elif scenario == "one added":
+            shutil.copyfile(self.extra, self.extra_dest)
+
+    def command(self, scenario):
+        return ["hugo", "--quiet", "-s", self.site, "-d", self.out, "--cacheDir", self.cache]
+
+
+def run_size(n, rounds, tools):
+    """results[tool][scenario] = list of (wall, rss, files) for the kept rounds."""
+    res = {t.name: {s: [] for s in SCENARIOS} for t in tools}
+    for r in range(rounds + 1):
+        for tool in tools:
+            for s in SCENARIOS:
+                tool.prepare(s)
+                before = snapshot(tool.out)
+                wall, rss = timed(tool.command(s), TOP)
+                files = changed(before, snapshot(tool.out))
+                if r > 0:
+                    res[tool.name][s].append((wall, rss, files))
+                print("N=%d round %d%s %-10s %-9s %7.3f s %6.0f MiB %6d files" % (
+                    n, r, " (warm-up)" if r == 0 else "", tool.name, s, wall, rss / 2**20, files),
+                    flush=True)
+    return res
+
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) * 1024
+    return "%s, %d cores, %.1f GiB RAM, Linux %s" % (model, os.cpu_count(), mem / 2**30,
+                                                     platform.release())
+
+
+def version(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
+    except (OSError, IndexError):
+        return "unknown"
+
+
+def report(all_res, args, hugo_max):
+    L = []
+    L.append("Machine: %s. threatfeed %s; %s." % (
+        machine(), version([args.threatfeed, "--version"]).split()[-1],
+        version(["hugo", "version"]).split("+")[0].split(" linux")[0]))
+    L.append("Medians of %s rounds per size after a discarded warm-up; ratio = Hugo / threatfeed, "
+             "median of the per-round ratios (min to max). RSS = peak resident memory (wait4)."
+             % "/".join(str(r) for r in args.rounds_list))
+    L.append("")
+    L.append("| N | scenario | threatfeed | Hugo | Hugo / threatfeed | threatfeed RSS | Hugo RSS "
+             "| RSS ratio | files written (threatfeed / Hugo) |")
+    L.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for n, res in all_res:
+        tf = res["threatfeed"]
+        hg = res.get("hugo")
+        for s in SCENARIOS:
+            t = tf[s]
+            tw, tr, tfiles = med([x[0] for x in t]), med([x[1] for x in t]), med([x[2] for x in t])
+            if hg:
+                h = hg[s]
+                hw, hr, hfiles = med([x[0] for x in h]), med([x[1] for x in h]), med([x[2] for x in h])
+                ratios = [b[0] / a[0] for a, b in zip(t, h)]
+                L.append("| %d | %s | %.3f s | %.3f s | **%.1fx** (%.1f to %.1f) | %.0f MiB | %.0f MiB "
+                         "| %.1fx | %d / %d |" % (
+                             n, s, tw, hw, med(ratios), min(ratios), max(ratios), tr / 2**20,
+                             hr / 2**20, hr / tr, tfiles, hfiles))
+            else:
+                L.append("| %d | %s | %.3f s | skipped | | %.0f MiB | | | %d / |" % (
+                    n, s, tw, tr / 2**20, tfiles))
+    by_n = dict(all_res)
+    if 10000 in by_n and 100000 in by_n:
+        L.append("")
+        parts = []
+        for s in SCENARIOS:
+            a = med([x[0] for x in by_n[10000]["threatfeed"][s]])
+            b = med([x[0] for x in by_n[100000]["threatfeed"][s]])
+            parts.append("%s %.1fx" % (s, b / a))
+        L.append("Growth, threatfeed time at 100,000 / at 10,000: " + ", ".join(parts) + ".")
+    L.append("")
+    L.append("Made with `make bench`, which runs `%s`." % " ".join(["tests/bench/run.py"] + sys.argv[1:]))
+    return "\n".join(L) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--rounds", default="5,5,3")
+    ap.add_argument("--hugo-max", type=int, default=10000)
+    ap.add_argument("--work", default=os.path.join(TOP, "build", "bench"))
+    ap.add_argument("--threatfeed", default=os.path.join(TOP, "build", "threatfeed"))
+    ap.add_argument("--out", default=os.path.join(HERE, "results.md"))
+    args = ap.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    args.rounds_list = [int(x) for x in args.rounds.split(",")]
+    args.threatfeed = os.path.abspath(args.threatfeed)
+    args.work = os.path.abspath(args.work)
+    if len(args.rounds_list) != len(sizes):
+        sys.exit("bench: --rounds needs one count per size")
+    have_hugo = shutil.which("hugo") is not None
+    if not have_hugo:
+        print("bench: hugo not found: threatfeed only", flush=True)
+    os.makedirs(args.work, exist_ok=True)
+    all_res = []
+    for n, rounds in zip(sizes, args.rounds_list):
+        corpus = make_corpus(n, args.work)
+        tools = [Threatfeed(args.threatfeed, corpus)]
+        if have_hugo and n <= args.hugo_max:
+            tools.append(Hugo(corpus))
+        all_res.append((n, run_size(n, rounds, tools)))
+    text = report(all_res, args, args.hugo_max)
+    with open(args.out, "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

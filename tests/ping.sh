@@ -1,0 +1,366 @@
+#!/usr/bin/env bash
+# End-to-end tests of the pinger (issue 4) against real servers on 127.0.0.1 that this script
+# starts (tests/ping/server.py): a WebSub hub that records every request, Python's own
+# xmlrpc.server answering weblogUpdates calls, and misbehaving peers (connection refused, never
+# answering, 500 then success, 429 with Retry-After, a redirect to file:, an endless body, 404).
+# Each test checks the exact requests received, the exit status, stderr and the time taken.
+# Settings use timeout = 1 and retries = 1 so that the worst peer fails within about 2.5 s.
+. "$(dirname "$0")/lib.sh"
+
+PYTHON=${PYTHON:-python3}
+SERVER=$TESTS_DIR/ping/server.py
+VERSION=$(tf --version | sed 's/^threatfeed //')
+SITE_URL=https://threat.example.org/
+# libcurl would send 127.0.0.1 requests to a proxy named in the environment.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+export no_proxy='*' NO_PROXY='*'
+
+server_pids=()
+stop_servers() {
+	local p
+	for p in "${server_pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${server_pids[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+}
+trap 'stop_servers; rm -rf "$TMP_ROOT"' EXIT
+
+# start_server NAME MODE: starts a peer, waits for its port; sets ${NAME}_port, ${NAME}_log.
+start_server() {
+	local name=$1 mode=$2 portfile=$TMP_ROOT/$1.port i
+	rm -f "$portfile"
+	: >"$TMP_ROOT/$name.log"
+	"$PYTHON" "$SERVER" "$mode" "$portfile" "$TMP_ROOT/$name.log" &
+	server_pids+=($!)
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$portfile" ] && break
+		sleep 0.05
+	done
+	[ -s "$portfile" ] || bail "server $name ($mode) did not start"
+	printf -v "${name}_port" '%s' "$(cat "$portfile")"
+	printf -v "${name}_log" '%s' "$TMP_ROOT/$name.log"
+}
+
+now() { date +%s.%N; }
+# elapsed START: seconds since START, to the millisecond.
+elapsed() { "$PYTHON" -c 'import sys, time; print("%.3f" % (time.time() - float(sys.argv[1])))' "$1"; }
+# within X LOW HIGH: LOW <= X <= HIGH (decimals).
+within() { "$PYTHON" -c 'import sys; a, lo, hi = map(float, sys.argv[1:]); sys.exit(0 if lo <= a <= hi else 1)' "$@"; }
+
+# requests LOG: one line per request, sorted: "METHOD PATH CONTENT-TYPE USER-AGENT BODY" (the body
+# of an XML-RPC call as "method(param|param...)").
+requests() {
+	"$PYTHON" - "$1" <<'PY'
+import json, sys
+lines = []
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    body = r["body"]
+    if r.get("rpc_method"):
+        body = "%s(%s)" % (r["rpc_method"], "|".join(r["rpc_params"]))
+    lines.append(" ".join([r["method"], r["path"], r["content_type"], r["user_agent"], body]))
+print("\n".join(sorted(lines)))
+PY
+}
+
+# first_request LOG START: seconds from START to the first request in LOG.
+first_request() {
+	"$PYTHON" -c 'import json, sys
+t = min(json.loads(l)["time"] for l in open(sys.argv[1]))
+print("%.3f" % (t - float(sys.argv[2])))' "$1" "$2"
+}
+
+count() { grep -c . "$1"; }
+
+# watched LOG: the distinct SHA-256s of the watched file seen by the requests of LOG.
+watched() {
+	"$PYTHON" -c 'import json, sys
+print(" ".join(sorted({json.loads(l).get("watched") or "none" for l in open(sys.argv[1])})))' "$1"
+}
+
+# publish: what a hub must receive for the three feeds of the single-scope test site.
+publish() {
+	local ua="threatfeed/$VERSION" f
+	for f in atom.xml feed.json rss.xml; do
+		echo "POST / application/x-www-form-urlencoded $ua hub.mode=publish&hub.url=https%3A%2F%2Fthreat.example.org%2F$f"
+	done
+}
+
+# twice: each of those requests sent twice (a retry), in the order requests() sorts them.
+twice() { (publish; publish) | LC_ALL=C sort; }
+
+# ping_repo PING-SETTINGS...: a one-scope site with the given lines in [ping]; prints its path.
+ping_repo() {
+	local r line
+	r=$(new_repo)
+	{
+		printf '[site]\n\ttitle = Ping & test\n\turl = %s\n[ping]\n\ttimeout = 1\n\tretries = 1\n' "$SITE_URL"
+		for line in "$@"; do printf '\t%s\n' "$line"; done
+	} | put "$r" threatfeed.conf
+	put "$r" content/levels/2014-08-29-severe.md <<'EOF2'
+---
+level: severe
+date: 2014-08-29T14:00:00+01:00
+---
+The threat level is **SEVERE**.
+EOF2
+	commit "$r" "first" >/dev/null
+	echo "$r"
+}
+
+# announce REPO: commits a new announcement, so every feed changes.
+announce() {
+	put "$1" content/levels/2019-11-04-substantial.md <<'EOF2'
+---
+level: substantial
+date: 2019-11-04T10:00:00Z
+---
+The threat level is **SUBSTANTIAL**.
+EOF2
+	commit "$1" "lowered" >/dev/null
+}
+
+# ---- discovery (WebSub section 4) ----
+
+# The hub notes what $TMP_ROOT/watched (a link to a feed of the site) held at each request.
+PING_TEST_WATCH=$TMP_ROOT/watched start_server hub hub
+start_server hub2 hub
+repo=$(ping_repo "websub = http://127.0.0.1:$hub_port/" "websub = http://127.0.0.1:$hub2_port/hub")
+build_ok "a site with two hubs builds" -C "$repo" || bail "no site"
+site=$repo/site
+disc=$("$PYTHON" - "$site" <<'PY'
+import json, sys, xml.etree.ElementTree as ET
+site = sys.argv[1]
+A = "{http://www.w3.org/2005/Atom}"
+out = []
+for l in ET.parse(site + "/atom.xml").getroot().findall(A + "link"):
+    if l.get("rel") in ("self", "hub"):
+        out.append("atom %s %s" % (l.get("rel"), l.get("href")))
+for l in ET.parse(site + "/rss.xml").getroot().find("channel").findall(A + "link"):
+    out.append("rss %s %s" % (l.get("rel"), l.get("href")))
+j = json.load(open(site + "/feed.json"))
+out.append("json feed_url %s" % j.get("feed_url"))
+for h in j.get("hubs", []):
+    out.append("json %s %s" % (h["type"], h["url"]))
+print("\n".join(out))
+PY
+)
+is "$disc" "atom self ${SITE_URL}atom.xml
+atom hub http://127.0.0.1:$hub_port/
+atom hub http://127.0.0.1:$hub2_port/hub
+rss self ${SITE_URL}rss.xml
+rss hub http://127.0.0.1:$hub_port/
+rss hub http://127.0.0.1:$hub2_port/hub
+json feed_url ${SITE_URL}feed.json
+json WebSub http://127.0.0.1:$hub_port/
+json WebSub http://127.0.0.1:$hub2_port/hub" "every feed advertises its hubs and its own URL"
+is "$(count "$hub_log")" 0 "a build without --ping sends nothing"
+
+# ---- build --ping: hub and XML-RPC servers, all reached in parallel ----
+
+start_server rpc xmlrpc
+start_server basic xmlrpc-basic
+repo=$(ping_repo "websub = http://127.0.0.1:$hub_port/" \
+	"xmlrpc = http://127.0.0.1:$rpc_port/RPC2" "xmlrpc = http://127.0.0.1:$basic_port/RPC2")
+site=$repo/site
+: >"$hub_log"
+t0=$(now)
+ln -sfn "$site/atom.xml" "$TMP_ROOT/watched"
+run_tf build -C "$repo" --ping
+t=$(elapsed "$t0")
+is "$status" 0 "build --ping exits 0 when every endpoint answers"
+is "$err" "" "nothing on stderr"
+like "$out" "^ping: 9 requests about 3 changed feeds, 0 failed$" "a summary line on stdout"
+is "$(requests "$hub_log")" "$(publish)" "the hub got one form-encoded publish request per feed"
+ext() { echo "POST /RPC2 text/xml threatfeed/$VERSION weblogUpdates.extendedPing(Ping & test|$SITE_URL|$SITE_URL|$SITE_URL$1)"; }
+is "$(requests "$rpc_log")" "$(ext atom.xml; ext feed.json; ext rss.xml)" \
+	"the XML-RPC server got weblogUpdates.extendedPing(title, site, page, feed) per feed"
+basic_ping="POST /RPC2 text/xml threatfeed/$VERSION weblogUpdates.ping(Ping & test|$SITE_URL)"
+is "$(requests "$basic_log")" "$(ext atom.xml; ext feed.json; ext rss.xml; printf '%s\n' "$basic_ping" "$basic_ping" "$basic_ping")" \
+	"a server that faults on extendedPing gets weblogUpdates.ping instead"
+ok "$(within "$t" 0 3 && echo 0 || echo 1)" "all that in under 3 s ($t s)"
+first=$(first_request "$hub_log" "$t0")
+ok "$(within "$first" 0 2 && echo 0 || echo 1)" "the hub heard within 2 s of the start ($first s)"
+is "$(watched "$hub_log")" "$(sha256sum <"$site/atom.xml" | cut -d' ' -f1)" \
+	"every request arrived after the new atom.xml was in place"
+state=$repo/.git/threatfeed/ping-state
+is "$(grep -c '^ok	' "$state")" 9 "the state records 9 successful pairs in the Git folder"
+is "$(grep -rl 'ping-state\|hub.mode' "$site" | wc -l)" 0 "nothing about pinging is in the site folder"
+is "$(git -C "$repo" status --porcelain)" "" "the state is not in the work tree"
+
+# ---- nothing changed: nothing sent ----
+
+before=$(snapshot "$site")
+cp "$state" "$TMP_ROOT/state.before"
+run_tf ping -C "$repo"
+is "$status" 0 "ping with nothing changed exits 0"
+is "$out" "ping: no feed changed since the last ping; nothing sent" "and says so"
+is "$(count "$hub_log") $(count "$rpc_log") $(count "$basic_log")" "3 3 6" "and sends nothing"
+run_tf build -C "$repo" --ping -q
+is "$status:$out:$err" "0::" "build --ping -q of the same commit sends nothing and prints nothing"
+is "$(count "$hub_log")" 3 "still nothing sent"
+same_file "$state" "$TMP_ROOT/state.before" "the state is as it was"
+
+# ---- --dry-run ----
+
+announce "$repo"
+build_ok "the new commit builds" -C "$repo"
+before=$(snapshot "$site")
+run_tf ping -C "$repo" --dry-run
+is "$status" 0 "ping --dry-run exits 0"
+is "$(printf '%s\n' "$out" | grep -c "^would POST http://127.0.0.1:$hub_port/ (websub): hub.mode=publish&hub.url=https%3A%2F%2Fthreat.example.org%2F")" 3 \
+	"--dry-run prints the three publish requests"
+like "$out" "would POST http://127.0.0.1:$rpc_port/RPC2 \\(xmlrpc\\): weblogUpdates.extendedPing\\(\"Ping & test\", \"$SITE_URL\", \"$SITE_URL\", \"${SITE_URL}atom.xml\"\\)" \
+	"--dry-run prints the XML-RPC calls"
+like "$out" "ping: dry run, 9 requests not sent" "and says nothing was sent"
+is "$(count "$hub_log") $(count "$rpc_log") $(count "$basic_log")" "3 3 6" "--dry-run sends nothing"
+same_file "$state" "$TMP_ROOT/state.before" "--dry-run keeps the state"
+run_tf ping -C "$repo"
+is "$status" 0 "then ping sends"
+is "$(count "$hub_log") $(count "$rpc_log") $(count "$basic_log")" "6 6 12" "every endpoint heard about every changed feed"
+is "$(snapshot "$site")" "$before" "pinging never touches the site folder"
+
+# ---- a new commit plus build --ping reaches the hub ----
+put "$repo" content/levels/2021-02-09-moderate.md <<'EOF'
+---
+level: moderate
+date: 2021-02-09T10:00:00Z
+---
+The threat level is **MODERATE**.
+EOF
+commit "$repo" "lowered again" >/dev/null
+: >"$hub_log"
+ln -sfn "$site/feed.json" "$TMP_ROOT/watched"
+t0=$(now)
+run_tf build -C "$repo" --ping -q
+is "$status:$err" "0:" "build --ping of a new commit exits 0"
+is "$(requests "$hub_log")" "$(publish)" "the new commit reached the hub"
+is "$(watched "$hub_log")" "$(sha256sum <"$site/feed.json" | cut -d' ' -f1)" \
+	"after the new feed.json was in place"
+
+# ---- a content error: exit 1, nothing sent ----
+
+put "$repo" content/levels/2022-01-01-bad.md <<'EOF'
+---
+level: sever
+date: 2022-01-01T00:00:00Z
+---
+x
+EOF
+commit "$repo" "typo" >/dev/null
+: >"$hub_log"
+run_tf build -C "$repo" --ping
+is "$status" 1 "build --ping with a content error exits 1"
+like "$err" "unknown level 'sever'" "and reports it"
+is "$(count "$hub_log")" 0 "and pings nothing"
+
+# ---- misbehaving peers, each next to a good hub ----
+
+# peer_case NAME MODE: a site pinging the peer and the good hub; runs `build --ping` and sets
+# $status $out $err, $t (seconds), $peer_port, $peer_log, $peer_repo; checks the good hub.
+peer_case() {
+	start_server "$1" "$2"
+	local port_var=${1}_port log_var=${1}_log t0 first
+	peer_port=${!port_var}
+	peer_log=${!log_var}
+	peer_repo=$(ping_repo "websub = http://127.0.0.1:$peer_port/" "websub = http://127.0.0.1:$hub_port/")
+	: >"$hub_log"
+	t0=$(now)
+	run_tf build -C "$peer_repo" --ping -q
+	t=$(elapsed "$t0")
+	first=$(first_request "$hub_log" "$t0")
+	is "$(requests "$hub_log")" "$(publish)" "$2: the good hub got its requests"
+	ok "$(within "$first" 0 1 && echo 0 || echo 1)" "$2: and was not delayed ($first s)"
+}
+
+# expect_failures REGEX WHAT: stderr is exactly one line per feed, "threatfeed: PEER: WebSub
+# publish for 'FEED' failed: " followed by text matching REGEX.
+expect_failures() {
+	"$PYTHON" - "$err" "$peer_port" "$SITE_URL" "$1" <<'PY'
+import re, sys
+err, port, site, tail = sys.argv[1:]
+got = sorted(err.splitlines())
+want = ["threatfeed: http://127\\.0\\.0\\.1:%s/: WebSub publish for '%s%s' failed: %s"
+        % (port, re.escape(site), f, tail) for f in ("atom\\.xml", "feed\\.json", "rss\\.xml")]
+sys.exit(0 if len(got) == 3 and all(re.fullmatch(w, g) for g, w in zip(got, want)) else 1)
+PY
+	ok $? "$2" || diag "got:" "$err"
+}
+
+peer_case refused refused
+is "$status" 3 "connection refused: exit status 3"
+expect_failures "Failed to connect to 127\\.0\\.0\\.1 port $peer_port after [0-9]+ ms: (Connection refused|Couldn't connect to server) \\(2 attempts\\)" \
+	"connection refused: one message per feed, with curl's words and the attempts"
+ok "$(within "$t" 0.2 2.5 && echo 0 || echo 1)" "connection refused: retried once after a backoff, done in $t s"
+grep -q "^failed	.*	websub	http://127.0.0.1:$peer_port/	" "$peer_repo/.git/threatfeed/ping-state"
+ok $? "connection refused: recorded as failed in the state"
+# The next ping tries the failed endpoint again though no feed changed; now it answers.
+: >"$hub_log"
+PING_TEST_PORT=$peer_port start_server back hub
+run_tf ping -C "$peer_repo"
+is "$status:$err" "0:" "the next ping retries the failed endpoint, which now answers"
+is "$(requests "$back_log")" "$(publish)" "the endpoint that was down gets every feed"
+is "$(count "$hub_log")" 0 "the endpoint that had succeeded gets nothing"
+is "$(grep -c '^ok	' "$peer_repo/.git/threatfeed/ping-state")" 6 "every pair is now ok in the state"
+
+peer_case hang hang
+is "$status" 3 "never answering: exit status 3"
+expect_failures "Operation timed out after 1[0-9]{3} milliseconds with 0 bytes received \\(2 attempts\\)" \
+	"never answering: one timeout message per feed"
+ok "$(within "$t" 2.2 4 && echo 0 || echo 1)" "never answering: two attempts of 1 s and a backoff, done in $t s"
+is "$(requests "$peer_log")" "$(twice)" "never answering: each request was sent twice"
+
+peer_case flaky fail-then-ok
+is "$status:$err" "0:" "500 then success: exit 0, nothing on stderr"
+is "$(requests "$peer_log")" "$(twice)" "500 then success: each request sent twice"
+ok "$(within "$t" 0.2 2 && echo 0 || echo 1)" "500 then success: done in $t s"
+
+peer_case busy busy-then-ok
+is "$status:$err" "0:" "429 with Retry-After: exit 0, nothing on stderr"
+is "$(requests "$peer_log")" "$(twice)" "429 with Retry-After: each request sent twice"
+gaps=$("$PYTHON" -c 'import json, sys
+by = {}
+for l in open(sys.argv[1]):
+    r = json.loads(l); by.setdefault(r["body"], []).append(r["time"])
+print(" ".join("%.2f" % (t[1] - t[0]) for t in by.values()))' "$peer_log")
+# shellcheck disable=SC2086 # one argument per gap
+"$PYTHON" -c 'import sys; sys.exit(0 if len(sys.argv) == 4 and all(0.95 <= float(g) <= 2 for g in sys.argv[1:]) else 1)' $gaps
+ok $? "429 with Retry-After: 1: each retry came about 1 s later ($gaps)"
+ok "$(within "$t" 0.95 3 && echo 0 || echo 1)" "429 with Retry-After: done in $t s"
+
+peer_case redirect redirect-file
+is "$status" 3 "a redirect to file:///etc/passwd: exit status 3"
+expect_failures "Protocol \"file\" not supported( or disabled in libcurl)? \\(1 attempt\\)" \
+	"a redirect to file:: refused, not retried"
+is "$(requests "$peer_log")" "$(publish)" "a redirect to file:: one request each"
+ok "$(within "$t" 0 1.5 && echo 0 || echo 1)" "a redirect to file:: done in $t s"
+
+peer_case endless endless
+is "$status" 3 "an endless response body: exit status 3"
+expect_failures "response larger than 65536 bytes \\(1 attempt\\)" \
+	"an endless response body: cut at 64 KiB, not retried"
+ok "$(within "$t" 0 2 && echo 0 || echo 1)" "an endless response body: done in $t s"
+
+peer_case missing status-404
+is "$status" 3 "HTTP 404: exit status 3"
+expect_failures "HTTP 404 \\(1 attempt\\)" "HTTP 404: final at once, not retried"
+is "$(requests "$peer_log")" "$(publish)" "HTTP 404: one request each"
+
+# ---- usage ----
+
+run_tf build -C "$repo" --ping --dump-model
+is "$status" 2 "build --ping --dump-model is a usage error"
+run_tf check -C "$repo" --ping
+is "$status" 2 "check --ping is a usage error"
+run_tf ping -C "$repo" extra
+is "$status" 2 "ping takes no argument"
+run_tf help ping
+like "$out" "--dry-run" "help ping lists --dry-run"
+run_tf ping -C "$peer_repo" -o "$TMP_ROOT/no-site"
+is "$status" 1 "ping without a built site exits 1"
+like "$err" "^threatfeed: $TMP_ROOT/no-site/atom.xml: cannot read the feed: No such file or directory \\(build the site first\\)$" \
+	"and says which feed is missing"
+
+done_testing

@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# Publishing by git push, end to end with real Git: `threatfeed hooks install` on a bare "server"
+# repository and in an editor's clone, `threatfeed new`, the pre-commit hook (`check --staged`),
+# a push that the pre-receive hook validates and the post-receive hook builds into the deploy
+# folder; every kind of bad content (the tests/cases/bad-* cases) refused at push time with its
+# messages, leaving the branch and the deploy folder untouched; and builds and pushes at once
+# serialised by the build lock.
+. "$(dirname "$0")/lib.sh"
+
+# The hooks run the binary by the absolute path `hooks install` recorded, outside TEST_WRAPPER.
+server=$TMP_ROOT/server.git
+deploy=$TMP_ROOT/www/threat
+ed=$TMP_ROOT/editor
+S=$TMP_ROOT/sites
+mkdir -p "$S" "$TMP_ROOT/www"
+
+# remote_lines FILE: what the hooks printed, from `git push` output ("remote: " lines, trailing
+# blanks that git pads them with removed).
+remote_lines() {
+	sed -n 's/^remote: //p' "$1" | sed 's/[[:space:]]*$//'
+}
+
+# ---- the server ----
+
+git init -q --bare -b main "$server"
+run_tf hooks install -C "$server" --deploy "$deploy" --branch main
+is "$status" 0 "hooks install on a bare repository succeeds" || diag "$err"
+like "$out" "installed $server/hooks/pre-receive" "hooks install: pre-receive installed"
+like "$out" "installed $server/hooks/post-receive" "hooks install: post-receive installed"
+[ ! -e "$server/hooks/pre-commit" ]
+ok $? "hooks install: no pre-commit in a bare repository"
+[ -x "$server/hooks/pre-receive" ] && [ -x "$server/hooks/post-receive" ]
+ok $? "hooks install: the hooks are executable"
+grep -qxF "# installed by threatfeed: 'threatfeed hooks install' rewrites this file, and" \
+	"$server/hooks/pre-receive"
+ok $? "hooks install: the hook carries the marker line"
+is "$(git -C "$server" config --local --get threatfeed.deploy)" "$deploy" \
+	"hooks install --deploy records the folder in the bare repository's own config"
+is "$(git -C "$server" config --local --get threatfeed.branch)" "main" \
+	"hooks install --branch records the branch"
+cp "$server/hooks/pre-receive" "$TMP_ROOT/pre-receive.1"
+run_tf hooks install -C "$server"
+is "$status" 0 "hooks install a second time succeeds"
+like "$out" "unchanged $server/hooks/pre-receive" "hooks install is idempotent (unchanged)"
+same_file "$server/hooks/pre-receive" "$TMP_ROOT/pre-receive.1" "a second install leaves the same hook"
+is "$(git -C "$server" config --local --get threatfeed.deploy)" "$deploy" \
+	"a second install without --deploy keeps the deploy folder"
+# A relative --deploy is made absolute: the hooks run in the Git folder, not here.
+other=$TMP_ROOT/other.git
+git init -q --bare -b main "$other"
+(cd "$TMP_ROOT" && tf hooks install -C other.git --deploy rel/site >/dev/null)
+is "$(git -C "$other" config --local --get threatfeed.deploy)" "$TMP_ROOT/rel/site" \
+	"a relative --deploy is stored as an absolute path"
+
+# A hook someone else wrote is never replaced; the other hook is still installed.
+foreign=$TMP_ROOT/foreign.git
+git init -q --bare -b main "$foreign"
+printf '#!/bin/sh\necho mine\n' >"$foreign/hooks/pre-receive"
+chmod +x "$foreign/hooks/pre-receive"
+cp "$foreign/hooks/pre-receive" "$TMP_ROOT/foreign-hook"
+run_tf hooks install -C "$foreign" --deploy "$TMP_ROOT/foreign-site"
+is "$status" 1 "hooks install with a foreign hook exits 1"
+like "$err" "^threatfeed: $foreign/hooks/pre-receive exists and was not written by threatfeed; left as it is" \
+	"hooks install says the foreign hook was left as it is"
+same_file "$foreign/hooks/pre-receive" "$TMP_ROOT/foreign-hook" "the foreign hook is unchanged"
+grep -qF "# installed by threatfeed" "$foreign/hooks/post-receive"
+ok $? "the hook beside the foreign one is still installed"
+
+run_tf hooks install -C "$server" --branch 'ma in'
+is "$status" 1 "hooks install refuses an invalid branch name"
+
+# ---- the first push publishes ----
+
+seed=$(base_repo)
+git -C "$seed" push -q "$server" main:main 2>"$TMP_ROOT/push.err"
+ok $? "the first push is accepted" || diag "$(cat "$TMP_ROOT/push.err")"
+[ -f "$deploy/index.html" ] && [ -f "$deploy/atom.xml" ] && [ -f "$deploy/level.json" ]
+ok $? "post-receive built the site into the deploy folder" || diag "$(cat "$TMP_ROOT/push.err")"
+build_ok "a fresh build of the same commit" -C "$seed" -o "$S/seed"
+check_quiet "the deploy folder is the build of the pushed commit" diff -r "$S/seed" "$deploy"
+
+# ---- the editor's checkout ----
+
+git clone -q "$server" "$ed"
+run_tf hooks install -C "$ed"
+is "$status" 0 "hooks install in a checkout succeeds" || diag "$err"
+like "$out" "installed $ed/.git/hooks/pre-commit" "hooks install: pre-commit installed in a checkout"
+[ ! -e "$ed/.git/hooks/pre-receive" ]
+ok $? "hooks install: no pre-receive in a checkout"
+run_tf hooks install -C "$ed" --deploy "$TMP_ROOT/x"
+is "$status" 1 "hooks install --deploy in a checkout is refused"
+like "$err" "for the bare repository on the web host" "... saying --deploy is for the server"
+
+# ---- threatfeed new ----
+
+run_tf new sever --scope national -C "$ed"
+is "$status" 1 "new with an unknown level exits 1"
+is "$err" "threatfeed: unknown level 'sever' (expected low, moderate, substantial, severe or critical)" \
+	"new lists the valid levels"
+run_tf new severe --scope wales -C "$ed"
+is "$status" 1 "new with an unknown scope exits 1"
+is "$err" "threatfeed: unknown scope 'wales' (expected national or northern-ireland)" \
+	"new lists the valid scopes"
+run_tf new severe -C "$ed"
+is "$status" 1 "new without --scope on a site with several scopes exits 1"
+is "$err" "threatfeed: missing --scope (expected national or northern-ireland)" "... naming the scopes"
+run_tf new severe --scope national --date 2024-06-01 -C "$ed"
+is "$status" 2 "new with an invalid --date is a usage error"
+like "$err" "invalid --date '2024-06-01'" "... naming the date"
+is "$(git -C "$ed" status --porcelain)" "" "the refused new commands wrote nothing"
+
+(cd "$ed/content" && tf new severe --scope national --date 2024-06-01T12:30:00+01:00 \
+	>"$TMP_ROOT/new.out" 2>"$TMP_ROOT/new.err")
+ok $? "new severe --scope national --date D succeeds" || diag "$(cat "$TMP_ROOT/new.err")"
+is "$(cat "$TMP_ROOT/new.out")" "levels/2024-06-01-national-severe.md" \
+	"new prints the path, relative to the current folder"
+file=$ed/content/levels/2024-06-01-national-severe.md
+id='tag:threat.example.org,2024-06-01:national/20240601T113000Z'
+cat >"$TMP_ROOT/want.md" <<EOF
+---
+level: severe
+date: 2024-06-01T12:30:00+01:00
+scope: national
+id: $id
+---
+Say what changed, why, and what the public should do.
+EOF
+same_file "$file" "$TMP_ROOT/want.md" "new writes complete front matter with a fixed id"
+cp "$file" "$TMP_ROOT/new.copy"
+run_tf new severe --scope national --date 2024-06-01T12:30:00+01:00 -C "$ed"
+is "$status" 1 "new never overwrites: exit 1"
+like "$err" "content/levels/2024-06-01-national-severe.md: already exists" "... saying it already exists"
+same_file "$file" "$TMP_ROOT/new.copy" "... and the file is unchanged"
+
+# Without --date: now, with the local UTC offset.
+(cd "$ed" && TZ=Asia/Kolkata tf new low --scope northern-ireland >"$TMP_ROOT/now.out")
+ok $? "new without --date succeeds"
+nowfile=$ed/$(cat "$TMP_ROOT/now.out")
+like "$(sed -n 's/^date: //p' "$nowfile")" '^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-9]{2}\+05:30$' \
+	"new without --date writes the current time with the local offset"
+rm -f "$nowfile"
+
+# --title is quoted as YAML needs; --edit runs $VISUAL/$EDITOR with the file.
+cat >"$TMP_ROOT/editor.sh" <<'EOF'
+#!/bin/sh
+# A scripted editor: replaces the placeholder body with the text in $NEW_BODY.
+f=$1
+sed -i '/^Say what changed/d' "$f"
+printf '%s\n' "$NEW_BODY" >>"$f"
+EOF
+chmod +x "$TMP_ROOT/editor.sh"
+(cd "$ed" && VISUAL='' EDITOR="$TMP_ROOT/editor.sh" NEW_BODY='Edited by the *editor*.' \
+	tf new moderate --scope northern-ireland --date 2024-07-01T09:00:00Z \
+	--title 'NI level: "moderate" \ test' --edit >/dev/null)
+ok $? "new --edit runs \$EDITOR"
+nifile=$ed/content/levels/2024-07-01-northern-ireland-moderate.md
+grep -qxF 'Edited by the *editor*.' "$nifile"
+ok $? "the editor edited the new file"
+grep -qxF 'title: "NI level: \"moderate\" \\ test"' "$nifile"
+ok $? "new --title writes a double-quoted YAML string"
+run_tf build -C "$ed" --worktree --dump-model
+grep -qF '"title": "NI level: \"moderate\" \\ test"' "$TMP_ROOT/last.out"
+ok $? "the quoted title reads back exactly"
+rm -f "$nifile"
+(cd "$ed" && VISUAL=false tf new moderate --scope northern-ireland --date 2024-07-01T09:00:00Z \
+	--edit >/dev/null 2>"$TMP_ROOT/ed.err")
+is "$?" 1 "new --edit with a failing editor exits 1"
+like "$(cat "$TMP_ROOT/ed.err")" "the editor 'false' exited with status 1 \(the file is kept\)" \
+	"... and says so"
+[ -f "$nifile" ]
+ok $? "... keeping the file"
+rm -f "$nifile"
+
+# ---- edit, commit through the pre-commit hook, push ----
+
+cat >"$file" <<EOF
+---
+level: severe
+date: 2024-06-01T12:30:00+01:00
+scope: national
+id: $id
+---
+The national threat level has been raised to **SEVERE**: PUBLISHED-BY-PUSH.
+EOF
+git -C "$ed" add content
+# A bad file staged beside it: the pre-commit hook refuses the commit with the path:line message.
+printf -- '---\nlevel: sever\ndate: 2024-06-02T10:00:00Z\nscope: national\n---\nBody.\n' \
+	>"$ed/content/levels/2024-06-02-national-sever.md"
+git -C "$ed" add content
+head_before=$(git -C "$ed" rev-parse HEAD)
+git -C "$ed" commit -q -m "raise to severe" 2>"$TMP_ROOT/commit.err"
+is "$?" 1 "git commit with bad staged content fails (pre-commit hook)"
+is "$(cat "$TMP_ROOT/commit.err")" \
+	"threatfeed: content/levels/2024-06-02-national-sever.md:2:8: unknown level 'sever' (expected low, moderate, substantial, severe or critical)" \
+	"the pre-commit hook prints the path:line:col message"
+is "$(git -C "$ed" rev-parse HEAD)" "$head_before" "... and nothing was committed"
+# Fixed in the work tree only: what is staged is still bad, so the commit is still refused.
+sed -i 's/^level: sever$/level: severe/' "$ed/content/levels/2024-06-02-national-sever.md"
+git -C "$ed" commit -q -m "raise to severe" 2>/dev/null
+is "$?" 1 "pre-commit checks the staged content, not the work tree"
+git -C "$ed" reset -q -- content/levels/2024-06-02-national-sever.md
+rm "$ed/content/levels/2024-06-02-national-sever.md"
+git -C "$ed" commit -q -m "raise to severe" 2>"$TMP_ROOT/commit.err"
+ok $? "git commit with good staged content passes the hook" || diag "$(cat "$TMP_ROOT/commit.err")"
+
+# `git commit -a` and `git commit PATH` stage into a temporary index (GIT_INDEX_FILE).
+sed -i 's/^level: severe$/level: sever/' "$file"
+git -C "$ed" commit -q -a -m "typo" 2>"$TMP_ROOT/commit.err"
+is "$?" 1 "git commit -a with a bad tracked change fails (the hook reads GIT_INDEX_FILE)"
+like "$(cat "$TMP_ROOT/commit.err")" "2024-06-01-national-severe.md:2:8: unknown level 'sever'" \
+	"... with the message"
+git -C "$ed" commit -q -m "typo" -- "$file" 2>/dev/null
+is "$?" 1 "git commit PATH with a bad change fails"
+sed -i 's/^level: sever$/level: severe/' "$file"
+is "$(git -C "$ed" status --porcelain)" "" "the work tree is back to the committed state"
+
+git -C "$ed" push origin main >"$TMP_ROOT/push.out" 2>&1
+ok $? "git push of the new announcement is accepted" || diag "$(cat "$TMP_ROOT/push.out")"
+is "$(git -C "$server" rev-parse main)" "$(git -C "$ed" rev-parse HEAD)" "the server's branch moved"
+build_ok "a fresh build of the pushed commit" -C "$ed" -o "$S/pushed"
+check_quiet "the deploy folder is the build of the pushed commit" diff -r "$S/pushed" "$deploy"
+grep -q PUBLISHED-BY-PUSH "$deploy/2024/2024-06-01-national-severe/index.html"
+ok $? "the new announcement's page is published"
+grep -q PUBLISHED-BY-PUSH "$deploy/index.html"
+ok $? "index.html shows the new announcement"
+for f in atom.xml rss.xml feed.json national/atom.xml national/rss.xml national/feed.json; do
+	grep -qF "$id" "$deploy/$f"
+	ok $? "$f carries the new entry with the id fixed by new"
+done
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = [x for x in d["scopes"] if x["scope"] == "national"][0]
+sys.exit(0 if s["level"] == "severe" and s["since"] == "2024-06-01T11:30:00Z" and s["id"] == sys.argv[2] else 1)
+' "$deploy/level.json" "$id"
+ok $? "level.json says severe since the new date"
+
+# ---- bad pushes are refused: the branch and the deploy folder do not change ----
+
+good=$(git -C "$server" rev-parse main)
+age "$deploy"
+snapshot "$deploy" >"$TMP_ROOT/deploy.before"
+for c in "$TESTS_DIR"/cases/bad-*/; do
+	c=${c%/}
+	name=${c##*/}
+	{ git -C "$ed" reset -q --hard "$good" && git -C "$ed" clean -qffdx; } 2>/dev/null
+	(cd "$c" && find . -type f ! -name expected-stderr ! -name expected-status ! -name setup \
+		-printf '%P\0') |
+		while IFS= read -r -d '' f; do
+			mkdir -p "$ed/$(dirname "$f")" && cp "$c/$f" "$ed/$f"
+		done
+	if [ -f "$c/setup" ]; then
+		(cd "$ed" && bash -e "$c/setup") || { fail "$name: setup script"; continue; }
+	fi
+	# --no-verify: an editor who skips the pre-commit hook is still stopped at the server.
+	git -C "$ed" -c advice.addEmbeddedRepo=false add -A 2>/dev/null &&
+		git -C "$ed" commit -q --no-verify --allow-empty -m "$name" ||
+		{ fail "$name: commit the case"; continue; }
+	git -C "$ed" push origin HEAD:main >"$TMP_ROOT/push.out" 2>&1
+	st=$?
+	remote_lines "$TMP_ROOT/push.out" | grep -v "^threatfeed: push to 'main' refused" >"$TMP_ROOT/remote.err"
+	if [ "$st" -ne 0 ] && grep -qF "threatfeed: push to 'main' refused" "$TMP_ROOT/push.out"; then
+		pass "$name: push refused by the pre-receive hook"
+	else
+		fail "$name: push refused by the pre-receive hook (status $st)"
+		diag "$(cat "$TMP_ROOT/push.out")"
+	fi
+	same_file "$TMP_ROOT/remote.err" "$c/expected-stderr" "$name: the pusher sees every message"
+	is "$(git -C "$server" rev-parse main)" "$good" "$name: the server's branch is unchanged"
+done
+snapshot "$deploy" >"$TMP_ROOT/deploy.after"
+is "$(changed_files "$TMP_ROOT/deploy.before" "$TMP_ROOT/deploy.after")" "" \
+	"after every refused push the deploy folder is unchanged (bytes, inodes, mtimes)"
+{ git -C "$ed" reset -q --hard "$good" && git -C "$ed" clean -qffdx; } 2>/dev/null
+
+git -C "$ed" push origin :main >"$TMP_ROOT/push.out" 2>&1
+is "$?" 1 "deleting the published branch is refused"
+like "$(remote_lines "$TMP_ROOT/push.out")" "the published branch 'main' cannot be deleted" "... with a message"
+is "$(git -C "$server" rev-parse main)" "$good" "... and the branch is still there"
+
+# Other branches are not published, so drafts there are not checked and build nothing.
+printf -- '---\nlevel: sever\n---\n' >"$ed/content/levels/draft.md"
+git -C "$ed" add -A && git -C "$ed" commit -q --no-verify -m draft
+git -C "$ed" push -q origin HEAD:refs/heads/draft 2>/dev/null
+ok $? "a push to another branch is not checked"
+snapshot "$deploy" >"$TMP_ROOT/deploy.after"
+is "$(changed_files "$TMP_ROOT/deploy.before" "$TMP_ROOT/deploy.after")" "" \
+	"... and does not touch the deploy folder"
+git -C "$ed" reset -q --hard "$good"
+
+# ---- concurrent builds into one folder ----
+
+# Six commits, each adding an announcement, built at once into one folder: the lock serialises
+# them, so the folder ends as exactly one of them built whole, never a mix.
+conc=$(base_repo)
+shas=()
+for i in 1 2 3 4 5 6; do
+	put "$conc" "content/levels/2025-0$i-01-national-low.md" <<EOF
+---
+level: low
+date: 2025-0$i-01T10:00:00Z
+scope: national
+---
+Announcement number $i.
+EOF
+	commit "$conc" "announcement $i" >/dev/null
+	shas+=("$(git -C "$conc" rev-parse HEAD)")
+done
+for i in 0 1 2 3 4 5; do
+	tf build -q -C "$conc" --ref "${shas[$i]}" -o "$S/fresh-$i" >/dev/null 2>&1
+done
+pids=()
+for i in 0 1 2 3 4 5; do
+	tf build -q -C "$conc" --ref "${shas[$i]}" -o "$S/shared" >/dev/null 2>"$TMP_ROOT/conc-$i.err" &
+	pids+=($!)
+done
+failed=0
+for p in "${pids[@]}"; do wait "$p" || failed=1; done
+is "$failed" 0 "six concurrent builds into one folder all succeed"
+matches=0
+for i in 0 1 2 3 4 5; do
+	diff -r -q "$S/fresh-$i" "$S/shared" >/dev/null 2>&1 && matches=$((matches + 1))
+done
+is "$matches" 1 "the folder is exactly one commit's site, whole (no interleaving, no temporary file)"
+build_ok "a final build of the newest tip" -C "$conc" -o "$S/shared"
+check_quiet "the folder then matches a fresh build of the newest tip" diff -r "$S/fresh-5" "$S/shared"
+
+# ---- two pushes at once ----
+
+# Two pushes of one history at once (the second a fast-forward of the first). Git itself decides
+# which land (a push that raced and lost is refused); whatever it decided, the deploy folder ends
+# as the site of the branch's final commit, built whole.
+for i in 1 2; do
+	put "$ed" "content/levels/2025-0$i-15-national-substantial.md" <<EOF
+---
+level: substantial
+date: 2025-0$i-15T10:00:00Z
+scope: national
+---
+Pushed concurrently, number $i.
+EOF
+	git -C "$ed" add -A && git -C "$ed" commit -q -m "concurrent $i"
+done
+git -C "$ed" push -q origin HEAD~1:main >/dev/null 2>&1 &
+p1=$!
+git -C "$ed" push -q origin HEAD:main >/dev/null 2>&1 &
+p2=$!
+wait "$p1"
+wait "$p2"
+final=$(git -C "$server" rev-parse main)
+[ "$final" != "$good" ]
+ok $? "at least one of two concurrent pushes landed"
+build_ok "a fresh build of the branch's final commit" -C "$ed" --ref "$final" -o "$S/newest"
+check_quiet "after two concurrent pushes the deploy folder is the final commit's site" \
+	diff -r "$S/newest" "$deploy"
+git -C "$ed" push -q origin HEAD:main 2>/dev/null
+is "$(git -C "$server" rev-parse main)" "$(git -C "$ed" rev-parse HEAD)" "the newest commit is pushed"
+build_ok "a fresh build of the newest commit" -C "$ed" -o "$S/newest2"
+check_quiet "the deploy folder is then the newest commit's site" diff -r "$S/newest2" "$deploy"
+leftover=$(find "$deploy" -name '.*' ! -name .threatfeed-files)
+is "$leftover" "" "no temporary file is left in the deploy folder"
+
+done_testing
