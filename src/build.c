@@ -225,6 +225,123 @@ out:
 	return rc;
 }
 
+/*
+ * What a page depends on beyond the model: this binary (which renders it) and the tree of
+ * templates/ (the built-in templates are part of the binary). -1 when unknown: no page is skipped.
+ */
+static int
+render_seed(struct buf *seed, struct repo *repo, const struct build_options *opt)
+{
+	static const char *const prefixes[] = { TEMPLATES_DIR };
+	struct diag quiet;
+	struct stat st;
+	char *mem = NULL;
+	size_t memlen = 0;
+	FILE *sink;
+	int rc;
+
+	if (opt->snapshot != REPO_SNAPSHOT_COMMIT || stat("/proc/self/exe", &st) < 0)
+		return -1;
+	sink = open_memstream(&mem, &memlen);
+	if (!sink)
+		return -1;
+	diag_init(&quiet, sink);
+	buf_printf(seed, "threatfeed %s %jd %jd.%09ld %jd.%09ld\n", THREATFEED_VERSION,
+		   (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		   (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	rc = repo_tree_ids(seed, repo, opt->ref, prefixes, 1, &quiet);
+	fclose(sink);
+	free(mem);
+	return rc;
+}
+
+/* The announcements a build may take from the entries cache instead of reading them. */
+struct entries_memo {
+	struct cache_entries *cache;
+	struct buf fresh;          /* records of this build (cache_entries_add) */
+	size_t hits, puts;
+	struct repo *repo;
+	struct source_set *src;
+};
+
+static int
+memo_skip(void *arg, const char *path, const char *id)
+{
+	struct entries_memo *m = arg;
+	size_t len;
+
+	if (strncmp(path, "content/levels/", 15) != 0 || !cache_entries_get(m->cache, id, &len))
+		return 0;
+	m->hits++;
+	return 1;
+}
+
+static const char *
+memo_get(void *arg, const char *id, size_t *len)
+{
+	return cache_entries_get(((struct entries_memo *)arg)->cache, id, len);
+}
+
+static void
+memo_put(void *arg, const char *id, const char *rec, size_t len)
+{
+	struct entries_memo *m = arg;
+
+	cache_entries_add(&m->fresh, id, rec, len);
+	m->puts++;
+}
+
+/* Reads an unread announcement when its page or a feed shows its body (render.h). */
+static int
+memo_need(void *arg, json_t *entry, struct diag *d)
+{
+	struct entries_memo *m = arg;
+	const char *path = model_str(entry, "source");
+	struct source_file *f;
+	int rc;
+
+	if (json_object_get(entry, "content_html"))
+		return 0;
+	f = path ? (struct source_file *)source_set_find(m->src, path) : NULL;
+	if (!f)
+		return diag_error(d, path, 0, 0, "cannot find the source of an announcement");
+	if (repo_load(m->repo, f, d) < 0)
+		return -1;
+	rc = model_entry_content(entry, f, d);
+	/* Only this entry needed the bytes: drop them at once. */
+	free(f->data);
+	f->data = NULL;
+	f->unread = 1;
+	return rc;
+}
+
+/* The key of the entries cache: this binary and the settings, which validation depends on. */
+static int
+entries_digest(struct buf *out, struct repo *repo, const struct build_options *opt)
+{
+	static const char *const prefixes[] = { SETTINGS_FILE };
+	struct diag quiet;
+	struct stat st;
+	char *mem = NULL;
+	size_t memlen = 0;
+	FILE *sink;
+	int rc;
+
+	if (opt->snapshot != REPO_SNAPSHOT_COMMIT || stat("/proc/self/exe", &st) < 0)
+		return -1;
+	sink = open_memstream(&mem, &memlen);
+	if (!sink)
+		return -1;
+	diag_init(&quiet, sink);
+	buf_printf(out, "threatfeed %s %jd %jd.%09ld %jd.%09ld\n", THREATFEED_VERSION,
+		   (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		   (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	rc = repo_tree_ids(out, repo, opt->ref, prefixes, 1, &quiet);
+	fclose(sink);
+	free(mem);
+	return rc;
+}
+
 int
 build_run(const struct build_options *opt, struct diag *d)
 {
@@ -237,7 +354,13 @@ build_run(const struct build_options *opt, struct diag *d)
 	json_t *model = NULL;
 	struct output *out = NULL;
 	struct output_stats stats = { 0, 0, 0, 0 };
-	struct buf dir = BUF_INIT, key = BUF_INIT;
+	struct buf dir = BUF_INIT, key = BUF_INIT, seed = BUF_INIT;
+	struct render_memo memo = { NULL, NULL, NULL, NULL };
+	struct cache_pages *pages = NULL;
+	struct entries_memo em = { NULL, BUF_INIT, 0, 0, NULL, NULL };
+	struct model_memo mm = { memo_get, memo_put, &em };
+	struct buf edigest = BUF_INIT;
+	int use_memo;
 	size_t warnings_before = d->warnings;
 	int lock = -1, rc = -1, use_cache;
 
@@ -267,8 +390,20 @@ build_run(const struct build_options *opt, struct diag *d)
 			goto out;
 		}
 	}
-	if (repo_read(&src, repo, opt->snapshot, opt->ref, prefixes,
-		      sizeof(prefixes) / sizeof(*prefixes), d) < 0)
+	/*
+	 * A build that writes a commit takes the announcements it loaded cleanly before from the
+	 * entries cache, unread; --dump-model and pings want every entry whole.
+	 */
+	use_memo = opt->write && !opt->dump_model && !opt->ping &&
+		   entries_digest(&edigest, repo, opt) == 0;
+	if (use_memo) {
+		em.cache = cache_entries_load(repo_git_dir(repo), edigest.ptr);
+		em.repo = repo;
+		em.src = &src;
+	}
+	if (repo_read_skipping(&src, repo, opt->snapshot, opt->ref, prefixes,
+			       sizeof(prefixes) / sizeof(*prefixes), use_memo ? memo_skip : NULL, &em,
+			       d) < 0)
 		goto out;
 	/*
 	 * Settings with errors still tell which levels and scopes exist, so the content is checked
@@ -278,8 +413,12 @@ build_run(const struct build_options *opt, struct diag *d)
 		goto out;
 	have_config = 1;
 	load_templates(templates, &src, d);
-	if (model_build(&model, &cfg, &src, d) < 0 || d->errors)
+	if (model_build_memo(&model, &cfg, &src, use_memo ? &mm : NULL, d) < 0 || d->errors)
 		goto out;
+	/* Rewritten only when some announcement was read afresh or one went away. */
+	if (use_memo && (em.puts != em.hits || em.puts != cache_entries_count(em.cache)))
+		cache_entries_record(repo_git_dir(repo), edigest.ptr, &em.fresh);
+	buf_release(&em.fresh);
 	if (opt->dump_model) {
 		if (json_dumpf(model, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
 		    fputc('\n', stdout) == EOF) {
@@ -293,7 +432,19 @@ build_run(const struct build_options *opt, struct diag *d)
 	out = output_new(dir.ptr);
 	if (opt->verbose)
 		output_set_log(out, stdout);
-	if (render_site(out, model, templates, d) < 0 || d->errors)
+	/* Skipping pages is for builds that write a commit; a preview renders everything. */
+	if (opt->write && render_seed(&seed, repo, opt) == 0) {
+		pages = cache_pages_load(repo_git_dir(repo), dir.ptr);
+		memo.seed = seed.ptr;
+		memo.pages = pages;
+	}
+	/* Entries taken from the cache get their HTML when something shows it. */
+	if (use_memo) {
+		memo.need = memo_need;
+		memo.arg = &em;
+	}
+	if (render_site_memo(out, model, templates, memo.seed || memo.need ? &memo : NULL, d) < 0 ||
+	    d->errors)
 		goto out;
 	if (!opt->write) {
 		rc = 0;
@@ -301,6 +452,8 @@ build_run(const struct build_options *opt, struct diag *d)
 	}
 	if (output_commit(out, &stats, d) < 0)
 		goto out;
+	if (memo.seed)
+		cache_pages_record(repo_git_dir(repo), dir.ptr, out);
 	/*
 	 * Only a build that said nothing is remembered: a shortcut must not swallow warnings. The
 	 * key is made again when the site folder was created by this build.
@@ -328,6 +481,11 @@ build_run(const struct build_options *opt, struct diag *d)
 out:
 	buf_release(&dir);
 	buf_release(&key);
+	buf_release(&seed);
+	buf_release(&edigest);
+	buf_release(&em.fresh);
+	cache_entries_free(em.cache);
+	cache_pages_free(pages);
 	output_free(out);
 	json_decref(model);
 	template_set_free(templates);

@@ -2,6 +2,9 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,10 +43,13 @@ struct announcement {
 	char *summary_text;
 	const struct announcement *previous;  /* the one before it in the same scope */
 	json_t *json;
+	char *rec;                         /* its record for the memo, when it loaded cleanly */
+	size_t rec_len;
 };
 
 struct model_builder {
 	const struct config *cfg;
+	const struct model_memo *memo;
 	struct diag *d;
 	struct announcement *items;
 	size_t count;
@@ -272,7 +278,97 @@ announcement_release(struct announcement *a)
 	free(a->slug);
 	free(a->content_html);
 	free(a->summary_text);
+	free(a->rec);
 	json_decref(a->json);
+}
+
+/*
+ * A memo record: what entry_json needs of an announcement besides its source, as fields each
+ * ended by a NUL (no field can hold one: sources are checked for NUL first). Titles and ids
+ * absent from the front matter are "-", present ones "=" and the value.
+ */
+static void
+encode_record(struct announcement *a)
+{
+	struct buf r = BUF_INIT;
+
+	buf_printf(&r, "%s%c%s%c%jd%c%d%c%jd%c%d%c", a->level->name, 0, a->scope ? a->scope->name : "",
+		   0, (intmax_t)a->date.epoch, 0, a->date.offset_minutes, 0,
+		   (intmax_t)a->updated.epoch, 0, a->updated.offset_minutes, 0);
+	if (a->title)
+		buf_printf(&r, "=%s%c", a->title, 0);
+	else
+		buf_printf(&r, "-%c", 0);
+	if (a->id)
+		buf_printf(&r, "=%s%c%u%c", a->id, 0, a->id_line, 0);
+	else
+		buf_printf(&r, "-%c0%c", 0, 0);
+	buf_printf(&r, "%s%c", a->summary_text, 0);
+	a->rec = buf_detach(&r, &a->rec_len);
+}
+
+/* The next NUL-ended field of rec[*at..len), or NULL. */
+static const char *
+next_field(const char *rec, size_t len, size_t *at)
+{
+	const char *f = rec + *at, *nul;
+
+	if (*at >= len || !(nul = memchr(f, '\0', len - *at)))
+		return NULL;
+	*at = (size_t)(nul - rec) + 1;
+	return f;
+}
+
+static int
+field_int(const char *f, long long min, long long max, long long *out)
+{
+	char *end;
+
+	if (!f || !*f)
+		return -1;
+	errno = 0;
+	*out = strtoll(f, &end, 10);
+	return *end || errno || *out < min || *out > max ? -1 : 0;
+}
+
+/* Fills a from the memo's record for its file; -1 when the record does not make sense here. */
+static int
+decode_record(struct model_builder *b, struct announcement *a, const struct source_file *f,
+	      const char *rec, size_t len)
+{
+	const char *level, *scope, *title, *id, *summary;
+	long long de, doff, ue, uoff, line;
+	size_t at = 0;
+
+	a->src = f;
+	if (!(level = next_field(rec, len, &at)) || !(scope = next_field(rec, len, &at)) ||
+	    field_int(next_field(rec, len, &at), INT64_MIN, INT64_MAX, &de) < 0 ||
+	    field_int(next_field(rec, len, &at), -1440, 1440, &doff) < 0 ||
+	    field_int(next_field(rec, len, &at), INT64_MIN, INT64_MAX, &ue) < 0 ||
+	    field_int(next_field(rec, len, &at), -1440, 1440, &uoff) < 0 ||
+	    !(title = next_field(rec, len, &at)) || !(id = next_field(rec, len, &at)) ||
+	    field_int(next_field(rec, len, &at), 0, UINT_MAX, &line) < 0 ||
+	    !(summary = next_field(rec, len, &at)) || at != len)
+		return -1;
+	if (!(a->level = config_level(b->cfg, level)))
+		return -1;
+	a->scope = *scope ? config_scope(b->cfg, scope) : NULL;
+	if ((*scope && !a->scope) || (!*scope && b->cfg->nscopes))
+		return -1;
+	a->date.epoch = de;
+	a->date.offset_minutes = (int)doff;
+	a->updated.epoch = ue;
+	a->updated.offset_minutes = (int)uoff;
+	if ((*title != '-' && *title != '=') || (*id != '-' && *id != '='))
+		return -1;
+	a->title = *title == '=' ? xstrdup(title + 1) : NULL;
+	a->id = *id == '=' ? xstrdup(id + 1) : NULL;
+	a->id_line = (unsigned)line;
+	a->slug = file_stem(f->path, LEVELS_DIR);
+	a->summary_text = xstrdup(summary);
+	a->rec = xstrndup(rec, len);
+	a->rec_len = len;
+	return a->slug ? 0 : -1;
 }
 
 /* Oldest first; ties broken by scope then path, so the order never depends on the file system. */
@@ -405,7 +501,9 @@ entry_json(const struct model_builder *b, struct announcement *a)
 	buf_reset(&s);
 	buf_printf(&s, "%s%04d/%s/", b->cfg->url, c.year, a->slug);
 	set_buf_reset(e, "url", &s);
-	set_string(e, "content_html", a->content_html);
+	if (a->content_html)
+		set_string(e, "content_html", a->content_html);
+	set_string(e, "source_id", a->src->id);
 	set_string(e, "summary_text", a->summary_text);
 	json_object_set_new(e, "is_current", json_false());
 	buf_release(&s);
@@ -479,6 +577,7 @@ static void
 load_range(struct model_builder *b, const struct source_set *src, size_t begin, size_t end)
 {
 	struct diag *d = b->d;
+	size_t errors_before, warnings_before;
 
 	for (size_t i = begin; i < end; i++) {
 		const struct source_file *f = &src->files[i];
@@ -496,6 +595,24 @@ load_range(struct model_builder *b, const struct source_set *src, size_t begin, 
 			continue;
 		}
 		free(stem);
+		if (f->unread) {
+			const char *rec = NULL;
+			size_t len = 0;
+
+			if (b->memo && b->memo->get)
+				rec = b->memo->get(b->memo->arg, f->id, &len);
+			if (!rec || decode_record(b, &b->items[b->count], f, rec, len) < 0) {
+				diag_error(d, f->path, 0, 0, "the build cache has no usable record of "
+					   "blob %s (remove the folder threatfeed in the Git folder)", f->id);
+				announcement_release(&b->items[b->count]);
+				memset(&b->items[b->count], 0, sizeof(b->items[b->count]));
+				continue;
+			}
+			b->count++;
+			continue;
+		}
+		errors_before = d->errors;
+		warnings_before = d->warnings;
 		if (check_source(d, f) < 0)
 			continue;
 		if (load_announcement(b, &b->items[b->count], f) < 0) {
@@ -503,6 +620,9 @@ load_range(struct model_builder *b, const struct source_set *src, size_t begin, 
 			memset(&b->items[b->count], 0, sizeof(b->items[b->count]));
 			continue;
 		}
+		/* Only a file that said nothing is remembered: a memo must not swallow a warning. */
+		if (b->memo && d->errors == errors_before && d->warnings == warnings_before)
+			encode_record(&b->items[b->count]);
 		b->count++;
 	}
 }
@@ -841,7 +961,38 @@ assemble(struct model_builder *b, json_t *pages)
 int
 model_build(json_t **out, const struct config *cfg, const struct source_set *src, struct diag *d)
 {
-	struct model_builder b = { .cfg = cfg, .d = d };
+	return model_build_memo(out, cfg, src, NULL, d);
+}
+
+int
+model_entry_content(json_t *entry, const struct source_file *f, struct diag *d)
+{
+	struct frontmatter fm;
+	struct buf html = BUF_INIT;
+	int rc = -1;
+
+	if (json_object_get(entry, "content_html"))
+		return 0;
+	if (f->kind != SOURCE_FILE || !f->data)
+		return diag_error(d, f->path, 0, 0, "cannot read the file again");
+	if (frontmatter_parse(&fm, f->path, f->data, f->size, d) < 0)
+		return -1;
+	if (markdown_to_html(&html, fm.body, fm.body_len) < 0) {
+		diag_error(d, f->path, 0, 0, "out of memory rendering Markdown");
+		goto out;
+	}
+	rc = set_string(entry, "content_html", html.ptr ? html.ptr : "");
+out:
+	buf_release(&html);
+	frontmatter_release(&fm);
+	return rc;
+}
+
+int
+model_build_memo(json_t **out, const struct config *cfg, const struct source_set *src,
+		 const struct model_memo *memo, struct diag *d)
+{
+	struct model_builder b = { .cfg = cfg, .memo = memo, .d = d };
 	size_t errors_before = d->errors;
 	json_t *pages;
 	int rc = -1;
@@ -865,8 +1016,11 @@ model_build(json_t **out, const struct config *cfg, const struct source_set *src
 	*out = assemble(&b, pages);
 	rc = 0;
 out:
-	for (size_t i = 0; i < b.count; i++)
+	for (size_t i = 0; i < b.count; i++) {
+		if (rc == 0 && memo && memo->put && b.items[i].rec)
+			memo->put(memo->arg, b.items[i].src->id, b.items[i].rec, b.items[i].rec_len);
 		announcement_release(&b.items[i]);
+	}
 	free(b.items);
 	return rc;
 }

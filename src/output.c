@@ -45,6 +45,8 @@ struct file {
 	size_t len;
 	char *target;   /* full path, during a commit */
 	char *tmp;      /* full path of the temporary file while one exists */
+	char *tag;      /* what the caller noted about the file (output_set_tag), or NULL */
+	int kept;       /* output_keep: on disk already, never read nor written */
 };
 
 struct output {
@@ -82,6 +84,7 @@ file_release(struct file *f)
 	free(f->data);
 	free(f->target);
 	free(f->tmp);
+	free(f->tag);
 }
 
 void
@@ -236,9 +239,42 @@ output_get(const struct output *o, const char *relpath, size_t *len)
 	if (!o->slots[slot])
 		return NULL;
 	f = &o->files[o->slots[slot] - 1];
+	if (f->kept)
+		return NULL;
 	if (len)
 		*len = f->len;
 	return f->data;
+}
+
+int
+output_keep(struct output *o, const char *relpath)
+{
+	if (output_add_owned(o, relpath, NULL, 0) < 0)
+		return -1;
+	o->files[o->n - 1].kept = 1;
+	return 0;
+}
+
+int
+output_set_tag(struct output *o, const char *relpath, const char *tag)
+{
+	size_t slot = find_slot(o, relpath, strlen(relpath));
+	struct file *f;
+
+	if (!o->slots[slot])
+		return -1;
+	f = &o->files[o->slots[slot] - 1];
+	free(f->tag);
+	f->tag = xstrdup(tag);
+	return 0;
+}
+
+const char *
+output_get_tag(const struct output *o, const char *relpath)
+{
+	size_t slot = find_slot(o, relpath, strlen(relpath));
+
+	return o->slots[slot] ? o->files[o->slots[slot] - 1].tag : NULL;
 }
 
 int
@@ -439,6 +475,10 @@ worker_files(void *arg)
 		struct file *f = w->c.sorted[i];
 		int same;
 
+		if (f->kept) {
+			w->unchanged++;
+			continue;
+		}
 		f->target = join(w->c.o->dir, f->path, strlen(f->path));
 		if (!f->target) {
 			w->rc = diag_error(w->c.d, w->c.o->dir, 0, 0, "out of memory");
