@@ -14,6 +14,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #define MAX_DELIM 16                    /* bytes in a custom delimiter */
@@ -802,6 +803,27 @@ static int
 put_member(struct buf *out, const struct template_deps *d, json_t *obj, const char *key,
 	   json_t *v, const struct template_deps_hooks *h, unsigned depth);
 
+/* tag, then n in decimal, then end: printf is most of the cost of a digest otherwise. */
+static int
+put_count(struct buf *out, char tag, uintmax_t n, char end)
+{
+	char tmp[32];
+	size_t i = sizeof(tmp);
+
+	tmp[--i] = end;
+	do
+		tmp[--i] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	tmp[--i] = tag;
+	return buf_add(out, tmp + i, sizeof(tmp) - i);
+}
+
+static int
+put_bytes(struct buf *out, char tag, const char *s, size_t len)
+{
+	return put_count(out, tag, len, ':') < 0 || buf_add(out, s, len) < 0 ? -1 : 0;
+}
+
 /* An unambiguous serialisation: type tag, then lengths before variable-length data. */
 static int
 put_dep(struct buf *out, const struct template_deps *d, const struct deps_key *k, json_t *v,
@@ -838,17 +860,18 @@ put_dep(struct buf *out, const struct template_deps *d, const struct deps_key *k
 		}
 		return buf_putc(out, '}');
 	case JSON_ARRAY:
-		if (buf_printf(out, "[%zu", json_array_size(v)) < 0)
+		if (put_count(out, '[', json_array_size(v), ';') < 0)
 			return -1;
 		json_array_foreach(v, i, m)
 			if (put_dep(out, d, k, m, h, depth + 1) < 0)
 				return -1;
 		return buf_putc(out, ']');
 	case JSON_STRING:
-		return buf_printf(out, "s%zu:", json_string_length(v)) < 0 ||
-		       buf_add(out, json_string_value(v), json_string_length(v)) < 0 ? -1 : 0;
+		return put_bytes(out, 's', json_string_value(v), json_string_length(v));
 	case JSON_INTEGER:
-		return buf_printf(out, "i%" JSON_INTEGER_FORMAT ";", json_integer_value(v)) < 0 ? -1 : 0;
+		if (json_integer_value(v) < 0)
+			return put_count(out, 'n', (uintmax_t)-(json_integer_value(v) + 1), ';');
+		return put_count(out, 'i', (uintmax_t)json_integer_value(v), ';');
 	case JSON_REAL:
 		return buf_printf(out, "r%.17g;", json_real_value(v)) < 0 ? -1 : 0;
 	case JSON_TRUE:
@@ -867,7 +890,7 @@ put_member(struct buf *out, const struct template_deps *d, json_t *obj, const ch
 {
 	json_t *stand_in = h && h->stand_in ? h->stand_in(h->arg, obj, key) : NULL;
 
-	if (buf_printf(out, "k%zu:%s", strlen(key), key) < 0)
+	if (put_bytes(out, 'k', key, strlen(key)) < 0)
 		return -1;
 	if (stand_in)
 		return buf_putc(out, '=') < 0 ? -1 : put_dep(out, d, deps_find(d, key), stand_in, h,
