@@ -529,7 +529,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	if (output_commit(out, &stats, d) < 0)
 		goto out;
 	if (memo.seed)
-		cache_pages_record(repo_git_dir(repo), dir.ptr, out);
+		cache_pages_record(repo_git_dir(repo), dir.ptr, out, pages);
 	/*
 	 * Only a build that said nothing is remembered: a shortcut must not swallow warnings. The
 	 * key is made again when the site folder was created by this build.
@@ -541,7 +541,7 @@ build_run(const struct build_options *opt, struct diag *d)
 					      sizeof(prefixes) / sizeof(*prefixes)) == 0;
 		}
 		if (use_cache)
-			cache_record(repo_git_dir(repo), key.ptr, dir.ptr, out);
+			cache_record(repo_git_dir(repo), key.ptr, dir.ptr, out, pages);
 	}
 	if (!opt->quiet)
 		printf("%s: %zu files, %zu written, %zu unchanged, %zu removed\n", dir.ptr, stats.staged,
@@ -563,7 +563,7 @@ out:
 	cache_entries_free(em.cache);
 	cache_pages_free(pages);
 	output_free(out);
-	json_decref(model);
+	/* No json_decref(model): its every byte is in the arena, released here in a few calls. */
 	arena_end(saved_malloc, saved_free);
 	template_set_free(templates);
 	if (have_config)

@@ -173,10 +173,25 @@ out:
 	return rc;
 }
 
+struct cache_pages;
+static int known_stat(const struct cache_pages *c, const char *rel, struct stat *st);
+
 struct recorder {
 	int dirfd;
 	struct buf *out;
+	const struct cache_pages *known;
 };
+
+/* A file's state now: the pages cache's when it checked the file in this build, else stat's. */
+static int
+site_stat(int dirfd, const struct cache_pages *known, const char *rel, struct stat *st)
+{
+	if (known && known_stat(known, rel, st) == 0)
+		return 0;
+	if (fstatat(dirfd, rel, st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st->st_mode))
+		return -1;
+	return 0;
+}
 
 static int
 record_one(void *arg, const char *rel)
@@ -184,8 +199,7 @@ record_one(void *arg, const char *rel)
 	struct recorder *r = arg;
 	struct stat st;
 
-	if (strchr(rel, '\n') || fstatat(r->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !S_ISREG(st.st_mode))
+	if (strchr(rel, '\n') || site_stat(r->dirfd, r->known, rel, &st) < 0)
 		return -1;
 	return buf_printf(r->out, "%ju %jd %jd %ld %jd %ld %s\n", (uintmax_t)st.st_ino,
 			  (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
@@ -209,17 +223,18 @@ write_all(int fd, const char *p, size_t len)
 }
 
 void
-cache_record(const char *git_dir, const char *key, const char *site_dir, const struct output *o)
+cache_record(const char *git_dir, const char *key, const char *site_dir, const struct output *o,
+	     const struct cache_pages *known)
 {
 	struct buf data = BUF_INIT, files = BUF_INIT, dir = BUF_INIT, tmp = BUF_INIT, path = BUF_INIT;
-	struct recorder r = { -1, &files };
+	struct recorder r = { -1, &files, known };
 	size_t count = 0;
 	int fd = -1;
 
 	r.dirfd = open(site_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (r.dirfd < 0)
 		goto out;
-	if (output_foreach(o, record_one, &r) != 0 || record_one(&r, OUTPUT_MANIFEST) != 0)
+	if (output_foreach(o, record_one, &r) != 0 || (r.known = NULL, record_one(&r, OUTPUT_MANIFEST)) != 0)
 		goto out;
 	for (size_t i = 0; i < files.len; i++)
 		count += files.ptr[i] == '\n';
@@ -270,6 +285,7 @@ struct page_rec {
 	const char *path;      /* into data, NUL-terminated in place */
 	const char *tag;
 	uint64_t ino, size, ms, mns, cs, cns;
+	int checked;           /* cache_pages_fresh found the file as recorded in this build */
 };
 
 struct cache_pages {
@@ -325,7 +341,7 @@ cache_pages_load(const char *git_dir, const char *site_dir)
 		goto fail;
 	p = nl + 1;
 	while (p < sum) {
-		struct page_rec r;
+		struct page_rec r = { 0 };
 		char *sp = memchr(p, ' ', (size_t)(sum - p));
 		const char *q;
 
@@ -370,20 +386,46 @@ fail:
 }
 
 int
-cache_pages_fresh(const struct cache_pages *c, const char *relpath, const char *tag)
+cache_pages_fresh(struct cache_pages *c, const char *relpath, const char *tag)
 {
 	struct page_rec key = { .path = relpath };
-	const struct page_rec *r;
+	struct page_rec *r;
 	struct stat st;
 
 	if (!c || !c->n || c->dirfd < 0)
 		return 0;
 	r = bsearch(&key, c->recs, c->n, sizeof(*c->recs), compare_recs);
-	return r && strcmp(r->tag, tag) == 0 &&
-	       fstatat(c->dirfd, relpath, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-	       (uint64_t)st.st_ino == r->ino && (uint64_t)st.st_size == r->size &&
-	       (uint64_t)st.st_mtim.tv_sec == r->ms && (uint64_t)st.st_mtim.tv_nsec == r->mns &&
-	       (uint64_t)st.st_ctim.tv_sec == r->cs && (uint64_t)st.st_ctim.tv_nsec == r->cns;
+	if (!r || strcmp(r->tag, tag) != 0 ||
+	    fstatat(c->dirfd, relpath, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_ino != r->ino || (uint64_t)st.st_size != r->size ||
+	    (uint64_t)st.st_mtim.tv_sec != r->ms || (uint64_t)st.st_mtim.tv_nsec != r->mns ||
+	    (uint64_t)st.st_ctim.tv_sec != r->cs || (uint64_t)st.st_ctim.tv_nsec != r->cns)
+		return 0;
+	/* A kept file is not touched by the commit: what was just seen stays true for recording. */
+	r->checked = 1;
+	return 1;
+}
+
+static int
+known_stat(const struct cache_pages *c, const char *rel, struct stat *st)
+{
+	struct page_rec key = { .path = rel };
+	const struct page_rec *r;
+
+	if (!c->n)
+		return -1;
+	r = bsearch(&key, c->recs, c->n, sizeof(*c->recs), compare_recs);
+	if (!r || !r->checked)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFREG;
+	st->st_ino = (ino_t)r->ino;
+	st->st_size = (off_t)r->size;
+	st->st_mtim.tv_sec = (time_t)r->ms;
+	st->st_mtim.tv_nsec = (long)r->mns;
+	st->st_ctim.tv_sec = (time_t)r->cs;
+	st->st_ctim.tv_nsec = (long)r->cns;
+	return 0;
 }
 
 void
@@ -402,6 +444,7 @@ struct pages_recorder {
 	int dirfd;
 	const struct output *o;
 	struct buf *out;
+	const struct cache_pages *known;
 };
 
 static int
@@ -414,7 +457,7 @@ record_page(void *arg, const char *rel)
 	if (!tag || strchr(tag, ' ') || strchr(tag, '\n') || strchr(rel, '\n'))
 		return 0;
 	/* A file that is not there as written is left out: it is rendered next time. */
-	if (fstatat(r->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+	if (site_stat(r->dirfd, r->known, rel, &st) < 0)
 		return 0;
 	return buf_printf(r->out, "%s %ju %jd %jd %ld %jd %ld %s\n", tag, (uintmax_t)st.st_ino,
 			  (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
@@ -452,10 +495,11 @@ out:
 }
 
 void
-cache_pages_record(const char *git_dir, const char *site_dir, const struct output *o)
+cache_pages_record(const char *git_dir, const char *site_dir, const struct output *o,
+		   const struct cache_pages *known)
 {
 	struct buf data = BUF_INIT;
-	struct pages_recorder r = { -1, o, &data };
+	struct pages_recorder r = { -1, o, &data, known };
 	char *real = realpath(site_dir, NULL);
 
 	if (!real || strchr(real, '\n'))

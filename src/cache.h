@@ -31,11 +31,15 @@
  */
 int cache_site_is_current(const char *git_dir, const char *key, const char *site_dir, size_t *nfiles);
 
+struct cache_pages;
+
 /*
  * Records key and the current state of every file staged in o (plus the manifest) under site_dir,
  * replacing the cache atomically. Best effort: a failure leaves no cache, which is only slower.
+ * known (may be NULL) supplies the state of the files it found unchanged in this build (kept).
  */
-void cache_record(const char *git_dir, const char *key, const char *site_dir, const struct output *o);
+void cache_record(const char *git_dir, const char *key, const char *site_dir, const struct output *o,
+		  const struct cache_pages *known);
 
 /*
  * The pages cache: which input digest (output_set_tag) each site file was last rendered from, and
@@ -43,13 +47,13 @@ void cache_record(const char *git_dir, const char *key, const char *site_dir, co
  * holds exactly what rendering it again would give, so it can be kept (output_keep) unrendered.
  * cache_pages_load never fails: a missing, damaged or foreign cache is empty.
  */
-struct cache_pages;
-
 struct cache_pages *cache_pages_load(const char *git_dir, const char *site_dir);
-int cache_pages_fresh(const struct cache_pages *c, const char *relpath, const char *tag);
+/* Notes a fresh file as checked, so that recording needs no second stat (kept files only). */
+int cache_pages_fresh(struct cache_pages *c, const char *relpath, const char *tag);
 void cache_pages_free(struct cache_pages *c);
 /* Records every tagged file of o as it is now under site_dir; best effort. */
-void cache_pages_record(const char *git_dir, const char *site_dir, const struct output *o);
+void cache_pages_record(const char *git_dir, const char *site_dir, const struct output *o,
+			const struct cache_pages *known);
 
 /*
  * The entries cache: the model's record of each announcement that loaded cleanly, by blob id,

@@ -28,8 +28,6 @@ root_of(struct buf *out, const char *relpath)
 			buf_puts(out, "../");
 }
 
-#define DIGEST_MAX ((size_t)256 << 10)
-
 /* One template's reach (template_deps) and the digest of what it sees of the root context. */
 struct reach {
 	const char *template;
@@ -74,7 +72,7 @@ reach_of(struct memo_state *m, const json_t *model, const struct template_set *t
 	 * with almost any commit: digesting it would cost about as much as rendering it.
 	 */
 	if (template_deps_put(&m->ser, r->deps, (json_t *)model, &hooks) < 0 ||
-	    m->ser.len > DIGEST_MAX || repo_hash_bytes(r->root, m->ser.ptr, m->ser.len) < 0)
+	    repo_hash_bytes(r->root, m->ser.ptr, m->ser.len) < 0)
 		r->root[0] = '\0';
 	return r;
 }

@@ -27,7 +27,7 @@ int render_site(struct output *o, const json_t *model, const struct template_set
  */
 struct render_memo {
 	const char *seed;
-	const struct cache_pages *pages;
+	struct cache_pages *pages;
 	int (*need)(void *arg, json_t *entry, struct diag *d);
 	void *arg;
 };

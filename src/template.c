@@ -833,7 +833,7 @@ put_dep(struct buf *out, const struct template_deps *d, const struct deps_key *k
 	json_t *m;
 	size_t i;
 
-	if (depth > TEMPLATE_MAX_DEPTH)
+	if (depth > TEMPLATE_MAX_DEPTH || out->len > TEMPLATE_DEPS_MAX)
 		return -1;
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:

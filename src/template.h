@@ -57,6 +57,9 @@ int template_render(struct buf *out, const struct template_set *set, const char 
  */
 struct template_deps;
 
+/* Past this many bytes template_deps_put gives up (-1): such a page is cheaper to render. */
+#define TEMPLATE_DEPS_MAX ((size_t)256 << 10)
+
 struct template_deps_hooks {
 	/* A value to serialise instead of obj's member key, or NULL for the member itself. */
 	json_t *(*stand_in)(void *arg, json_t *obj, const char *key);
