@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,53 +260,90 @@ render_seed(struct buf *seed, struct repo *repo, const struct build_options *opt
 /*
  * The model of a big site is some 400,000 small jansson allocations, all freed together at the
  * end of a build: handing them out from large blocks and freeing the blocks wholesale saves a
- * fifth of an incremental build (glibc's free and consolidation were that much of it). free is
- * a no-op in between, so values made and dropped while rendering stay until the end too; they are
- * small next to the model. jansson is only used by this thread while the arena is in place.
+ * fifth of an incremental build (glibc's free and consolidation were that much of it). Small
+ * values are never freed one by one; large ones (an entry's HTML, dropped once its page is
+ * written) come from malloc and go back to it, so memory does not grow with the site's bodies.
+ * Each value has a header saying which it is. jansson is only used by this thread meanwhile.
  */
 #define ARENA_BLOCK ((size_t)1 << 20)
+#define ARENA_LARGE ((size_t)2048)
+
+/* jansson's values hold pointers, 64-bit integers and doubles: 8-byte alignment is enough. */
+#define ARENA_ALIGN sizeof(uint64_t)
 
 struct arena_block {
 	struct arena_block *next;
 	size_t used, size;
-	max_align_t data[];
+	uint64_t data[];
+};
+
+union arena_header {
+	uint64_t large;
+};
+
+/* Large values are listed too, so that the end of the build frees the ones still in use. */
+struct arena_large {
+	struct arena_large *prev, *next;
+	uint64_t align[];
 };
 
 static struct arena_block *arena;
+static struct arena_large *arena_larges;
 
 static void *
 arena_malloc(size_t size)
 {
-	size_t need = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	size_t need = (size + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN + sizeof(union arena_header);
 	struct arena_block *b = arena;
+	union arena_header *h;
 
 	if (need < size)
 		return NULL;
-	if (!b || b->size - b->used < need) {
-		size_t bytes = need > ARENA_BLOCK / 4 ? need : ARENA_BLOCK;
+	if (size >= ARENA_LARGE) {
+		struct arena_large *l = malloc(sizeof(*l) + need);
 
-		b = malloc(sizeof(*b) + bytes);
+		if (!l)
+			return NULL;
+		l->prev = NULL;
+		l->next = arena_larges;
+		if (arena_larges)
+			arena_larges->prev = l;
+		arena_larges = l;
+		h = (union arena_header *)l->align;
+		h->large = 1;
+		return h + 1;
+	}
+	if (!b || b->size - b->used < need) {
+		b = malloc(sizeof(*b) + ARENA_BLOCK);
 		if (!b)
 			return NULL;
-		b->size = bytes;
+		b->size = ARENA_BLOCK;
 		b->used = 0;
-		/* A block made for one big value goes behind the current one, which still has room. */
-		if (arena && bytes != ARENA_BLOCK) {
-			b->next = arena->next;
-			arena->next = b;
-		} else {
-			b->next = arena;
-			arena = b;
-		}
+		b->next = arena;
+		arena = b;
 	}
+	h = (union arena_header *)((char *)b->data + b->used);
 	b->used += need;
-	return (char *)b->data + b->used - need;
+	h->large = 0;
+	return h + 1;
 }
 
 static void
 arena_free(void *p)
 {
-	(void)p;
+	union arena_header *h = p;
+	struct arena_large *l;
+
+	if (!p || !h[-1].large)
+		return;
+	l = (struct arena_large *)((char *)(h - 1) - offsetof(struct arena_large, align));
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		arena_larges = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	free(l);
 }
 
 static void
@@ -320,6 +358,12 @@ static void
 arena_end(json_malloc_t saved_malloc, json_free_t saved_free)
 {
 	json_set_alloc_funcs(saved_malloc, saved_free);
+	while (arena_larges) {
+		struct arena_large *next = arena_larges->next;
+
+		free(arena_larges);
+		arena_larges = next;
+	}
 	while (arena) {
 		struct arena_block *next = arena->next;
 
@@ -508,6 +552,9 @@ build_run(const struct build_options *opt, struct diag *d)
 	out = output_new(dir.ptr);
 	if (opt->verbose)
 		output_set_log(out, stdout);
+	/* Pages go to disk as they are rendered: a big site is never held in memory whole. */
+	if (opt->write)
+		output_spill(out, d);
 	/* Skipping pages is for builds that write a commit; a preview renders everything. */
 	if (opt->write && render_seed(&seed, repo, opt) == 0) {
 		pages = cache_pages_load(repo_git_dir(repo), dir.ptr);

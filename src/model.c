@@ -255,12 +255,13 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 		diag_error(d, path, 0, 0, "file name '%s.md' is not usable in a URL (expected lowercase "
 			   "letters, digits, '-', '_' or '.')", a->slug);
 
-	if (markdown_to_html(&html, fm.body, fm.body_len) < 0 ||
+	/* With a memo the HTML is made when a page shows it (model_entry_content), not kept here. */
+	if ((!b->memo && markdown_to_html(&html, fm.body, fm.body_len) < 0) ||
 	    markdown_first_paragraph_text(&text, fm.body, fm.body_len, SUMMARY_MAX) < 0) {
 		diag_error(d, path, 0, 0, "out of memory rendering Markdown");
 		goto out;
 	}
-	a->content_html = buf_detach(&html, NULL);
+	a->content_html = b->memo ? NULL : buf_detach(&html, NULL);
 	a->summary_text = buf_detach(&text, NULL);
 out:
 	buf_release(&list);

@@ -79,8 +79,9 @@ int model_build(json_t **out, const struct config *cfg, const struct source_set 
 /*
  * A memo of announcements between builds (cache.h keeps it): a file that loaded without any
  * message is handed to put as an opaque record; a file repo_read_skipping left unread is built
- * from get's record for its blob id instead of its bytes, and its ENTRY has no "content_html"
- * until model_entry_content adds it (the build does for the pages and feeds that show it).
+ * from get's record for its blob id instead of its bytes. With a memo no ENTRY has "content_html"
+ * until model_entry_content adds it (the build does for the pages and feeds that show it, and
+ * drops it again once written, so that a big site's bodies are never all in memory).
  * Records are only valid for the same binary and settings: the caller keys the memo on both.
  */
 struct model_memo {

@@ -53,6 +53,14 @@ const char *output_get_tag(const struct output *o, const char *relpath);
 /* The staged bytes for relpath, or NULL (also for a kept file; tests and the pinger use this). */
 const char *output_get(const struct output *o, const char *relpath, size_t *len);
 
+/*
+ * From now on (nothing staged yet), step 1 of the commit runs while files are added, in a thread
+ * of its own: each file is compared and, when changed, written to its temporary file, and its
+ * bytes are freed (output_get no longer has them). Problems are reported through d by
+ * output_commit, which then fails; output_free without a commit removes what was written.
+ */
+void output_spill(struct output *o, struct diag *d);
+
 /* The manifest's name in the site folder. */
 #define OUTPUT_MANIFEST ".threatfeed-files"
 

@@ -159,6 +159,9 @@ render_page(struct output *o, const json_t *model, const struct template_set *t,
 	}
 	if (have_tag)
 		output_set_tag(o, p->relpath, tag);
+	/* Made for this page alone (render.h): a feed that shows it asks for it again. */
+	if (m && m->memo->need && !m->have_all && p->object_key && strcmp(p->object_key, "entry") == 0)
+		json_object_del(p->object, "content_html");
 	rc = 0;
 out:
 	buf_release(&s);

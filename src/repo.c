@@ -115,6 +115,13 @@ repo_open(struct repo **out, const char *path, struct diag *d)
 	}
 	if (isolate_config(d) < 0)
 		goto out;
+	/*
+	 * Pack files are read through mapped windows, and every page touched stays resident: reading
+	 * 10,000 blobs spread over a pack touches most of it. Small windows, and few of them kept
+	 * mapped, bound that memory; the objects are read once each, so little is lost.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)1 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)8 << 20);
 	/* An explicit folder (-C) is opened as given; otherwise search upward as git does. */
 	if (git_repository_open_ext(&r->git, path ? path : ".", path ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0,
 				    NULL) < 0) {
