@@ -266,7 +266,7 @@ render_seed(struct buf *seed, struct repo *repo, const struct build_options *opt
  * Each value has a header saying which it is. jansson is only used by this thread meanwhile.
  */
 #define ARENA_BLOCK ((size_t)1 << 20)
-#define ARENA_LARGE ((size_t)2048)
+#define ARENA_LARGE ((size_t)256)
 
 /* jansson's values hold pointers, 64-bit integers and doubles: 8-byte alignment is enough. */
 #define ARENA_ALIGN sizeof(uint64_t)

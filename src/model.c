@@ -47,9 +47,16 @@ struct announcement {
 	size_t rec_len;
 };
 
+/* Strings every entry of a level or scope repeats: one jansson value each, shared (refcounted). */
+struct shared_level {
+	json_t *name, *title, *summary, *colour, *text_colour;
+};
+
 struct model_builder {
 	const struct config *cfg;
 	const struct model_memo *memo;
+	struct shared_level *levels;       /* per cfg->levels, filled by assemble */
+	json_t **scope_names, **scope_titles;
 	struct diag *d;
 	struct announcement *items;
 	size_t count;
@@ -452,24 +459,28 @@ entry_json(const struct model_builder *b, struct announcement *a)
 	struct civil_time c;
 	char *title = a->title ? xstrdup(a->title) : derived_title(a);
 
+	const struct shared_level *lv = &b->levels[a->level - b->cfg->levels];
+	size_t sc = a->scope ? (size_t)(a->scope - b->cfg->scopes) : 0;
+
 	set_string(e, "id", a->id);
 	set_string(e, "title", title);
 	set_string(e, "source", a->src->path);
-	set_string(e, "level", a->level->name);
-	set_string(e, "level_title", a->level->title);
+	json_object_set(e, "level", lv->name);
+	json_object_set(e, "level_title", lv->title);
 	json_object_set_new(e, "level_rank", json_integer(a->level->rank));
-	set_string(e, "level_summary", a->level->summary);
-	set_string(e, "level_colour", a->level->colour);
-	set_string(e, "level_text_colour", a->level->text_colour);
-	set_string(e, "scope", a->scope ? a->scope->name : "");
-	set_string(e, "scope_title", a->scope ? a->scope->title : b->cfg->title);
+	json_object_set(e, "level_summary", lv->summary);
+	json_object_set(e, "level_colour", lv->colour);
+	json_object_set(e, "level_text_colour", lv->text_colour);
+	json_object_set(e, "scope", b->scope_names[sc]);
+	json_object_set(e, "scope_title", b->scope_titles[sc]);
 	set_string(e, "direction", dir);
 	json_object_set_new(e, "is_set", json_boolean(strcmp(dir, "set") == 0));
 	json_object_set_new(e, "is_raised", json_boolean(strcmp(dir, "raised") == 0));
 	json_object_set_new(e, "is_lowered", json_boolean(strcmp(dir, "lowered") == 0));
 	json_object_set_new(e, "is_reaffirmed", json_boolean(strcmp(dir, "reaffirmed") == 0));
 	if (a->previous)
-		set_string(e, "previous_level_title", a->previous->level->title);
+		json_object_set(e, "previous_level_title",
+				b->levels[a->previous->level - b->cfg->levels].title);
 
 	date_format_rfc3339(&s, &a->date);
 	set_buf_reset(e, "date", &s);
@@ -625,6 +636,17 @@ load_range(struct model_builder *b, const struct source_set *src, size_t begin, 
 		if (b->memo && d->errors == errors_before && d->warnings == warnings_before)
 			encode_record(&b->items[b->count]);
 		b->count++;
+		/*
+		 * With a memo the body is read again when a page shows it (model.h): a big site's
+		 * sources are not all held while its model is built. This share alone owns f.
+		 */
+		if (b->memo) {
+			struct source_file *own = (struct source_file *)f;
+
+			free(own->data);
+			own->data = NULL;
+			own->unread = 1;
+		}
 	}
 }
 
@@ -883,6 +905,22 @@ assemble(struct model_builder *b, json_t *pages)
 
 	for (s = 0; s < nscopes; s++)
 		scope_entries[s] = json_array();
+	b->levels = xcalloc(cfg->nlevels ? cfg->nlevels : 1, sizeof(*b->levels));
+	for (i = 0; i < cfg->nlevels; i++) {
+		const struct level_def *l = &cfg->levels[i];
+
+		b->levels[i].name = json_string(l->name);
+		b->levels[i].title = json_string(l->title);
+		b->levels[i].summary = json_string(l->summary);
+		b->levels[i].colour = json_string(l->colour);
+		b->levels[i].text_colour = json_string(l->text_colour);
+	}
+	b->scope_names = xcalloc(nscopes, sizeof(*b->scope_names));
+	b->scope_titles = xcalloc(nscopes, sizeof(*b->scope_titles));
+	for (s = 0; s < nscopes; s++) {
+		b->scope_names[s] = json_string(cfg->nscopes ? cfg->scopes[s].name : "");
+		b->scope_titles[s] = json_string(cfg->nscopes ? cfg->scopes[s].title : cfg->title);
+	}
 	/* Newest first everywhere; the first seen per scope is its current level. */
 	for (i = b->count; i-- > 0;) {
 		struct announcement *a = &b->items[i];
@@ -956,6 +994,21 @@ assemble(struct model_builder *b, json_t *pages)
 	json_object_set_new(root, "sitemap", sitemap);
 	free(scope_entries);
 	free(scope_current);
+	for (i = 0; i < cfg->nlevels; i++) {
+		json_decref(b->levels[i].name);
+		json_decref(b->levels[i].title);
+		json_decref(b->levels[i].summary);
+		json_decref(b->levels[i].colour);
+		json_decref(b->levels[i].text_colour);
+	}
+	free(b->levels);
+	b->levels = NULL;
+	for (s = 0; s < nscopes; s++) {
+		json_decref(b->scope_names[s]);
+		json_decref(b->scope_titles[s]);
+	}
+	free(b->scope_names);
+	free(b->scope_titles);
 	return root;
 }
 
