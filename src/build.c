@@ -372,6 +372,9 @@ arena_end(json_malloc_t saved_malloc, json_free_t saved_free)
 	}
 }
 
+/* Announcements read afresh before the entries cache is rewritten (see build_run). */
+#define ENTRIES_SLACK 32
+
 /* The announcements a build may take from the entries cache instead of reading them. */
 struct entries_memo {
 	struct cache_entries *cache;
@@ -478,6 +481,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	struct model_memo mm = { memo_get, memo_put, &em };
 	struct buf edigest = BUF_INIT;
 	int use_memo;
+	size_t fresh;
 	json_malloc_t saved_malloc;
 	json_free_t saved_free;
 	size_t warnings_before = d->warnings;
@@ -535,8 +539,14 @@ build_run(const struct build_options *opt, struct diag *d)
 	load_templates(templates, &src, d);
 	if (model_build_memo(&model, &cfg, &src, use_memo ? &mm : NULL, d) < 0 || d->errors)
 		goto out;
-	/* Rewritten only when some announcement was read afresh or one went away. */
-	if (use_memo && (em.puts != em.hits || em.puts != cache_entries_count(em.cache)))
+	/*
+	 * Rewritten when it would save real work: a few announcements read afresh cost less than
+	 * rewriting a record of every one, so a commit or two may pass before it is; records of
+	 * files gone are harmless until they are most of it.
+	 */
+	fresh = em.puts > em.hits ? em.puts - em.hits : 0;
+	if (use_memo && ((fresh && (fresh > ENTRIES_SLACK || fresh * 64 > em.hits)) ||
+			 2 * em.hits < cache_entries_count(em.cache)))
 		cache_entries_record(repo_git_dir(repo), edigest.ptr, &em.fresh);
 	buf_release(&em.fresh);
 	if (opt->dump_model) {
