@@ -1,6 +1,8 @@
 #include "build.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +227,241 @@ out:
 	return rc;
 }
 
+/*
+ * What a page depends on beyond the model: this binary (which renders it) and the tree of
+ * templates/ (the built-in templates are part of the binary). -1 when unknown: no page is skipped.
+ */
+static int
+render_seed(struct buf *seed, struct repo *repo, const struct build_options *opt)
+{
+	static const char *const prefixes[] = { TEMPLATES_DIR };
+	struct diag quiet;
+	struct stat st;
+	char *mem = NULL;
+	size_t memlen = 0;
+	FILE *sink;
+	int rc;
+
+	if (opt->snapshot != REPO_SNAPSHOT_COMMIT || stat("/proc/self/exe", &st) < 0)
+		return -1;
+	sink = open_memstream(&mem, &memlen);
+	if (!sink)
+		return -1;
+	diag_init(&quiet, sink);
+	buf_printf(seed, "threatfeed %s %jd %jd.%09ld %jd.%09ld\n", THREATFEED_VERSION,
+		   (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		   (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	rc = repo_tree_ids(seed, repo, opt->ref, prefixes, 1, &quiet);
+	fclose(sink);
+	free(mem);
+	return rc;
+}
+
+/*
+ * The model of a big site is some 400,000 small jansson allocations, all freed together at the
+ * end of a build: handing them out from large blocks and freeing the blocks wholesale saves a
+ * fifth of an incremental build (glibc's free and consolidation were that much of it). Small
+ * values are never freed one by one; large ones (an entry's HTML, dropped once its page is
+ * written) come from malloc and go back to it, so memory does not grow with the site's bodies.
+ * Each value has a header saying which it is. jansson is only used by this thread meanwhile.
+ */
+#define ARENA_BLOCK ((size_t)1 << 20)
+#define ARENA_LARGE ((size_t)256)
+
+/* jansson's values hold pointers, 64-bit integers and doubles: 8-byte alignment is enough. */
+#define ARENA_ALIGN sizeof(uint64_t)
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, size;
+	uint64_t data[];
+};
+
+union arena_header {
+	uint64_t large;
+};
+
+/* Large values are listed too, so that the end of the build frees the ones still in use. */
+struct arena_large {
+	struct arena_large *prev, *next;
+	uint64_t align[];
+};
+
+static struct arena_block *arena;
+static struct arena_large *arena_larges;
+
+static void *
+arena_malloc(size_t size)
+{
+	size_t need = (size + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN + sizeof(union arena_header);
+	struct arena_block *b = arena;
+	union arena_header *h;
+
+	if (need < size)
+		return NULL;
+	if (size >= ARENA_LARGE) {
+		struct arena_large *l = malloc(sizeof(*l) + need);
+
+		if (!l)
+			return NULL;
+		l->prev = NULL;
+		l->next = arena_larges;
+		if (arena_larges)
+			arena_larges->prev = l;
+		arena_larges = l;
+		h = (union arena_header *)l->align;
+		h->large = 1;
+		return h + 1;
+	}
+	if (!b || b->size - b->used < need) {
+		b = malloc(sizeof(*b) + ARENA_BLOCK);
+		if (!b)
+			return NULL;
+		b->size = ARENA_BLOCK;
+		b->used = 0;
+		b->next = arena;
+		arena = b;
+	}
+	h = (union arena_header *)((char *)b->data + b->used);
+	b->used += need;
+	h->large = 0;
+	return h + 1;
+}
+
+static void
+arena_free(void *p)
+{
+	union arena_header *h = p;
+	struct arena_large *l;
+
+	if (!p || !h[-1].large)
+		return;
+	l = (struct arena_large *)((char *)(h - 1) - offsetof(struct arena_large, align));
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		arena_larges = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	free(l);
+}
+
+static void
+arena_begin(json_malloc_t *saved_malloc, json_free_t *saved_free)
+{
+	json_get_alloc_funcs(saved_malloc, saved_free);
+	json_set_alloc_funcs(arena_malloc, arena_free);
+}
+
+/* After the last jansson value of the build is gone. */
+static void
+arena_end(json_malloc_t saved_malloc, json_free_t saved_free)
+{
+	json_set_alloc_funcs(saved_malloc, saved_free);
+	while (arena_larges) {
+		struct arena_large *next = arena_larges->next;
+
+		free(arena_larges);
+		arena_larges = next;
+	}
+	while (arena) {
+		struct arena_block *next = arena->next;
+
+		free(arena);
+		arena = next;
+	}
+}
+
+/* Announcements read afresh before the entries cache is rewritten (see build_run). */
+#define ENTRIES_SLACK 32
+
+/* The announcements a build may take from the entries cache instead of reading them. */
+struct entries_memo {
+	struct cache_entries *cache;
+	struct buf fresh;          /* records of this build (cache_entries_add) */
+	size_t hits, puts;
+	struct repo *repo;
+	struct source_set *src;
+};
+
+static int
+memo_skip(void *arg, const char *path, const char *id)
+{
+	struct entries_memo *m = arg;
+	size_t len;
+
+	if (strncmp(path, "content/levels/", 15) != 0 || !cache_entries_get(m->cache, id, &len))
+		return 0;
+	m->hits++;
+	return 1;
+}
+
+static const char *
+memo_get(void *arg, const char *id, size_t *len)
+{
+	return cache_entries_get(((struct entries_memo *)arg)->cache, id, len);
+}
+
+static void
+memo_put(void *arg, const char *id, const char *rec, size_t len)
+{
+	struct entries_memo *m = arg;
+
+	cache_entries_add(&m->fresh, id, rec, len);
+	m->puts++;
+}
+
+/* Reads an unread announcement when its page or a feed shows its body (render.h). */
+static int
+memo_need(void *arg, json_t *entry, struct diag *d)
+{
+	struct entries_memo *m = arg;
+	const char *path = model_str(entry, "source");
+	struct source_file *f;
+	int rc;
+
+	if (json_object_get(entry, "content_html"))
+		return 0;
+	f = path ? (struct source_file *)source_set_find(m->src, path) : NULL;
+	if (!f)
+		return diag_error(d, path, 0, 0, "cannot find the source of an announcement");
+	if (repo_load(m->repo, f, d) < 0)
+		return -1;
+	rc = model_entry_content(entry, f, d);
+	/* Only this entry needed the bytes: drop them at once. */
+	free(f->data);
+	f->data = NULL;
+	f->unread = 1;
+	return rc;
+}
+
+/* The key of the entries cache: this binary and the settings, which validation depends on. */
+static int
+entries_digest(struct buf *out, struct repo *repo, const struct build_options *opt)
+{
+	static const char *const prefixes[] = { SETTINGS_FILE };
+	struct diag quiet;
+	struct stat st;
+	char *mem = NULL;
+	size_t memlen = 0;
+	FILE *sink;
+	int rc;
+
+	if (opt->snapshot != REPO_SNAPSHOT_COMMIT || stat("/proc/self/exe", &st) < 0)
+		return -1;
+	sink = open_memstream(&mem, &memlen);
+	if (!sink)
+		return -1;
+	diag_init(&quiet, sink);
+	buf_printf(out, "threatfeed %s %jd %jd.%09ld %jd.%09ld\n", THREATFEED_VERSION,
+		   (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		   (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	rc = repo_tree_ids(out, repo, opt->ref, prefixes, 1, &quiet);
+	fclose(sink);
+	free(mem);
+	return rc;
+}
+
 int
 build_run(const struct build_options *opt, struct diag *d)
 {
@@ -237,10 +474,20 @@ build_run(const struct build_options *opt, struct diag *d)
 	json_t *model = NULL;
 	struct output *out = NULL;
 	struct output_stats stats = { 0, 0, 0, 0 };
-	struct buf dir = BUF_INIT, key = BUF_INIT;
+	struct buf dir = BUF_INIT, key = BUF_INIT, seed = BUF_INIT;
+	struct render_memo memo = { NULL, NULL, NULL, NULL };
+	struct cache_pages *pages = NULL;
+	struct entries_memo em = { NULL, BUF_INIT, 0, 0, NULL, NULL };
+	struct model_memo mm = { memo_get, memo_put, &em };
+	struct buf edigest = BUF_INIT;
+	int use_memo;
+	size_t fresh;
+	json_malloc_t saved_malloc;
+	json_free_t saved_free;
 	size_t warnings_before = d->warnings;
 	int lock = -1, rc = -1, use_cache;
 
+	arena_begin(&saved_malloc, &saved_free);
 	if (repo_open(&repo, opt->repo_path, d) < 0)
 		goto out;
 	/* Before the ref is resolved: the last writer to get the lock reads the newest tip. */
@@ -267,8 +514,20 @@ build_run(const struct build_options *opt, struct diag *d)
 			goto out;
 		}
 	}
-	if (repo_read(&src, repo, opt->snapshot, opt->ref, prefixes,
-		      sizeof(prefixes) / sizeof(*prefixes), d) < 0)
+	/*
+	 * A build that writes a commit takes the announcements it loaded cleanly before from the
+	 * entries cache, unread; --dump-model and pings want every entry whole.
+	 */
+	use_memo = opt->write && !opt->dump_model && !opt->ping &&
+		   entries_digest(&edigest, repo, opt) == 0;
+	if (use_memo) {
+		em.cache = cache_entries_load(repo_git_dir(repo), edigest.ptr);
+		em.repo = repo;
+		em.src = &src;
+	}
+	if (repo_read_skipping(&src, repo, opt->snapshot, opt->ref, prefixes,
+			       sizeof(prefixes) / sizeof(*prefixes), use_memo ? memo_skip : NULL, &em,
+			       d) < 0)
 		goto out;
 	/*
 	 * Settings with errors still tell which levels and scopes exist, so the content is checked
@@ -278,8 +537,18 @@ build_run(const struct build_options *opt, struct diag *d)
 		goto out;
 	have_config = 1;
 	load_templates(templates, &src, d);
-	if (model_build(&model, &cfg, &src, d) < 0 || d->errors)
+	if (model_build_memo(&model, &cfg, &src, use_memo ? &mm : NULL, d) < 0 || d->errors)
 		goto out;
+	/*
+	 * Rewritten when it would save real work: a few announcements read afresh cost less than
+	 * rewriting a record of every one, so a commit or two may pass before it is; records of
+	 * files gone are harmless until they are most of it.
+	 */
+	fresh = em.puts > em.hits ? em.puts - em.hits : 0;
+	if (use_memo && ((fresh && (fresh > ENTRIES_SLACK || fresh * 64 > em.hits)) ||
+			 2 * em.hits < cache_entries_count(em.cache)))
+		cache_entries_record(repo_git_dir(repo), edigest.ptr, &em.fresh);
+	buf_release(&em.fresh);
 	if (opt->dump_model) {
 		if (json_dumpf(model, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
 		    fputc('\n', stdout) == EOF) {
@@ -293,7 +562,22 @@ build_run(const struct build_options *opt, struct diag *d)
 	out = output_new(dir.ptr);
 	if (opt->verbose)
 		output_set_log(out, stdout);
-	if (render_site(out, model, templates, d) < 0 || d->errors)
+	/* Pages go to disk as they are rendered: a big site is never held in memory whole. */
+	if (opt->write)
+		output_spill(out, d);
+	/* Skipping pages is for builds that write a commit; a preview renders everything. */
+	if (opt->write && render_seed(&seed, repo, opt) == 0) {
+		pages = cache_pages_load(repo_git_dir(repo), dir.ptr);
+		memo.seed = seed.ptr;
+		memo.pages = pages;
+	}
+	/* Entries taken from the cache get their HTML when something shows it. */
+	if (use_memo) {
+		memo.need = memo_need;
+		memo.arg = &em;
+	}
+	if (render_site_memo(out, model, templates, memo.seed || memo.need ? &memo : NULL, d) < 0 ||
+	    d->errors)
 		goto out;
 	if (!opt->write) {
 		rc = 0;
@@ -301,6 +585,8 @@ build_run(const struct build_options *opt, struct diag *d)
 	}
 	if (output_commit(out, &stats, d) < 0)
 		goto out;
+	if (memo.seed)
+		cache_pages_record(repo_git_dir(repo), dir.ptr, out, pages);
 	/*
 	 * Only a build that said nothing is remembered: a shortcut must not swallow warnings. The
 	 * key is made again when the site folder was created by this build.
@@ -312,7 +598,7 @@ build_run(const struct build_options *opt, struct diag *d)
 					      sizeof(prefixes) / sizeof(*prefixes)) == 0;
 		}
 		if (use_cache)
-			cache_record(repo_git_dir(repo), key.ptr, dir.ptr, out);
+			cache_record(repo_git_dir(repo), key.ptr, dir.ptr, out, pages);
 	}
 	if (!opt->quiet)
 		printf("%s: %zu files, %zu written, %zu unchanged, %zu removed\n", dir.ptr, stats.staged,
@@ -328,8 +614,14 @@ build_run(const struct build_options *opt, struct diag *d)
 out:
 	buf_release(&dir);
 	buf_release(&key);
+	buf_release(&seed);
+	buf_release(&edigest);
+	buf_release(&em.fresh);
+	cache_entries_free(em.cache);
+	cache_pages_free(pages);
 	output_free(out);
-	json_decref(model);
+	/* No json_decref(model): its every byte is in the arena, released here in a few calls. */
+	arena_end(saved_malloc, saved_free);
 	template_set_free(templates);
 	if (have_config)
 		config_release(&cfg);

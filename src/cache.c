@@ -173,10 +173,54 @@ out:
 	return rc;
 }
 
+struct cache_pages;
+static int known_stat(const struct cache_pages *c, const char *rel, struct stat *st);
+
+/* n in decimal and then end: a cache of 10,000 lines is written faster than printf would. */
+static int
+put_number(struct buf *out, uint64_t n, char end)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	tmp[--i] = end;
+	do
+		tmp[--i] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	return buf_add(out, tmp + i, sizeof(tmp) - i);
+}
+
+/* "<inode> <size> <mtime s> <mtime ns> <ctime s> <ctime ns> <path>\n"; times are never negative here. */
+static int
+put_stat(struct buf *out, const struct stat *st, const char *rel)
+{
+	if (st->st_size < 0 || st->st_mtim.tv_sec < 0 || st->st_ctim.tv_sec < 0 ||
+	    put_number(out, (uint64_t)st->st_ino, ' ') < 0 ||
+	    put_number(out, (uint64_t)st->st_size, ' ') < 0 ||
+	    put_number(out, (uint64_t)st->st_mtim.tv_sec, ' ') < 0 ||
+	    put_number(out, (uint64_t)st->st_mtim.tv_nsec, ' ') < 0 ||
+	    put_number(out, (uint64_t)st->st_ctim.tv_sec, ' ') < 0 ||
+	    put_number(out, (uint64_t)st->st_ctim.tv_nsec, ' ') < 0 || buf_puts(out, rel) < 0)
+		return -1;
+	return buf_putc(out, '\n');
+}
+
 struct recorder {
 	int dirfd;
 	struct buf *out;
+	const struct cache_pages *known;
 };
+
+/* A file's state now: the pages cache's when it checked the file in this build, else stat's. */
+static int
+site_stat(int dirfd, const struct cache_pages *known, const char *rel, struct stat *st)
+{
+	if (known && known_stat(known, rel, st) == 0)
+		return 0;
+	if (fstatat(dirfd, rel, st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st->st_mode))
+		return -1;
+	return 0;
+}
 
 static int
 record_one(void *arg, const char *rel)
@@ -184,12 +228,9 @@ record_one(void *arg, const char *rel)
 	struct recorder *r = arg;
 	struct stat st;
 
-	if (strchr(rel, '\n') || fstatat(r->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !S_ISREG(st.st_mode))
+	if (strchr(rel, '\n') || site_stat(r->dirfd, r->known, rel, &st) < 0)
 		return -1;
-	return buf_printf(r->out, "%ju %jd %jd %ld %jd %ld %s\n", (uintmax_t)st.st_ino,
-			  (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-			  (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec, rel) < 0 ? -1 : 0;
+	return put_stat(r->out, &st, rel);
 }
 
 static int
@@ -209,17 +250,18 @@ write_all(int fd, const char *p, size_t len)
 }
 
 void
-cache_record(const char *git_dir, const char *key, const char *site_dir, const struct output *o)
+cache_record(const char *git_dir, const char *key, const char *site_dir, const struct output *o,
+	     const struct cache_pages *known)
 {
 	struct buf data = BUF_INIT, files = BUF_INIT, dir = BUF_INIT, tmp = BUF_INIT, path = BUF_INIT;
-	struct recorder r = { -1, &files };
+	struct recorder r = { -1, &files, known };
 	size_t count = 0;
 	int fd = -1;
 
 	r.dirfd = open(site_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (r.dirfd < 0)
 		goto out;
-	if (output_foreach(o, record_one, &r) != 0 || record_one(&r, OUTPUT_MANIFEST) != 0)
+	if (output_foreach(o, record_one, &r) != 0 || (r.known = NULL, record_one(&r, OUTPUT_MANIFEST)) != 0)
 		goto out;
 	for (size_t i = 0; i < files.len; i++)
 		count += files.ptr[i] == '\n';
@@ -253,4 +295,430 @@ out:
 	buf_release(&dir);
 	buf_release(&tmp);
 	buf_release(&path);
+}
+
+/*
+ * The pages cache, "threatfeed/pages-cache": for each site file a build rendered with a known
+ * input digest (output_set_tag), that digest and the file's state right after the build.
+ *   threatfeed pages cache 1\n
+ *   <site folder's real path>\n
+ *   <digest> <inode> <size> <mtime s> <mtime ns> <ctime s> <ctime ns> <path>\n   one per file
+ *   sum <FNV-1a 64 of every byte above, hex>\n
+ */
+#define PAGES_MAGIC "threatfeed pages cache 1\n"
+#define PAGES_FILE "pages-cache"
+
+struct page_rec {
+	const char *path;      /* into data, NUL-terminated in place */
+	const char *tag;
+	uint64_t ino, size, ms, mns, cs, cns;
+	int checked;           /* cache_pages_fresh found the file as recorded in this build */
+};
+
+struct cache_pages {
+	char *data;
+	struct page_rec *recs;
+	size_t n;
+	int dirfd;
+};
+
+static int
+compare_recs(const void *a, const void *b)
+{
+	return strcmp(((const struct page_rec *)a)->path, ((const struct page_rec *)b)->path);
+}
+
+/* Checks the magic and the sum line; returns where the sum line starts, or NULL. */
+static char *
+checked_body(char *data, size_t len, const char *magic)
+{
+	size_t mlen = strlen(magic);
+	char hex[17], *stop, *sum;
+	uint64_t want;
+
+	if (len < mlen + 21 || memcmp(data, magic, mlen) != 0)
+		return NULL;
+	sum = data + len - 21;
+	if (memcmp(sum, "sum ", 4) != 0 || memchr(sum + 4, '\n', 17) != data + len - 1)
+		return NULL;
+	memcpy(hex, sum + 4, 16);
+	hex[16] = '\0';
+	want = strtoull(hex, &stop, 16);
+	if (*stop || want != fnv1a(data, (size_t)(sum - data)))
+		return NULL;
+	return sum;
+}
+
+struct cache_pages *
+cache_pages_load(const char *git_dir, const char *site_dir)
+{
+	struct cache_pages *c = xcalloc(1, sizeof(*c));
+	struct buf path = BUF_INIT;
+	char *real = realpath(site_dir, NULL), *p, *sum, *nl;
+	size_t len = 0, cap = 0;
+
+	c->dirfd = -1;
+	buf_printf(&path, "%s%s%s", git_dir, CACHE_DIR, PAGES_FILE);
+	if (!real || !path.ptr || !(c->data = slurp(path.ptr, &len)) ||
+	    !(sum = checked_body(c->data, len, PAGES_MAGIC)))
+		goto fail;
+	p = c->data + strlen(PAGES_MAGIC);
+	nl = memchr(p, '\n', (size_t)(sum - p));
+	if (!nl || (size_t)(nl - p) != strlen(real) || memcmp(p, real, strlen(real)) != 0)
+		goto fail;
+	p = nl + 1;
+	while (p < sum) {
+		struct page_rec r = { 0 };
+		char *sp = memchr(p, ' ', (size_t)(sum - p));
+		const char *q;
+
+		if (!sp || sp == p)
+			goto fail;
+		*sp = '\0';
+		r.tag = p;
+		q = sp + 1;
+		if (number(&q, sum, ' ', &r.ino) < 0 || number(&q, sum, ' ', &r.size) < 0 ||
+		    number(&q, sum, ' ', &r.ms) < 0 || number(&q, sum, ' ', &r.mns) < 0 ||
+		    number(&q, sum, ' ', &r.cs) < 0 || number(&q, sum, ' ', &r.cns) < 0)
+			goto fail;
+		p = (char *)q;
+		nl = memchr(p, '\n', (size_t)(sum - p));
+		if (!nl || nl == p || *p == '/')
+			goto fail;
+		*nl = '\0';
+		r.path = p;
+		p = nl + 1;
+		if (c->n == cap) {
+			cap = cap ? 2 * cap : 256;
+			c->recs = xreallocarray(c->recs, cap, sizeof(*c->recs));
+		}
+		c->recs[c->n++] = r;
+	}
+	if (c->n)
+		qsort(c->recs, c->n, sizeof(*c->recs), compare_recs);
+	c->dirfd = open(site_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0)
+		goto fail;
+	free(real);
+	buf_release(&path);
+	return c;
+fail:
+	/* No cache, or one not to trust: every page is rendered and compared. */
+	free(c->recs);
+	c->recs = NULL;
+	c->n = 0;
+	free(real);
+	buf_release(&path);
+	return c;
+}
+
+int
+cache_pages_fresh(struct cache_pages *c, const char *relpath, const char *tag)
+{
+	struct page_rec key = { .path = relpath };
+	struct page_rec *r;
+	struct stat st;
+
+	if (!c || !c->n || c->dirfd < 0)
+		return 0;
+	r = bsearch(&key, c->recs, c->n, sizeof(*c->recs), compare_recs);
+	if (!r || strcmp(r->tag, tag) != 0 ||
+	    fstatat(c->dirfd, relpath, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_ino != r->ino || (uint64_t)st.st_size != r->size ||
+	    (uint64_t)st.st_mtim.tv_sec != r->ms || (uint64_t)st.st_mtim.tv_nsec != r->mns ||
+	    (uint64_t)st.st_ctim.tv_sec != r->cs || (uint64_t)st.st_ctim.tv_nsec != r->cns)
+		return 0;
+	/* A kept file is not touched by the commit: what was just seen stays true for recording. */
+	r->checked = 1;
+	return 1;
+}
+
+static int
+known_stat(const struct cache_pages *c, const char *rel, struct stat *st)
+{
+	struct page_rec key = { .path = rel };
+	const struct page_rec *r;
+
+	if (!c->n)
+		return -1;
+	r = bsearch(&key, c->recs, c->n, sizeof(*c->recs), compare_recs);
+	if (!r || !r->checked)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFREG;
+	st->st_ino = (ino_t)r->ino;
+	st->st_size = (off_t)r->size;
+	st->st_mtim.tv_sec = (time_t)r->ms;
+	st->st_mtim.tv_nsec = (long)r->mns;
+	st->st_ctim.tv_sec = (time_t)r->cs;
+	st->st_ctim.tv_nsec = (long)r->cns;
+	return 0;
+}
+
+void
+cache_pages_free(struct cache_pages *c)
+{
+	if (!c)
+		return;
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	free(c->recs);
+	free(c->data);
+	free(c);
+}
+
+struct pages_recorder {
+	int dirfd;
+	const struct output *o;
+	struct buf *out;
+	const struct cache_pages *known;
+};
+
+static int
+record_page(void *arg, const char *rel)
+{
+	struct pages_recorder *r = arg;
+	const char *tag = output_get_tag(r->o, rel);
+	struct stat st;
+
+	if (!tag || strchr(tag, ' ') || strchr(tag, '\n') || strchr(rel, '\n'))
+		return 0;
+	/* A file that is not there as written is left out: it is rendered next time. */
+	if (site_stat(r->dirfd, r->known, rel, &st) < 0)
+		return 0;
+	if (buf_puts(r->out, tag) < 0 || buf_putc(r->out, ' ') < 0)
+		return -1;
+	return put_stat(r->out, &st, rel);
+}
+
+/* Replaces git_dir's cache file `name` with data, atomically; best effort. */
+static void
+replace_file(const char *git_dir, const char *name, const struct buf *data)
+{
+	struct buf dir = BUF_INIT, tmp = BUF_INIT, path = BUF_INIT;
+	int fd = -1;
+
+	buf_printf(&dir, "%s%s", git_dir, CACHE_DIR);
+	if (!dir.ptr || (mkdir(dir.ptr, 0755) < 0 && errno != EEXIST))
+		goto out;
+	buf_printf(&tmp, "%s%s.tmp-XXXXXX", dir.ptr, name);
+	buf_printf(&path, "%s%s", dir.ptr, name);
+	if (!tmp.ptr || !path.ptr)
+		goto out;
+	fd = mkostemp(tmp.ptr, O_CLOEXEC);
+	if (fd < 0)
+		goto out;
+	if (write_all(fd, data->ptr, data->len) < 0) {
+		close(fd);
+		unlink(tmp.ptr);
+		goto out;
+	}
+	if (close(fd) < 0 || rename(tmp.ptr, path.ptr) < 0)
+		unlink(tmp.ptr);
+out:
+	buf_release(&dir);
+	buf_release(&tmp);
+	buf_release(&path);
+}
+
+void
+cache_pages_record(const char *git_dir, const char *site_dir, const struct output *o,
+		   const struct cache_pages *known)
+{
+	struct buf data = BUF_INIT;
+	struct pages_recorder r = { -1, o, &data, known };
+	char *real = realpath(site_dir, NULL);
+
+	if (!real || strchr(real, '\n'))
+		goto out;
+	r.dirfd = open(site_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r.dirfd < 0 || buf_puts(&data, PAGES_MAGIC) < 0 || buf_printf(&data, "%s\n", real) < 0 ||
+	    output_foreach(o, record_page, &r) != 0 ||
+	    buf_printf(&data, "sum %016" PRIx64 "\n", fnv1a(data.ptr, data.len)) < 0)
+		goto out;
+	replace_file(git_dir, PAGES_FILE, &data);
+out:
+	if (r.dirfd >= 0)
+		close(r.dirfd);
+	free(real);
+	buf_release(&data);
+}
+
+/*
+ * The entries cache, "threatfeed/entries-cache": what the model keeps of each announcement that
+ * loaded without a message, by blob id, for a given digest of the settings and the binary.
+ *   threatfeed entries cache 1\n
+ *   <digest length>\n<digest>\n
+ *   <blob id> <record length>\n<record bytes>\n   one per announcement, sorted by id
+ *   sum <FNV-1a 64 of every byte above, hex>\n
+ */
+#define ENTRIES_MAGIC "threatfeed entries cache 1\n"
+#define ENTRIES_FILE "entries-cache"
+
+struct entry_rec {
+	const char *id;        /* into data, NUL-terminated in place */
+	const char *rec;
+	size_t len;
+};
+
+struct cache_entries {
+	char *data;
+	struct entry_rec *recs;
+	size_t n;
+};
+
+static int
+compare_entry_recs(const void *a, const void *b)
+{
+	return strcmp(((const struct entry_rec *)a)->id, ((const struct entry_rec *)b)->id);
+}
+
+struct cache_entries *
+cache_entries_load(const char *git_dir, const char *digest)
+{
+	struct cache_entries *c = xcalloc(1, sizeof(*c));
+	struct buf path = BUF_INIT;
+	size_t len = 0, cap = 0, dlen = strlen(digest);
+	const char *p;
+	char *sum;
+	uint64_t klen;
+
+	buf_printf(&path, "%s%s%s", git_dir, CACHE_DIR, ENTRIES_FILE);
+	if (!path.ptr || !(c->data = slurp(path.ptr, &len)) ||
+	    !(sum = checked_body(c->data, len, ENTRIES_MAGIC)))
+		goto fail;
+	p = c->data + strlen(ENTRIES_MAGIC);
+	if (number(&p, sum, '\n', &klen) < 0 || klen != dlen || (size_t)(sum - p) < dlen + 1 ||
+	    memcmp(p, digest, dlen) != 0 || p[dlen] != '\n')
+		goto fail;
+	p += dlen + 1;
+	while (p < sum) {
+		struct entry_rec r;
+		uint64_t rlen;
+
+		if ((size_t)(sum - p) < 42 || p[40] != ' ')
+			goto fail;
+		r.id = p;
+		c->data[p + 40 - c->data] = '\0';
+		p += 41;
+		if (number(&p, sum, '\n', &rlen) < 0 || rlen > (uint64_t)(sum - p) ||
+		    (size_t)(sum - p) < rlen + 1 || p[rlen] != '\n')
+			goto fail;
+		r.rec = p;
+		r.len = (size_t)rlen;
+		p += rlen + 1;
+		if (c->n == cap) {
+			cap = cap ? 2 * cap : 256;
+			c->recs = xreallocarray(c->recs, cap, sizeof(*c->recs));
+		}
+		c->recs[c->n++] = r;
+	}
+	for (size_t i = 1; i < c->n; i++)
+		if (strcmp(c->recs[i - 1].id, c->recs[i].id) >= 0)
+			goto fail;
+	buf_release(&path);
+	return c;
+fail:
+	free(c->recs);
+	c->recs = NULL;
+	c->n = 0;
+	buf_release(&path);
+	return c;
+}
+
+const char *
+cache_entries_get(const struct cache_entries *c, const char *id, size_t *len)
+{
+	struct entry_rec key = { .id = id };
+	const struct entry_rec *r;
+
+	if (!c || !c->n)
+		return NULL;
+	r = bsearch(&key, c->recs, c->n, sizeof(*c->recs), compare_entry_recs);
+	if (!r)
+		return NULL;
+	*len = r->len;
+	return r->rec;
+}
+
+size_t
+cache_entries_count(const struct cache_entries *c)
+{
+	return c ? c->n : 0;
+}
+
+void
+cache_entries_free(struct cache_entries *c)
+{
+	if (!c)
+		return;
+	free(c->recs);
+	free(c->data);
+	free(c);
+}
+
+void
+cache_entries_add(struct buf *list, const char *id, const char *rec, size_t len)
+{
+	if (strlen(id) != 40)
+		return;
+	buf_printf(list, "%s %zu\n", id, len);
+	buf_add(list, rec, len);
+	buf_putc(list, '\n');
+}
+
+/* The records of list, one per id, sorted. */
+static int
+sorted_records(struct buf *out, const struct buf *list)
+{
+	struct entry_rec *recs = NULL;
+	size_t n = 0, cap = 0;
+	const char *p = list->ptr, *end = list->ptr + list->len;
+	int rc = 0;
+
+	while (p && p < end) {
+		struct entry_rec r;
+		uint64_t rlen;
+
+		r.id = p;
+		p += 41;
+		if (number(&p, end, '\n', &rlen) < 0) {
+			rc = -1;
+			break;
+		}
+		r.rec = p;
+		r.len = (size_t)rlen;
+		p += rlen + 1;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			recs = xreallocarray(recs, cap, sizeof(*recs));
+		}
+		recs[n++] = r;
+	}
+	if (n)
+		qsort(recs, n, sizeof(*recs), compare_entry_recs);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (i && memcmp(recs[i - 1].id, recs[i].id, 40) == 0)
+			continue;
+		if (buf_add(out, recs[i].id, 40) < 0 || buf_printf(out, " %zu\n", recs[i].len) < 0 ||
+		    buf_add(out, recs[i].rec, recs[i].len) < 0 || buf_putc(out, '\n') < 0)
+			rc = -1;
+	}
+	free(recs);
+	return rc;
+}
+
+void
+cache_entries_record(const char *git_dir, const char *digest, const struct buf *list)
+{
+	struct buf data = BUF_INIT;
+
+	if (buf_puts(&data, ENTRIES_MAGIC) < 0 ||
+	    buf_printf(&data, "%zu\n%s\n", strlen(digest), digest) < 0 ||
+	    sorted_records(&data, list) < 0 ||
+	    buf_printf(&data, "sum %016" PRIx64 "\n", fnv1a(data.ptr, data.len)) < 0)
+		goto out;
+	replace_file(git_dir, ENTRIES_FILE, &data);
+out:
+	buf_release(&data);
 }

@@ -31,10 +31,45 @@
  */
 int cache_site_is_current(const char *git_dir, const char *key, const char *site_dir, size_t *nfiles);
 
+struct cache_pages;
+
 /*
  * Records key and the current state of every file staged in o (plus the manifest) under site_dir,
  * replacing the cache atomically. Best effort: a failure leaves no cache, which is only slower.
+ * known (may be NULL) supplies the state of the files it found unchanged in this build (kept).
  */
-void cache_record(const char *git_dir, const char *key, const char *site_dir, const struct output *o);
+void cache_record(const char *git_dir, const char *key, const char *site_dir, const struct output *o,
+		  const struct cache_pages *known);
+
+/*
+ * The pages cache: which input digest (output_set_tag) each site file was last rendered from, and
+ * how it stat'ed right after. A page whose digest is the same and whose file still stats the same
+ * holds exactly what rendering it again would give, so it can be kept (output_keep) unrendered.
+ * cache_pages_load never fails: a missing, damaged or foreign cache is empty.
+ */
+struct cache_pages *cache_pages_load(const char *git_dir, const char *site_dir);
+/* Notes a fresh file as checked, so that recording needs no second stat (kept files only). */
+int cache_pages_fresh(struct cache_pages *c, const char *relpath, const char *tag);
+void cache_pages_free(struct cache_pages *c);
+/* Records every tagged file of o as it is now under site_dir; best effort. */
+void cache_pages_record(const char *git_dir, const char *site_dir, const struct output *o,
+			const struct cache_pages *known);
+
+/*
+ * The entries cache: the model's record of each announcement that loaded cleanly, by blob id,
+ * valid for one digest (of the binary and the settings, on which validation depends). Records
+ * are opaque here (model.h). A missing, damaged or foreign cache loads empty.
+ */
+struct cache_entries;
+
+struct cache_entries *cache_entries_load(const char *git_dir, const char *digest);
+/* The record for blob id (40 hex digits), or NULL. */
+const char *cache_entries_get(const struct cache_entries *c, const char *id, size_t *len);
+size_t cache_entries_count(const struct cache_entries *c);
+void cache_entries_free(struct cache_entries *c);
+/* Appends one record to list, for cache_entries_record. */
+void cache_entries_add(struct buf *list, const char *id, const char *rec, size_t len);
+/* Replaces the cache with the records of list (duplicates dropped); best effort. */
+void cache_entries_record(const char *git_dir, const char *digest, const struct buf *list);
 
 #endif

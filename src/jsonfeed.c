@@ -51,27 +51,31 @@ copy(json_t *to, const char *key, const json_t *from, const char *from_key)
 	return v ? json_object_set_new(to, key, json_deep_copy(v)) : -1;
 }
 
-/* Appends the dump of root and a newline to out, all or nothing. */
+static int
+append(const char *s, size_t len, void *arg)
+{
+	return buf_add(arg, s, len);
+}
+
+/*
+ * Appends the dump of root and a newline to out, all or nothing. Straight into out: the string
+ * json_dumps returns would come from jansson's allocator, which a build replaces (build.c).
+ */
 static int
 dump(struct buf *out, const json_t *root)
 {
-	char *s;
-	size_t len;
-	int rc = -1;
+	size_t before = out->len;
 
 	/* JSON_PRESERVE_ORDER: members in the order set, which is the order documented. */
-	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (!s)
+	if (json_dump_callback(root, append, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
+	    buf_putc(out, '\n') < 0) {
+		if (out->ptr) {
+			out->len = before;
+			out->ptr[before] = '\0';
+		}
 		return -1;
-	len = strlen(s);
-	if (buf_grow(out, len + 1) < 0)
-		goto out;
-	buf_add(out, s, len);
-	buf_putc(out, '\n');
-	rc = 0;
-out:
-	free(s);
-	return rc;
+	}
+	return 0;
 }
 
 /* The JSON Feed item of ENTRY e; NULL on failure. */

@@ -2,6 +2,9 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,10 +43,20 @@ struct announcement {
 	char *summary_text;
 	const struct announcement *previous;  /* the one before it in the same scope */
 	json_t *json;
+	char *rec;                         /* its record for the memo, when it loaded cleanly */
+	size_t rec_len;
+};
+
+/* Strings every entry of a level or scope repeats: one jansson value each, shared (refcounted). */
+struct shared_level {
+	json_t *name, *title, *summary, *colour, *text_colour;
 };
 
 struct model_builder {
 	const struct config *cfg;
+	const struct model_memo *memo;
+	struct shared_level *levels;       /* per cfg->levels, filled by assemble */
+	json_t **scope_names, **scope_titles;
 	struct diag *d;
 	struct announcement *items;
 	size_t count;
@@ -249,12 +262,13 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 		diag_error(d, path, 0, 0, "file name '%s.md' is not usable in a URL (expected lowercase "
 			   "letters, digits, '-', '_' or '.')", a->slug);
 
-	if (markdown_to_html(&html, fm.body, fm.body_len) < 0 ||
+	/* With a memo the HTML is made when a page shows it (model_entry_content), not kept here. */
+	if ((!b->memo && markdown_to_html(&html, fm.body, fm.body_len) < 0) ||
 	    markdown_first_paragraph_text(&text, fm.body, fm.body_len, SUMMARY_MAX) < 0) {
 		diag_error(d, path, 0, 0, "out of memory rendering Markdown");
 		goto out;
 	}
-	a->content_html = buf_detach(&html, NULL);
+	a->content_html = b->memo ? NULL : buf_detach(&html, NULL);
 	a->summary_text = buf_detach(&text, NULL);
 out:
 	buf_release(&list);
@@ -272,7 +286,97 @@ announcement_release(struct announcement *a)
 	free(a->slug);
 	free(a->content_html);
 	free(a->summary_text);
+	free(a->rec);
 	json_decref(a->json);
+}
+
+/*
+ * A memo record: what entry_json needs of an announcement besides its source, as fields each
+ * ended by a NUL (no field can hold one: sources are checked for NUL first). Titles and ids
+ * absent from the front matter are "-", present ones "=" and the value.
+ */
+static void
+encode_record(struct announcement *a)
+{
+	struct buf r = BUF_INIT;
+
+	buf_printf(&r, "%s%c%s%c%jd%c%d%c%jd%c%d%c", a->level->name, 0, a->scope ? a->scope->name : "",
+		   0, (intmax_t)a->date.epoch, 0, a->date.offset_minutes, 0,
+		   (intmax_t)a->updated.epoch, 0, a->updated.offset_minutes, 0);
+	if (a->title)
+		buf_printf(&r, "=%s%c", a->title, 0);
+	else
+		buf_printf(&r, "-%c", 0);
+	if (a->id)
+		buf_printf(&r, "=%s%c%u%c", a->id, 0, a->id_line, 0);
+	else
+		buf_printf(&r, "-%c0%c", 0, 0);
+	buf_printf(&r, "%s%c", a->summary_text, 0);
+	a->rec = buf_detach(&r, &a->rec_len);
+}
+
+/* The next NUL-ended field of rec[*at..len), or NULL. */
+static const char *
+next_field(const char *rec, size_t len, size_t *at)
+{
+	const char *f = rec + *at, *nul;
+
+	if (*at >= len || !(nul = memchr(f, '\0', len - *at)))
+		return NULL;
+	*at = (size_t)(nul - rec) + 1;
+	return f;
+}
+
+static int
+field_int(const char *f, long long min, long long max, long long *out)
+{
+	char *end;
+
+	if (!f || !*f)
+		return -1;
+	errno = 0;
+	*out = strtoll(f, &end, 10);
+	return *end || errno || *out < min || *out > max ? -1 : 0;
+}
+
+/* Fills a from the memo's record for its file; -1 when the record does not make sense here. */
+static int
+decode_record(struct model_builder *b, struct announcement *a, const struct source_file *f,
+	      const char *rec, size_t len)
+{
+	const char *level, *scope, *title, *id, *summary;
+	long long de, doff, ue, uoff, line;
+	size_t at = 0;
+
+	a->src = f;
+	if (!(level = next_field(rec, len, &at)) || !(scope = next_field(rec, len, &at)) ||
+	    field_int(next_field(rec, len, &at), INT64_MIN, INT64_MAX, &de) < 0 ||
+	    field_int(next_field(rec, len, &at), -1440, 1440, &doff) < 0 ||
+	    field_int(next_field(rec, len, &at), INT64_MIN, INT64_MAX, &ue) < 0 ||
+	    field_int(next_field(rec, len, &at), -1440, 1440, &uoff) < 0 ||
+	    !(title = next_field(rec, len, &at)) || !(id = next_field(rec, len, &at)) ||
+	    field_int(next_field(rec, len, &at), 0, UINT_MAX, &line) < 0 ||
+	    !(summary = next_field(rec, len, &at)) || at != len)
+		return -1;
+	if (!(a->level = config_level(b->cfg, level)))
+		return -1;
+	a->scope = *scope ? config_scope(b->cfg, scope) : NULL;
+	if ((*scope && !a->scope) || (!*scope && b->cfg->nscopes))
+		return -1;
+	a->date.epoch = de;
+	a->date.offset_minutes = (int)doff;
+	a->updated.epoch = ue;
+	a->updated.offset_minutes = (int)uoff;
+	if ((*title != '-' && *title != '=') || (*id != '-' && *id != '='))
+		return -1;
+	a->title = *title == '=' ? xstrdup(title + 1) : NULL;
+	a->id = *id == '=' ? xstrdup(id + 1) : NULL;
+	a->id_line = (unsigned)line;
+	a->slug = file_stem(f->path, LEVELS_DIR);
+	a->summary_text = xstrdup(summary);
+	a->rec = xstrndup(rec, len);
+	a->rec_len = len;
+	return a->slug ? 0 : -1;
 }
 
 /* Oldest first; ties broken by scope then path, so the order never depends on the file system. */
@@ -355,24 +459,28 @@ entry_json(const struct model_builder *b, struct announcement *a)
 	struct civil_time c;
 	char *title = a->title ? xstrdup(a->title) : derived_title(a);
 
+	const struct shared_level *lv = &b->levels[a->level - b->cfg->levels];
+	size_t sc = a->scope ? (size_t)(a->scope - b->cfg->scopes) : 0;
+
 	set_string(e, "id", a->id);
 	set_string(e, "title", title);
 	set_string(e, "source", a->src->path);
-	set_string(e, "level", a->level->name);
-	set_string(e, "level_title", a->level->title);
+	json_object_set(e, "level", lv->name);
+	json_object_set(e, "level_title", lv->title);
 	json_object_set_new(e, "level_rank", json_integer(a->level->rank));
-	set_string(e, "level_summary", a->level->summary);
-	set_string(e, "level_colour", a->level->colour);
-	set_string(e, "level_text_colour", a->level->text_colour);
-	set_string(e, "scope", a->scope ? a->scope->name : "");
-	set_string(e, "scope_title", a->scope ? a->scope->title : b->cfg->title);
+	json_object_set(e, "level_summary", lv->summary);
+	json_object_set(e, "level_colour", lv->colour);
+	json_object_set(e, "level_text_colour", lv->text_colour);
+	json_object_set(e, "scope", b->scope_names[sc]);
+	json_object_set(e, "scope_title", b->scope_titles[sc]);
 	set_string(e, "direction", dir);
 	json_object_set_new(e, "is_set", json_boolean(strcmp(dir, "set") == 0));
 	json_object_set_new(e, "is_raised", json_boolean(strcmp(dir, "raised") == 0));
 	json_object_set_new(e, "is_lowered", json_boolean(strcmp(dir, "lowered") == 0));
 	json_object_set_new(e, "is_reaffirmed", json_boolean(strcmp(dir, "reaffirmed") == 0));
 	if (a->previous)
-		set_string(e, "previous_level_title", a->previous->level->title);
+		json_object_set(e, "previous_level_title",
+				b->levels[a->previous->level - b->cfg->levels].title);
 
 	date_format_rfc3339(&s, &a->date);
 	set_buf_reset(e, "date", &s);
@@ -405,7 +513,9 @@ entry_json(const struct model_builder *b, struct announcement *a)
 	buf_reset(&s);
 	buf_printf(&s, "%s%04d/%s/", b->cfg->url, c.year, a->slug);
 	set_buf_reset(e, "url", &s);
-	set_string(e, "content_html", a->content_html);
+	if (a->content_html)
+		set_string(e, "content_html", a->content_html);
+	set_string(e, "source_id", a->src->id);
 	set_string(e, "summary_text", a->summary_text);
 	json_object_set_new(e, "is_current", json_false());
 	buf_release(&s);
@@ -479,6 +589,7 @@ static void
 load_range(struct model_builder *b, const struct source_set *src, size_t begin, size_t end)
 {
 	struct diag *d = b->d;
+	size_t errors_before, warnings_before;
 
 	for (size_t i = begin; i < end; i++) {
 		const struct source_file *f = &src->files[i];
@@ -496,6 +607,24 @@ load_range(struct model_builder *b, const struct source_set *src, size_t begin, 
 			continue;
 		}
 		free(stem);
+		if (f->unread) {
+			const char *rec = NULL;
+			size_t len = 0;
+
+			if (b->memo && b->memo->get)
+				rec = b->memo->get(b->memo->arg, f->id, &len);
+			if (!rec || decode_record(b, &b->items[b->count], f, rec, len) < 0) {
+				diag_error(d, f->path, 0, 0, "the build cache has no usable record of "
+					   "blob %s (remove the folder threatfeed in the Git folder)", f->id);
+				announcement_release(&b->items[b->count]);
+				memset(&b->items[b->count], 0, sizeof(b->items[b->count]));
+				continue;
+			}
+			b->count++;
+			continue;
+		}
+		errors_before = d->errors;
+		warnings_before = d->warnings;
 		if (check_source(d, f) < 0)
 			continue;
 		if (load_announcement(b, &b->items[b->count], f) < 0) {
@@ -503,7 +632,21 @@ load_range(struct model_builder *b, const struct source_set *src, size_t begin, 
 			memset(&b->items[b->count], 0, sizeof(b->items[b->count]));
 			continue;
 		}
+		/* Only a file that said nothing is remembered: a memo must not swallow a warning. */
+		if (b->memo && d->errors == errors_before && d->warnings == warnings_before)
+			encode_record(&b->items[b->count]);
 		b->count++;
+		/*
+		 * With a memo the body is read again when a page shows it (model.h): a big site's
+		 * sources are not all held while its model is built. This share alone owns f.
+		 */
+		if (b->memo) {
+			struct source_file *own = (struct source_file *)f;
+
+			free(own->data);
+			own->data = NULL;
+			own->unread = 1;
+		}
 	}
 }
 
@@ -762,6 +905,22 @@ assemble(struct model_builder *b, json_t *pages)
 
 	for (s = 0; s < nscopes; s++)
 		scope_entries[s] = json_array();
+	b->levels = xcalloc(cfg->nlevels ? cfg->nlevels : 1, sizeof(*b->levels));
+	for (i = 0; i < cfg->nlevels; i++) {
+		const struct level_def *l = &cfg->levels[i];
+
+		b->levels[i].name = json_string(l->name);
+		b->levels[i].title = json_string(l->title);
+		b->levels[i].summary = json_string(l->summary);
+		b->levels[i].colour = json_string(l->colour);
+		b->levels[i].text_colour = json_string(l->text_colour);
+	}
+	b->scope_names = xcalloc(nscopes, sizeof(*b->scope_names));
+	b->scope_titles = xcalloc(nscopes, sizeof(*b->scope_titles));
+	for (s = 0; s < nscopes; s++) {
+		b->scope_names[s] = json_string(cfg->nscopes ? cfg->scopes[s].name : "");
+		b->scope_titles[s] = json_string(cfg->nscopes ? cfg->scopes[s].title : cfg->title);
+	}
 	/* Newest first everywhere; the first seen per scope is its current level. */
 	for (i = b->count; i-- > 0;) {
 		struct announcement *a = &b->items[i];
@@ -835,13 +994,59 @@ assemble(struct model_builder *b, json_t *pages)
 	json_object_set_new(root, "sitemap", sitemap);
 	free(scope_entries);
 	free(scope_current);
+	for (i = 0; i < cfg->nlevels; i++) {
+		json_decref(b->levels[i].name);
+		json_decref(b->levels[i].title);
+		json_decref(b->levels[i].summary);
+		json_decref(b->levels[i].colour);
+		json_decref(b->levels[i].text_colour);
+	}
+	free(b->levels);
+	b->levels = NULL;
+	for (s = 0; s < nscopes; s++) {
+		json_decref(b->scope_names[s]);
+		json_decref(b->scope_titles[s]);
+	}
+	free(b->scope_names);
+	free(b->scope_titles);
 	return root;
 }
 
 int
 model_build(json_t **out, const struct config *cfg, const struct source_set *src, struct diag *d)
 {
-	struct model_builder b = { .cfg = cfg, .d = d };
+	return model_build_memo(out, cfg, src, NULL, d);
+}
+
+int
+model_entry_content(json_t *entry, const struct source_file *f, struct diag *d)
+{
+	struct frontmatter fm;
+	struct buf html = BUF_INIT;
+	int rc = -1;
+
+	if (json_object_get(entry, "content_html"))
+		return 0;
+	if (f->kind != SOURCE_FILE || !f->data)
+		return diag_error(d, f->path, 0, 0, "cannot read the file again");
+	if (frontmatter_parse(&fm, f->path, f->data, f->size, d) < 0)
+		return -1;
+	if (markdown_to_html(&html, fm.body, fm.body_len) < 0) {
+		diag_error(d, f->path, 0, 0, "out of memory rendering Markdown");
+		goto out;
+	}
+	rc = set_string(entry, "content_html", html.ptr ? html.ptr : "");
+out:
+	buf_release(&html);
+	frontmatter_release(&fm);
+	return rc;
+}
+
+int
+model_build_memo(json_t **out, const struct config *cfg, const struct source_set *src,
+		 const struct model_memo *memo, struct diag *d)
+{
+	struct model_builder b = { .cfg = cfg, .memo = memo, .d = d };
 	size_t errors_before = d->errors;
 	json_t *pages;
 	int rc = -1;
@@ -865,8 +1070,11 @@ model_build(json_t **out, const struct config *cfg, const struct source_set *src
 	*out = assemble(&b, pages);
 	rc = 0;
 out:
-	for (size_t i = 0; i < b.count; i++)
+	for (size_t i = 0; i < b.count; i++) {
+		if (rc == 0 && memo && memo->put && b.items[i].rec)
+			memo->put(memo->arg, b.items[i].src->id, b.items[i].rec, b.items[i].rec_len);
 		announcement_release(&b.items[i]);
+	}
 	free(b.items);
 	return rc;
 }

@@ -32,6 +32,7 @@
  *          "epoch" (int), "updated", "updated_utc", "updated_rfc822", "updated_human",
  *          "is_revised" (bool: updated differs from date), "year", "slug",
  *          "path" (rel: "2014/raised-to-severe/"), "url" (abs), "content_html",
+ *          "source_id" (the Git blob id of the source file; content_html derives from it alone),
  *          "summary_text" (plain text of the first paragraph, at most 300 bytes), "is_current" (bool) }
  * FEED:  { "dir" (rel), "title", "subtitle", "id" (abs URL of its atom.xml, fixed forever),
  *          "home_url" (abs), "atom_url", "rss_url", "json_url" (abs), "hubs" [abs...],
@@ -74,6 +75,27 @@ model_str_or_empty(const json_t *obj, const char *key)
  * (json_decref it).
  */
 int model_build(json_t **out, const struct config *cfg, const struct source_set *src, struct diag *d);
+
+/*
+ * A memo of announcements between builds (cache.h keeps it): a file that loaded without any
+ * message is handed to put as an opaque record; a file repo_read_skipping left unread is built
+ * from get's record for its blob id instead of its bytes. With a memo no ENTRY has "content_html"
+ * until model_entry_content adds it (the build does for the pages and feeds that show it, and
+ * drops it again once written, so that a big site's bodies are never all in memory). With a memo,
+ * model_build_memo also frees the bytes of each announcement it loaded and marks its source_file
+ * unread (repo_load reads it again): src is otherwise left as it was.
+ * Records are only valid for the same binary and settings: the caller keys the memo on both.
+ */
+struct model_memo {
+	const char *(*get)(void *arg, const char *id, size_t *len);
+	void (*put)(void *arg, const char *id, const char *rec, size_t len);
+	void *arg;
+};
+
+int model_build_memo(json_t **out, const struct config *cfg, const struct source_set *src,
+		     const struct model_memo *memo, struct diag *d);
+/* Adds "content_html" to an ENTRY built from a memo, once f (its source) has been read. */
+int model_entry_content(json_t *entry, const struct source_file *f, struct diag *d);
 
 /* Default entry id: stable across renames and edits (see model.c). Caller frees. */
 char *model_default_id(const struct config *cfg, const char *scope, const struct timestamp *date);

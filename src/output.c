@@ -45,7 +45,13 @@ struct file {
 	size_t len;
 	char *target;   /* full path, during a commit */
 	char *tmp;      /* full path of the temporary file while one exists */
+	char *tag;      /* what the caller noted about the file (output_set_tag), or NULL */
+	int kept;       /* output_keep: on disk already, never read nor written */
+	int spilled;    /* handed to the spill writer: tmp or same tells what it did */
+	int same;       /* the spill writer found the bytes on disk already */
 };
+
+struct spill;
 
 struct output {
 	char *dir;
@@ -55,6 +61,7 @@ struct output {
 	size_t *slots;
 	size_t nslots;
 	FILE *log;      /* where to list changes (verbose builds), or NULL */
+	struct spill *spill;  /* output_spill: step 1 runs while files are added */
 };
 
 /* A folder named by a prefix of some path (no copy). */
@@ -82,6 +89,7 @@ file_release(struct file *f)
 	free(f->data);
 	free(f->target);
 	free(f->tmp);
+	free(f->tag);
 }
 
 void
@@ -90,11 +98,19 @@ output_set_log(struct output *o, FILE *log)
 	o->log = log;
 }
 
+static void spill_finish(struct output *o, struct diag *d);
+static void spill_undo(struct output *o);
+
 void
 output_free(struct output *o)
 {
 	if (!o)
 		return;
+	/* Freed without a commit (a build that failed): nothing it wrote may stay. */
+	if (o->spill) {
+		spill_finish(o, NULL);
+		spill_undo(o);
+	}
 	for (size_t i = 0; i < o->n; i++)
 		file_release(&o->files[i]);
 	free(o->files);
@@ -180,6 +196,8 @@ grow_hash(struct output *o)
 	free(old);
 }
 
+static int spill_push(struct output *o, size_t index);
+
 int
 output_add_owned(struct output *o, const char *relpath, char *data, size_t len)
 {
@@ -208,7 +226,7 @@ output_add_owned(struct output *o, const char *relpath, char *data, size_t len)
 	f->len = len;
 	o->n++;
 	o->slots[slot] = o->n;
-	return 0;
+	return o->spill ? spill_push(o, o->n - 1) : 0;
 }
 
 int
@@ -236,9 +254,47 @@ output_get(const struct output *o, const char *relpath, size_t *len)
 	if (!o->slots[slot])
 		return NULL;
 	f = &o->files[o->slots[slot] - 1];
+	if (f->kept)
+		return NULL;
 	if (len)
 		*len = f->len;
 	return f->data;
+}
+
+int
+output_keep(struct output *o, const char *relpath)
+{
+	struct spill *spill = o->spill;
+	int rc;
+
+	o->spill = NULL;
+	rc = output_add_owned(o, relpath, NULL, 0);
+	o->spill = spill;
+	if (rc == 0)
+		o->files[o->n - 1].kept = 1;
+	return rc;
+}
+
+int
+output_set_tag(struct output *o, const char *relpath, const char *tag)
+{
+	size_t slot = find_slot(o, relpath, strlen(relpath));
+	struct file *f;
+
+	if (!o->slots[slot])
+		return -1;
+	f = &o->files[o->slots[slot] - 1];
+	free(f->tag);
+	f->tag = xstrdup(tag);
+	return 0;
+}
+
+const char *
+output_get_tag(const struct output *o, const char *relpath)
+{
+	size_t slot = find_slot(o, relpath, strlen(relpath));
+
+	return o->slots[slot] ? o->files[o->slots[slot] - 1].tag : NULL;
 }
 
 int
@@ -439,6 +495,14 @@ worker_files(void *arg)
 		struct file *f = w->c.sorted[i];
 		int same;
 
+		if (f->kept || (f->spilled && f->same)) {
+			w->unchanged++;
+			continue;
+		}
+		if (f->spilled) {
+			w->ntmp++;
+			continue;
+		}
 		f->target = join(w->c.o->dir, f->path, strlen(f->path));
 		if (!f->target) {
 			w->rc = diag_error(w->c.d, w->c.o->dir, 0, 0, "out of memory");
@@ -545,6 +609,9 @@ make_sub_dirs(struct commit *c)
 	for (size_t i = 0; i < c->o->n; i++) {
 		const char *p = c->o->files[i].path;
 
+		/* A kept file's folders were just seen; a spilled file's were made by the writer. */
+		if (c->o->files[i].kept || c->o->files[i].spilled)
+			continue;
 		for (const char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
 			if (n == cap) {
 				cap = cap ? cap * 2 : 256;
@@ -1003,6 +1070,254 @@ write_all_temps(struct commit *c, size_t *unchanged)
 	return rc;
 }
 
+/* --- spilling: step 1 while the files are still being added ------------------------------- */
+
+/*
+ * With output_spill, each file added is handed to a writer thread that does step 1 for it at
+ * once (folders, compare, temporary file) and frees its bytes, so a site never sits in memory
+ * whole and writing overlaps rendering. The queue is short: the renderer waits for the writer
+ * rather than piling up pages. Results go to the writer's own list and reach the files only
+ * once it has stopped, so the two threads never share a struct file.
+ */
+#define SPILL_QUEUE 64
+
+struct spill_item {
+	size_t index;
+	char *target;
+	char *data;
+	size_t len;
+};
+
+struct spill_result {
+	size_t index;
+	char *target;
+	char *tmp;
+	int same;
+};
+
+struct spill {
+	struct output *o;
+	struct diag *main_d;
+	pthread_t tid;
+	int started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct spill_item q[SPILL_QUEUE];
+	size_t head, count;
+	int closing;
+	int failed;                /* the writer's own: read after the join */
+	int site_made;
+	struct commit c;           /* the writer's diag and the folders it made */
+	struct diag d;
+	FILE *mem;
+	char *msgs;
+	size_t msglen;
+	struct spill_result *res;
+	size_t nres, capres;
+	struct buf known;          /* the last folder known to exist, relative, with a '/' */
+};
+
+/* Makes the folders of rel that the previous file's folder did not already cover. */
+static int
+spill_dirs(struct spill *sp, const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	size_t dirlen = slash ? (size_t)(slash - rel) + 1 : 0, common = 0;
+	int rc = 0;
+
+	if (!sp->site_made) {
+		if (make_site_dir(&sp->c) < 0)
+			return -1;
+		sp->site_made = 1;
+	}
+	/* Whole components shared with the last folder exist already. */
+	while (common < dirlen && common < sp->known.len && rel[common] == sp->known.ptr[common])
+		common++;
+	while (common > 0 && rel[common - 1] != '/')
+		common--;
+	for (size_t i = common; i < dirlen && rc == 0; i++) {
+		char *full;
+
+		if (rel[i] != '/')
+			continue;
+		full = join(sp->o->dir, rel, i);
+		rc = full ? make_dir(&sp->c, full, 1) : diag_error(&sp->d, sp->o->dir, 0, 0, "out of memory");
+		free(full);
+	}
+	buf_reset(&sp->known);
+	if (rc == 0 && buf_add(&sp->known, rel, dirlen) < 0)
+		rc = -1;
+	return rc;
+}
+
+static void
+spill_one(struct spill *sp, struct spill_item *it)
+{
+	struct spill_result r = { it->index, it->target, NULL, 0 };
+	const char *rel = it->target + strlen(sp->o->dir) + (sp->o->dir[strlen(sp->o->dir) - 1] != '/');
+	int same;
+
+	if (!sp->failed) {
+		if (spill_dirs(sp, rel) < 0 ||
+		    (same = same_bytes(&sp->d, it->target, it->data, it->len)) < 0 ||
+		    (!same && write_temp(&sp->d, it->target, it->data, it->len, 0, &r.tmp) < 0))
+			sp->failed = 1;
+		else
+			r.same = same;
+	}
+	free(it->data);
+	if (sp->nres == sp->capres) {
+		sp->capres = sp->capres ? 2 * sp->capres : 256;
+		sp->res = xreallocarray(sp->res, sp->capres, sizeof(*sp->res));
+	}
+	sp->res[sp->nres++] = r;
+}
+
+static void *
+spill_run(void *arg)
+{
+	struct spill *sp = arg;
+
+	for (;;) {
+		struct spill_item it;
+
+		pthread_mutex_lock(&sp->lock);
+		while (sp->count == 0 && !sp->closing)
+			pthread_cond_wait(&sp->cond, &sp->lock);
+		if (sp->count == 0) {
+			pthread_mutex_unlock(&sp->lock);
+			break;
+		}
+		it = sp->q[sp->head];
+		sp->head = (sp->head + 1) % SPILL_QUEUE;
+		sp->count--;
+		pthread_cond_broadcast(&sp->cond);
+		pthread_mutex_unlock(&sp->lock);
+		spill_one(sp, &it);
+	}
+	return NULL;
+}
+
+void
+output_spill(struct output *o, struct diag *d)
+{
+	struct spill *sp = xcalloc(1, sizeof(*sp));
+
+	assert(!o->spill && o->n == 0);
+	sp->o = o;
+	sp->main_d = d;
+	sp->c.o = o;
+	sp->c.d = &sp->d;
+	sp->known = (struct buf)BUF_INIT;
+	sp->mem = open_memstream(&sp->msgs, &sp->msglen);
+	if (!sp->mem)
+		abort();
+	diag_init(&sp->d, sp->mem);
+	sp->d.quiet = d->quiet;
+	pthread_mutex_init(&sp->lock, NULL);
+	pthread_cond_init(&sp->cond, NULL);
+	/* Without a thread, each file is written as it is added. */
+	sp->started = pthread_create(&sp->tid, NULL, spill_run, sp) == 0;
+	o->spill = sp;
+}
+
+static int
+spill_push(struct output *o, size_t index)
+{
+	struct spill *sp = o->spill;
+	struct file *f = &o->files[index];
+	struct spill_item it = { index, join(o->dir, f->path, strlen(f->path)), f->data, f->len };
+
+	if (!it.target)
+		abort();
+	f->data = NULL;
+	f->len = 0;
+	f->spilled = 1;
+	if (!sp->started) {
+		spill_one(sp, &it);
+		return 0;
+	}
+	pthread_mutex_lock(&sp->lock);
+	while (sp->count == SPILL_QUEUE)
+		pthread_cond_wait(&sp->cond, &sp->lock);
+	sp->q[(sp->head + sp->count) % SPILL_QUEUE] = it;
+	sp->count++;
+	pthread_cond_broadcast(&sp->cond);
+	pthread_mutex_unlock(&sp->lock);
+	/* A failure is reported at commit time, as it would have been without spilling. */
+	return 0;
+}
+
+/* Stops the writer and hands its results to the files and its messages to the caller's diag. */
+static void
+spill_finish(struct output *o, struct diag *unused)
+{
+	struct spill *sp = o->spill;
+
+	(void)unused;
+	if (sp->started) {
+		pthread_mutex_lock(&sp->lock);
+		sp->closing = 1;
+		pthread_cond_broadcast(&sp->cond);
+		pthread_mutex_unlock(&sp->lock);
+		pthread_join(sp->tid, NULL);
+		sp->started = 0;
+	}
+	if (sp->mem) {
+		fclose(sp->mem);
+		sp->mem = NULL;
+		if (sp->msglen)
+			fputs(sp->msgs, sp->main_d->out);
+		sp->main_d->errors += sp->d.errors;
+		sp->main_d->warnings += sp->d.warnings;
+	}
+	for (size_t i = 0; i < sp->nres; i++) {
+		struct file *f = &o->files[sp->res[i].index];
+
+		f->target = sp->res[i].target;
+		f->tmp = sp->res[i].tmp;
+		f->same = sp->res[i].same;
+	}
+	sp->nres = 0;
+}
+
+static void
+spill_release(struct output *o)
+{
+	struct spill *sp = o->spill;
+
+	for (size_t i = 0; i < sp->c.nmade; i++)
+		free(sp->c.made_dirs[i]);
+	free(sp->c.made_dirs);
+	free(sp->res);
+	free(sp->msgs);
+	buf_release(&sp->known);
+	pthread_mutex_destroy(&sp->lock);
+	pthread_cond_destroy(&sp->cond);
+	free(sp);
+	o->spill = NULL;
+}
+
+/* After a failed build: the temporary files and the folders the writer made go. */
+static void
+spill_undo(struct output *o)
+{
+	struct spill *sp = o->spill;
+
+	for (size_t i = 0; i < o->n; i++) {
+		struct file *f = &o->files[i];
+
+		if (f->tmp) {
+			unlink(f->tmp);
+			free(f->tmp);
+			f->tmp = NULL;
+		}
+	}
+	for (size_t i = sp->c.nmade; i > 0; i--)
+		rmdir(sp->c.made_dirs[i - 1]);
+	spill_release(o);
+}
+
 int
 output_commit(struct output *o, struct output_stats *stats, struct diag *d)
 {
@@ -1019,6 +1334,20 @@ output_commit(struct output *o, struct output_stats *stats, struct diag *d)
 		c.sorted[i] = &o->files[i];
 	qsort(c.sorted, o->n, sizeof(*c.sorted), cmp_file);
 
+	if (o->spill) {
+		int failed;
+
+		spill_finish(o, d);
+		failed = o->spill->failed;
+		/* The writer's folders are this commit's to undo now. */
+		for (size_t i = 0; i < o->spill->c.nmade; i++)
+			note_made_dir(&c, o->spill->c.made_dirs[i]);
+		spill_release(o);
+		if (failed) {
+			undo(&c, 1);
+			goto out;
+		}
+	}
 	manifest = join(o->dir, MANIFEST, sizeof(MANIFEST) - 1);
 	if (!manifest) {
 		diag_error(d, o->dir, 0, 0, "out of memory");

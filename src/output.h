@@ -41,8 +41,25 @@ void output_set_log(struct output *o, FILE *log);
 int output_add(struct output *o, const char *relpath, const void *data, size_t len);
 /* Like output_add but takes ownership of data (malloc'ed), which it frees. */
 int output_add_owned(struct output *o, const char *relpath, char *data, size_t len);
-/* The staged bytes for relpath, or NULL (tests and the pinger use this). */
+/*
+ * Stages relpath as kept: the caller knows the file on disk already holds the right bytes (the
+ * build cache said so), so the commit neither reads nor writes it; it counts as unchanged and
+ * stays in the manifest. Anything in doubt must be staged with output_add instead.
+ */
+int output_keep(struct output *o, const char *relpath);
+/* A note kept with a staged file (the build cache records each page's input digest); -1 if absent. */
+int output_set_tag(struct output *o, const char *relpath, const char *tag);
+const char *output_get_tag(const struct output *o, const char *relpath);
+/* The staged bytes for relpath, or NULL (also for a kept file; tests and the pinger use this). */
 const char *output_get(const struct output *o, const char *relpath, size_t *len);
+
+/*
+ * From now on (nothing staged yet), step 1 of the commit runs while files are added, in a thread
+ * of its own: each file is compared and, when changed, written to its temporary file, and its
+ * bytes are freed (output_get no longer has them). Problems are reported through d by
+ * output_commit, which then fails; output_free without a commit removes what was written.
+ */
+void output_spill(struct output *o, struct diag *d);
 
 /* The manifest's name in the site folder. */
 #define OUTPUT_MANIFEST ".threatfeed-files"

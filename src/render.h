@@ -10,11 +10,29 @@
 
 #include <jansson.h>
 
+#include "cache.h"
 #include "output.h"
 #include "template.h"
 #include "util.h"
 
 int render_site(struct output *o, const json_t *model, const struct template_set *templates,
 		struct diag *d);
+
+/*
+ * What lets a build skip pages: seed names everything outside the model a page depends on (the
+ * binary and the template set); each page rendered is tagged with the digest of its inputs
+ * (template_deps), and a page whose digest and file pages says are unchanged is kept unrendered.
+ * need, when set, is called for each ENTRY about to be shown in full (its page or a feed), so
+ * that its content_html can be filled in late.
+ */
+struct render_memo {
+	const char *seed;
+	struct cache_pages *pages;
+	int (*need)(void *arg, json_t *entry, struct diag *d);
+	void *arg;
+};
+
+int render_site_memo(struct output *o, const json_t *model, const struct template_set *templates,
+		     const struct render_memo *memo, struct diag *d);
 
 #endif

@@ -115,6 +115,13 @@ repo_open(struct repo **out, const char *path, struct diag *d)
 	}
 	if (isolate_config(d) < 0)
 		goto out;
+	/*
+	 * Pack files are read through mapped windows, and every page touched stays resident: reading
+	 * 10,000 blobs spread over a pack touches most of it. Small windows, and few of them kept
+	 * mapped, bound that memory; the objects are read once each, so little is lost.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)1 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)8 << 20);
 	/* An explicit folder (-C) is opened as given; otherwise search upward as git does. */
 	if (git_repository_open_ext(&r->git, path ? path : ".", path ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0,
 				    NULL) < 0) {
@@ -256,6 +263,8 @@ struct reader {
 	git_odb *odb;
 	struct diag *d;
 	struct buf path;
+	int (*skip)(void *arg, const char *path, const char *id);
+	void *skip_arg;
 };
 
 /* Adds one tree entry found at r->path (a symlink, a gitlink or a blob). */
@@ -280,6 +289,13 @@ add_tree_entry(struct reader *r, const git_tree_entry *e)
 		f = set_add(r->set, &r->cap, r->path.ptr, SOURCE_FILE, r->d);
 		if (!f)
 			return -1;
+		if (r->skip) {
+			git_oid_tostr(f->id, sizeof(f->id), git_tree_entry_id(e));
+			if (r->skip(r->skip_arg, f->path, f->id)) {
+				f->unread = 1;
+				return 0;
+			}
+		}
 		return read_blob(f, r->git, r->odb, git_tree_entry_id(e), r->d);
 	default:
 		return diag_error(r->d, r->path.ptr, 0, 0, "unexpected file mode %06o in the tree",
@@ -713,7 +729,37 @@ int
 repo_read(struct source_set *out, struct repo *r, enum repo_snapshot snapshot, const char *ref,
 	  const char *const *prefixes, size_t nprefixes, struct diag *d)
 {
-	struct reader rd = { .set = out, .git = r->git, .d = d, .path = BUF_INIT };
+	return repo_read_skipping(out, r, snapshot, ref, prefixes, nprefixes, NULL, NULL, d);
+}
+
+int
+repo_load(struct repo *r, struct source_file *f, struct diag *d)
+{
+	git_odb *odb = NULL;
+	git_oid id;
+	int rc = -1;
+
+	if (!f->unread)
+		return 0;
+	if (git_oid_fromstr(&id, f->id) < 0 || git_repository_odb(&odb, r->git) < 0) {
+		diag_error(d, f->path, 0, 0, "cannot read blob %s: %s", f->id, git_words());
+		goto out;
+	}
+	rc = read_blob(f, r->git, odb, &id, d);
+	if (rc == 0)
+		f->unread = 0;
+out:
+	git_odb_free(odb);
+	return rc;
+}
+
+int
+repo_read_skipping(struct source_set *out, struct repo *r, enum repo_snapshot snapshot,
+		   const char *ref, const char *const *prefixes, size_t nprefixes,
+		   int (*skip)(void *arg, const char *path, const char *id), void *arg, struct diag *d)
+{
+	struct reader rd = { .set = out, .git = r->git, .d = d, .path = BUF_INIT, .skip = skip,
+			     .skip_arg = arg };
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));

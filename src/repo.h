@@ -31,6 +31,7 @@ struct source_file {
 	char *data;              /* file bytes plus a NUL not counted in size; NULL unless SOURCE_FILE */
 	size_t size;
 	char id[41];             /* blob id in hex (work tree: the id the blob would have) */
+	int unread;              /* repo_read_skipping skipped its bytes: data is NULL until repo_load */
 };
 
 /* Files sorted by path (byte order). */
@@ -87,6 +88,16 @@ char *repo_hooks_dir(struct repo *r, struct diag *d);
 int repo_read(struct source_set *out, struct repo *r, enum repo_snapshot snapshot, const char *ref,
 	      const char *const *prefixes, size_t nprefixes, struct diag *d);
 void source_set_release(struct source_set *set);
+/*
+ * The same, except that for a commit's blobs skip(arg, path, id) is asked first: when it returns
+ * 1 the blob is not read (an unchanged file a cache knows): the file is SOURCE_FILE with unread
+ * set, data NULL and size 0. repo_load reads such a file's bytes later (a no-op for others).
+ */
+int repo_read_skipping(struct source_set *out, struct repo *r, enum repo_snapshot snapshot,
+		       const char *ref, const char *const *prefixes, size_t nprefixes,
+		       int (*skip)(void *arg, const char *path, const char *id), void *arg,
+		       struct diag *d);
+int repo_load(struct repo *r, struct source_file *f, struct diag *d);
 /*
  * What the tree of `ref` (NULL: HEAD) holds at each prefix, without reading any blob: one line
  * per prefix, "<prefix> <mode> <object id>", or "<prefix> -" when absent. Equal lines mean equal

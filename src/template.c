@@ -14,6 +14,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #define MAX_DELIM 16                    /* bytes in a custom delimiter */
@@ -589,4 +590,336 @@ template_render(struct buf *out, const struct template_set *set, const char *nam
 	free(r.stack);
 	buf_release(&r.indent);
 	return rc;
+}
+
+/* ---- What a template can see ---- */
+
+/*
+ * A page is rendered again only when something its template can reach changed, so the analysis
+ * must over-approximate: every name segment a tag uses, attributed to every section open around
+ * it (lookups walk outward through all of them) and to the page's own and the root contexts.
+ */
+#define DEPS_MAX_VISITS 100000
+
+struct deps_key {
+	char *key;           /* a section's last name segment or a dotted name's parent segment */
+	char **names;        /* what can be looked up on a value bound under that key, sorted */
+	size_t n, cap;
+	int all;             /* "." renders the value itself: every member counts */
+};
+
+struct template_deps {
+	struct deps_key global;
+	struct deps_key *keys;
+	size_t nkeys, cap;
+	int all;             /* the analysis gave up (recursive partials): everything counts */
+	size_t visits;
+};
+
+static void
+deps_add_name(struct deps_key *k, const char *s, size_t len)
+{
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 16;
+		k->names = xreallocarray(k->names, k->cap, sizeof(*k->names));
+	}
+	k->names[k->n++] = xstrndup(s, len);
+}
+
+static struct deps_key *
+deps_key(struct template_deps *d, const char *s, size_t len)
+{
+	for (size_t i = 0; i < d->nkeys; i++)
+		if (strlen(d->keys[i].key) == len && memcmp(d->keys[i].key, s, len) == 0)
+			return &d->keys[i];
+	if (d->nkeys == d->cap) {
+		d->cap = d->cap ? 2 * d->cap : 16;
+		d->keys = xreallocarray(d->keys, d->cap, sizeof(*d->keys));
+	}
+	memset(&d->keys[d->nkeys], 0, sizeof(*d->keys));
+	d->keys[d->nkeys].key = xstrndup(s, len);
+	return &d->keys[d->nkeys++];
+}
+
+/* Records a tag's name; returns the key of its last segment (what a section binds). */
+static struct deps_key *
+deps_name(struct template_deps *d, const char *s, size_t len, char **open, size_t nopen)
+{
+	const char *dot = memchr(s, '.', len);
+	size_t part = dot ? (size_t)(dot - s) : len;
+	struct deps_key *k;
+
+	if (len == 1 && s[0] == '.') {
+		if (nopen)
+			deps_key(d, open[nopen - 1], strlen(open[nopen - 1]))->all = 1;
+		else
+			d->global.all = 1;
+		return NULL;
+	}
+	deps_add_name(&d->global, s, part);
+	for (size_t i = 0; i < nopen; i++)
+		deps_add_name(deps_key(d, open[i], strlen(open[i])), s, part);
+	k = deps_key(d, s, part);
+	while (dot) {
+		s = dot + 1;
+		len -= part + 1;
+		dot = memchr(s, '.', len);
+		part = dot ? (size_t)(dot - s) : len;
+		deps_add_name(k, s, part);
+		k = deps_key(d, s, part);
+	}
+	return k;
+}
+
+static void
+deps_walk(struct template_deps *d, const struct template_set *set, const struct template *t,
+	  size_t from, size_t to, char **open, size_t nopen, unsigned level)
+{
+	if (level > TEMPLATE_MAX_DEPTH || ++d->visits > DEPS_MAX_VISITS) {
+		d->all = 1;
+		return;
+	}
+	for (size_t i = from; i < to && !d->all; i++) {
+		const struct node *n = &t->nodes[i];
+		const struct template *p;
+		struct deps_key *k;
+
+		switch (n->kind) {
+		case N_TEXT:
+			break;
+		case N_ESCAPED:
+		case N_RAW:
+		case N_INVERTED:
+			deps_name(d, n->s, n->len, open, nopen);
+			break;
+		case N_SECTION:
+			k = deps_name(d, n->s, n->len, open, nopen);
+			if (k)
+				open[nopen] = k->key;
+			else
+				d->all = 1;
+			/* Keys may move as the list grows: the stack holds their names. */
+			deps_walk(d, set, t, i + 1, n->end, open, nopen + 1, level + 1);
+			i = n->end - 1;
+			break;
+		case N_PARTIAL:
+			p = find_template(set, n->s, n->len);
+			if (p)
+				deps_walk(d, set, p, 0, p->n, open, nopen, level + 1);
+			break;
+		}
+	}
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+deps_sort(struct deps_key *k)
+{
+	size_t kept = 0;
+
+	if (k->n)
+		qsort(k->names, k->n, sizeof(*k->names), compare_names);
+	for (size_t i = 0; i < k->n; i++) {
+		if (kept && strcmp(k->names[kept - 1], k->names[i]) == 0)
+			free(k->names[i]);
+		else
+			k->names[kept++] = k->names[i];
+	}
+	k->n = kept;
+}
+
+static int
+compare_keys(const void *a, const void *b)
+{
+	return strcmp(((const struct deps_key *)a)->key, ((const struct deps_key *)b)->key);
+}
+
+struct template_deps *
+template_deps_new(const struct template_set *set, const char *name)
+{
+	struct template_deps *d = xcalloc(1, sizeof(*d));
+	const struct template *t = find_template(set, name, strlen(name));
+	char *open[TEMPLATE_MAX_DEPTH + 2];
+
+	if (!t)
+		d->all = 1;
+	else
+		deps_walk(d, set, t, 0, t->n, open, 0, 0);
+	deps_sort(&d->global);
+	for (size_t i = 0; i < d->nkeys; i++)
+		deps_sort(&d->keys[i]);
+	if (d->nkeys)
+		qsort(d->keys, d->nkeys, sizeof(*d->keys), compare_keys);
+	return d;
+}
+
+static void
+deps_key_release(struct deps_key *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->names[i]);
+	free(k->names);
+	free(k->key);
+}
+
+void
+template_deps_free(struct template_deps *d)
+{
+	if (!d)
+		return;
+	deps_key_release(&d->global);
+	for (size_t i = 0; i < d->nkeys; i++)
+		deps_key_release(&d->keys[i]);
+	free(d->keys);
+	free(d);
+}
+
+static const struct deps_key *
+deps_find(const struct template_deps *d, const char *key)
+{
+	static const struct deps_key none = { NULL, NULL, 0, 0, 0 };
+	size_t lo = 0, hi = d->nkeys;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(key, d->keys[mid].key);
+
+		if (c == 0)
+			return &d->keys[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return &none;
+}
+
+static int
+put_member(struct buf *out, const struct template_deps *d, json_t *obj, const char *key,
+	   json_t *v, const struct template_deps_hooks *h, unsigned depth);
+
+/* tag, then n in decimal, then end: printf is most of the cost of a digest otherwise. */
+static int
+put_count(struct buf *out, char tag, uintmax_t n, char end)
+{
+	char tmp[32];
+	size_t i = sizeof(tmp);
+
+	tmp[--i] = end;
+	do
+		tmp[--i] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	tmp[--i] = tag;
+	return buf_add(out, tmp + i, sizeof(tmp) - i);
+}
+
+static int
+put_bytes(struct buf *out, char tag, const char *s, size_t len)
+{
+	return put_count(out, tag, len, ':') < 0 || buf_add(out, s, len) < 0 ? -1 : 0;
+}
+
+/* An unambiguous serialisation: type tag, then lengths before variable-length data. */
+static int
+put_dep(struct buf *out, const struct template_deps *d, const struct deps_key *k, json_t *v,
+	const struct template_deps_hooks *h, unsigned depth)
+{
+	const char *key;
+	json_t *m;
+	size_t i;
+
+	if (depth > TEMPLATE_MAX_DEPTH || out->len > TEMPLATE_DEPS_MAX)
+		return -1;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if (buf_putc(out, '{') < 0)
+			return -1;
+		if (d->all || k->all) {
+			const char **keys = xcalloc(json_object_size(v) + 1, sizeof(*keys));
+			size_t n = 0;
+			int rc = 0;
+
+			json_object_foreach(v, key, m)
+				keys[n++] = key;
+			qsort(keys, n, sizeof(*keys), compare_names);
+			for (i = 0; i < n && rc == 0; i++)
+				rc = put_member(out, d, v, keys[i], json_object_get(v, keys[i]), h, depth);
+			free(keys);
+			if (rc < 0)
+				return -1;
+		} else {
+			for (i = 0; i < k->n; i++)
+				if ((m = json_object_get(v, k->names[i])) &&
+				    put_member(out, d, v, k->names[i], m, h, depth) < 0)
+					return -1;
+		}
+		return buf_putc(out, '}');
+	case JSON_ARRAY:
+		if (put_count(out, '[', json_array_size(v), ';') < 0)
+			return -1;
+		json_array_foreach(v, i, m)
+			if (put_dep(out, d, k, m, h, depth + 1) < 0)
+				return -1;
+		return buf_putc(out, ']');
+	case JSON_STRING:
+		return put_bytes(out, 's', json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		if (json_integer_value(v) < 0)
+			return put_count(out, 'n', (uintmax_t)-(json_integer_value(v) + 1), ';');
+		return put_count(out, 'i', (uintmax_t)json_integer_value(v), ';');
+	case JSON_REAL:
+		return buf_printf(out, "r%.17g;", json_real_value(v)) < 0 ? -1 : 0;
+	case JSON_TRUE:
+		return buf_putc(out, 'T');
+	case JSON_FALSE:
+		return buf_putc(out, 'F');
+	case JSON_NULL:
+		return buf_putc(out, 'N');
+	}
+	return -1;
+}
+
+static int
+put_member(struct buf *out, const struct template_deps *d, json_t *obj, const char *key,
+	   json_t *v, const struct template_deps_hooks *h, unsigned depth)
+{
+	json_t *stand_in = h && h->stand_in ? h->stand_in(h->arg, obj, key) : NULL;
+
+	if (put_bytes(out, 'k', key, strlen(key)) < 0)
+		return -1;
+	if (stand_in)
+		return buf_putc(out, '=') < 0 ? -1 : put_dep(out, d, deps_find(d, key), stand_in, h,
+							      depth + 1);
+	return put_dep(out, d, deps_find(d, key), v, h, depth + 1);
+}
+
+int
+template_deps_put(struct buf *out, const struct template_deps *d, json_t *context,
+		  const struct template_deps_hooks *h)
+{
+	return put_dep(out, d, &d->global, context, h, 0);
+}
+
+int
+template_deps_reaches(const struct template_deps *d, const char *name, const char *except_key)
+{
+	if (d->all || d->global.all)
+		return 1;
+	for (size_t i = 0; i < d->nkeys; i++) {
+		const struct deps_key *k = &d->keys[i];
+
+		if (except_key && strcmp(k->key, except_key) == 0)
+			continue;
+		if (k->all)
+			return 1;
+		for (size_t j = 0; j < k->n; j++)
+			if (strcmp(k->names[j], name) == 0)
+				return 1;
+	}
+	return 0;
 }

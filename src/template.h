@@ -47,4 +47,33 @@ int template_set_has(const struct template_set *set, const char *name);
 int template_render(struct buf *out, const struct template_set *set, const char *name,
 		    json_t *const *stack, size_t depth);
 
+/*
+ * What template `name` (with the partials it includes) can reach, for deciding whether a page
+ * must be rendered again: template_deps_put appends to out an unambiguous serialisation of the
+ * parts of `context` (the merged root and page contexts) that the template could look up, so
+ * equal bytes mean an equal rendering. Over-approximates: a name counts wherever it could be
+ * found, "." counts a whole value, and recursive partials make everything count. A hook may
+ * stand in a smaller value for a member (a content id for the HTML derived from it).
+ */
+struct template_deps;
+
+/* Past this many bytes template_deps_put gives up (-1): such a page is cheaper to render. */
+#define TEMPLATE_DEPS_MAX ((size_t)256 << 10)
+
+struct template_deps_hooks {
+	/* A value to serialise instead of obj's member key, or NULL for the member itself. */
+	json_t *(*stand_in)(void *arg, json_t *obj, const char *key);
+	void *arg;
+};
+
+struct template_deps *template_deps_new(const struct template_set *set, const char *name);
+void template_deps_free(struct template_deps *d);
+int template_deps_put(struct buf *out, const struct template_deps *d, json_t *context,
+		      const struct template_deps_hooks *h);
+/*
+ * 1 when the template could look up `name` on a value bound by any section or dotted name other
+ * than except_key (NULL: any), or when the analysis cannot tell.
+ */
+int template_deps_reaches(const struct template_deps *d, const char *name, const char *except_key);
+
 #endif

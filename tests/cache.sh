@@ -108,6 +108,142 @@ run_tf build -C "$repo" --worktree
 like "$err" "README.txt" "--worktree never takes the shortcut (warnings still reported)"
 rm -f "$repo/content/levels/README.txt"
 
+# ---- the entries and pages caches: unchanged announcements are not read, unchanged pages not rendered ----
+
+inc=$(base_repo)
+isite=$inc/site
+icache=$inc/.git/threatfeed
+# Builds the current commit with no cache at all into $S/$1, for comparison.
+cold_ref() {
+	mv "$icache" "$icache.away" 2>/dev/null
+	build_ok "reference build without caches ($1)" -C "$inc" -o "$S/$1"
+	rm -rf "$icache"
+	mv "$icache.away" "$icache" 2>/dev/null
+}
+build_ok "incremental: first build" -C "$inc"
+[ -s "$icache/entries-cache" ] && [ -s "$icache/pages-cache" ]
+ok $? "the entries and pages caches are recorded in the Git folder"
+cold_ref inc0
+check_quiet "incremental: first build equals a build without caches" diff -r "$S/inc0" "$isite"
+
+# An edited announcement: its page shows the new text, everything else is kept.
+sed -i 's/has been lowered to/was lowered today to/' "$inc/content/levels/2019-11-04-national-substantial.md"
+commit "$inc" "edit one announcement" >/dev/null
+age "$isite"
+snapshot "$isite" >"$TMP_ROOT/isnap0"
+build_ok "incremental: build after an edit" -C "$inc"
+grep -q "was lowered today to" "$isite/2019/2019-11-04-national-substantial/index.html"
+ok $? "the edited announcement's page is rendered again"
+snapshot "$isite" >"$TMP_ROOT/isnap1"
+changed=$(changed_files "$TMP_ROOT/isnap0" "$TMP_ROOT/isnap1")
+like "$changed" "2019-11-04-national-substantial/index.html" "the edited page is rewritten"
+unlike_pages=$(printf '%s\n' "$changed" | grep -c '2014-08-29-national-severe/index.html')
+is "$unlike_pages" "0" "an untouched announcement's page is left alone"
+cold_ref inc1
+check_quiet "after an edit: warm output equals a build without caches" diff -r "$S/inc1" "$isite"
+
+# A page edited by hand with its size and mtime kept is restored although its inputs did not change.
+page=$isite/2014/2014-08-29-national-severe/index.html
+printf 'X' | dd of="$page" bs=1 seek=30 conv=notrunc status=none
+touch -r "$S/inc1/2014/2014-08-29-national-severe/index.html" "$page"
+build_ok "incremental: build after a kept page was edited by hand" -C "$inc"
+check_quiet "the hand-edited page is restored" diff -r "$S/inc1" "$isite"
+rm "$page"
+build_ok "incremental: build after a kept page was deleted by hand" -C "$inc"
+check_quiet "the deleted page is restored" diff -r "$S/inc1" "$isite"
+
+# Damaged caches are ignored, whichever file it is.
+for f in entries-cache pages-cache; do
+	build_ok "incremental: records the caches ($f)" -C "$inc"
+	size=$(stat -c %s "$icache/$f")
+	head -c $((size / 2)) "$icache/$f" >"$icache/$f.half" && mv "$icache/$f.half" "$icache/$f"
+	rm -rf "$isite/2019"
+	build_ok "incremental: build with a truncated $f" -C "$inc"
+	check_quiet "truncated $f: output equals the reference" diff -r "$S/inc1" "$isite"
+	sed -i 's/^sum .*/sum 0123456789abcdef/' "$icache/$f"
+	build_ok "incremental: build with a damaged $f sum" -C "$inc" -o "$S/inc-$f"
+	check_quiet "damaged $f: output equals the reference" diff -r "$S/inc1" "$S/inc-$f"
+	# Same length, one byte changed, sum left alone.
+	build_ok "incremental: records the caches again ($f)" -C "$inc"
+	printf 'Z' | dd of="$icache/$f" bs=1 seek=60 conv=notrunc status=none
+	rm -rf "$isite/2014" "$isite/index.html"
+	build_ok "incremental: build with a flipped byte in $f" -C "$inc"
+	check_quiet "flipped byte in $f: output equals the reference" diff -r "$S/inc1" "$isite"
+	printf 'garbage\n' >"$icache/$f"
+	build_ok "incremental: build with a $f of garbage" -C "$inc" -o "$S/inc-g-$f"
+	check_quiet "garbage $f: output equals the reference" diff -r "$S/inc1" "$S/inc-g-$f"
+done
+
+# A template override re-renders every page that uses it.
+build_ok "incremental: warm before a template change" -C "$inc"
+sed 's|<main id="main"|<main data-override="yes" id="main"|' "$TOP_DIR/templates/entry.html.mustache" |
+	put "$inc" templates/entry.html.mustache
+commit "$inc" "override the entry template" >/dev/null
+build_ok "incremental: build after a template override" -C "$inc"
+is "$(grep -l 'data-override="yes"' "$isite"/20*/*/index.html | wc -l)" "3" \
+	"every announcement page shows the override"
+cold_ref inc2
+check_quiet "template override: warm output equals a build without caches" diff -r "$S/inc2" "$isite"
+# A partial the entry template includes.
+printf '<footer class="site-footer" data-new-footer="1"></footer>\n' | put "$inc" templates/footer.mustache
+commit "$inc" "override a partial" >/dev/null
+build_ok "incremental: build after a partial override" -C "$inc"
+is "$(grep -l 'data-new-footer' "$isite"/20*/*/index.html | wc -l)" "3" \
+	"every announcement page shows the new partial"
+cold_ref inc3
+check_quiet "partial override: warm output equals a build without caches" diff -r "$S/inc3" "$isite"
+# A template that shows every announcement's body on every page.
+printf '{{#entries}}<div>{{{content_html}}}</div>{{/entries}}\n' | put "$inc" templates/footer.mustache
+commit "$inc" "bodies everywhere" >/dev/null
+build_ok "incremental: build with every body on every page" -C "$inc"
+grep -q "was lowered today to" "$isite/index.html"
+ok $? "bodies of cached announcements are read when a template shows them"
+cold_ref inc4
+check_quiet "bodies everywhere: warm output equals a build without caches" diff -r "$S/inc4" "$isite"
+
+# Settings the validation depends on: levels defined anew make the cached announcements invalid.
+cp "$inc/threatfeed.conf" "$TMP_ROOT/conf.saved"
+sed -i 's/^\[feed\]/[level "severe"]\n\trank = 4\n\tsummary = Changed summary\n\tcolour = "#b30000"\n[feed]/' \
+	"$inc/threatfeed.conf"
+git -C "$inc" rm -q --cached templates/footer.mustache && rm "$inc/templates/footer.mustache"
+commit "$inc" "settings change" >/dev/null
+run_tf build -C "$inc"
+is "$status" 1 "settings that make cached announcements invalid fail the build"
+like "$err" "unknown level 'substantial'" "the cached announcement is checked against the new settings"
+# A valid change: a scope's title is on every national announcement's page.
+sed 's/title = National threat level/title = National level, renamed/' "$TMP_ROOT/conf.saved" \
+	>"$inc/threatfeed.conf"
+commit "$inc" "rename a scope" >/dev/null
+build_ok "incremental: build after a settings change" -C "$inc"
+grep -q "National level, renamed" "$isite/2014/2014-08-29-national-severe/index.html"
+ok $? "a settings change reaches the kept announcement pages"
+cold_ref inc5
+check_quiet "settings change: warm output equals a build without caches" diff -r "$S/inc5" "$isite"
+
+# A file with a warning is never taken from the cache: the warning is repeated.
+put "$inc" content/levels/2020-01-01-national-low.md <<'EOF2'
+---
+level: low
+date: 2020-01-01T10:00:00Z
+scope: national
+colour: blue
+---
+With an unknown key.
+EOF2
+commit "$inc" "a warning" >/dev/null
+run_tf build -C "$inc"
+like "$err" "unknown key 'colour'" "the warning is reported"
+run_tf build -C "$inc" -o "$S/inc-warn"
+like "$err" "unknown key 'colour'" "the warning is reported again with a warm entries cache"
+# A removed announcement disappears.
+git -C "$inc" rm -q content/levels/2019-11-04-national-substantial.md
+commit "$inc" "remove one" >/dev/null
+run_tf build -C "$inc"
+[ ! -e "$isite/2019/2019-11-04-national-substantial/index.html" ]
+ok $? "a removed announcement's page is removed"
+cold_ref inc6
+check_quiet "removal: warm output equals a build without caches" diff -r "$S/inc6" "$isite"
+
 # ---- a larger site: the content is loaded by several threads ----
 
 big=$(new_repo)
