@@ -5,6 +5,7 @@
 #   make check    every test; ends with "N passed, N failed"
 #   make check-asan    the same tests against an AddressSanitizer + UBSan build (build-asan/)
 #   make check-valgrind  the unit and golden tests under valgrind
+#   make fuzz     each libFuzzer target for FUZZ_SECONDS (clang; build-fuzz/), see tests/fuzz/fuzz.h
 #   make lint     banned functions and warnings-as-errors
 #   make bench    threatfeed against Hugo at 1,000, 10,000 and 100,000 announcements
 #   make install / uninstall   (PREFIX, DESTDIR)
@@ -33,6 +34,9 @@ LIB_OBJS = $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_templates.o
 TEMPLATE_FILES = $(sort $(wildcard templates/*.mustache templates/*.css))
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Fuzz targets, each also linked with a replay driver as a unit test over its committed corpus.
+FUZZ_NAMES = $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_REPLAY_BINS = $(FUZZ_NAMES:%=$(BUILD)/tests/test_fuzz_%)
 
 all: $(BUILD)/threatfeed
 
@@ -61,10 +65,16 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(BUILD)/libthreatfeed.a |
 	$(CC) $(TF_CPPFLAGS) -Itests/unit $(CPPFLAGS) $(TF_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(BUILD)/libthreatfeed.a $(PKG_LIBS)
 
+# test_fuzz_NAME replays tests/fuzz/corpus/NAME/ (it finds the folder from its own name).
+$(BUILD)/tests/test_fuzz_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libthreatfeed.a | $(BUILD)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(TF_CPPFLAGS) -Itests/fuzz $(CPPFLAGS) $(TF_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+		tests/fuzz/replay.c tests/fuzz/fuzz_$*.c $(BUILD)/libthreatfeed.a $(PKG_LIBS)
+
 $(BUILD):
 	mkdir -p $(BUILD)
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 
 # Install what is missing (Debian); a no-op when everything is there.
 deps:
@@ -108,6 +118,32 @@ bench:
 	@$(MAKE) --no-print-directory all
 	/usr/bin/python3 tests/bench/run.py --threatfeed $(BUILD)/threatfeed --work $(BUILD)/bench
 
+# libFuzzer needs clang (Debian: clang, libclang-rt-dev); not part of `make check` or CI. Each
+# target runs FUZZ_SECONDS on a copy of its corpus in build-fuzz/corpus-NAME, so what it finds
+# does not land in tests/fuzz/corpus/ (add a file there by hand to keep it). Crashes are written
+# as build-fuzz/crash-NAME-*; replay one with build/tests/test_fuzz_NAME FILE.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_SANITIZERS = address,undefined
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) \
+		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,$(FUZZ_SANITIZERS) -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=$(FUZZ_SANITIZERS)" $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+	@failed=; for n in $(FUZZ_NAMES); do \
+		mkdir -p build-fuzz/corpus-$$n && cp -n tests/fuzz/corpus/$$n/* build-fuzz/corpus-$$n/; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+		build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=20 -print_final_stats=1 \
+			-artifact_prefix=build-fuzz/crash-$$n- build-fuzz/corpus-$$n \
+			>build-fuzz/fuzz_$$n.log 2>&1 || failed="$$failed $$n"; \
+		tail -n 3 build-fuzz/fuzz_$$n.log; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: found problems in:$$failed (see build-fuzz/*.log)"; exit 1; fi; \
+	echo "fuzz: nothing found"
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build-fuzz/libthreatfeed.a
+	$(CC) $(TF_CPPFLAGS) -Itests/fuzz $(CPPFLAGS) $(TF_CFLAGS) $(CFLAGS) -fsanitize=fuzzer \
+		$(LDFLAGS) -o $@ $< build-fuzz/libthreatfeed.a $(PKG_LIBS)
+
 lint:
 	@! grep -nE '\<(sprintf|strcpy|strcat|strtok|atoi|gmtime|localtime|system)[[:space:]]*\(' src/*.c src/*.h \
 		|| { echo "lint: banned function in src/ (see STYLE: use buf_printf, strtol, date_to_civil)"; exit 1; }
@@ -125,6 +161,6 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/threatfeed $(DESTDIR)$(MANDIR)/threatfeed.1
 
 clean:
-	rm -rf build build-asan build-lint
+	rm -rf build build-asan build-lint build-fuzz
 
-.PHONY: all unit deps deps-test site check check-asan check-valgrind lint bench install uninstall clean
+.PHONY: all unit deps deps-test site check check-asan check-valgrind lint fuzz bench install uninstall clean

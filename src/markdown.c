@@ -24,6 +24,34 @@ static const int markdown_options = CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8;
 /* "…", U+2026, marks a cut summary. */
 #define ELLIPSIS "\xE2\x80\xA6"
 
+/*
+ * Appends s[0..len) with each character XML 1.0 forbids (section 2.2: controls other than tab,
+ * LF and CR; U+FFFE and U+FFFF) and each byte that is not UTF-8 replaced by U+FFFD. Source files
+ * cannot hold them, but a character reference such as "&#1;" makes cmark write one, and it would
+ * reach the pages and the feeds.
+ */
+static int
+add_xml_safe(struct buf *out, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t start = 0, i = 0, n;
+	uint32_t cp;
+
+	while (i < len) {
+		n = utf8_decode(u + i, len - i, &cp);
+		if (n && xml_char_allowed(cp) && cp != 0) {
+			i += n;
+			continue;
+		}
+		/* cmark also writes some references (e.g. "&#xFFFE;") as bytes that are not UTF-8. */
+		if (buf_add(out, s + start, i - start) < 0 || buf_puts(out, "\xef\xbf\xbd") < 0)
+			return -1;
+		i += n ? n : 1;
+		start = i;
+	}
+	return buf_add(out, s + start, len - start);
+}
+
 int
 markdown_to_html(struct buf *out, const char *md, size_t len)
 {
@@ -33,7 +61,7 @@ markdown_to_html(struct buf *out, const char *md, size_t len)
 	html = cmark_markdown_to_html(md, len, markdown_options);
 	if (!html)
 		return -1;
-	ret = buf_puts(out, html);
+	ret = add_xml_safe(out, html, strlen(html));
 	/* cmark_markdown_to_html allocates with its default allocator: give the memory back to it. */
 	cmark_get_default_mem_allocator()->free(html);
 	return ret;
@@ -132,7 +160,7 @@ cut_point(const char *s, size_t len, size_t max)
 int
 markdown_first_paragraph_text(struct buf *out, const char *md, size_t len, size_t max)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = BUF_INIT, raw = BUF_INIT;
 	cmark_node *doc, *para;
 	size_t cut;
 	int ret = -1;
@@ -141,7 +169,9 @@ markdown_first_paragraph_text(struct buf *out, const char *md, size_t len, size_
 	if (!doc)
 		return -1;
 	para = first_paragraph(doc);
-	if (para && paragraph_text(&t, para) < 0)
+	if (para && paragraph_text(&raw, para) < 0)
+		goto out;
+	if (raw.len && add_xml_safe(&t, raw.ptr, raw.len) < 0)
 		goto out;
 	while (t.len > 0 && t.ptr[t.len - 1] == ' ')
 		t.ptr[--t.len] = '\0';
@@ -158,6 +188,7 @@ markdown_first_paragraph_text(struct buf *out, const char *md, size_t len, size_
 	ret = buf_add(out, t.ptr, cut) < 0 || buf_puts(out, ELLIPSIS) < 0 ? -1 : 0;
 out:
 	buf_release(&t);
+	buf_release(&raw);
 	cmark_node_free(doc);
 	return ret;
 }

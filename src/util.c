@@ -299,6 +299,10 @@ date_fail(const char **why, size_t *col, const char *reason, size_t at)
 	return -1;
 }
 
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z. */
+#define DATE_MIN_EPOCH (-62135596800LL)
+#define DATE_MAX_EPOCH 253402300799LL
+
 int
 date_parse_rfc3339(struct timestamp *out, const char *s, const char **why, size_t *col)
 {
@@ -348,6 +352,9 @@ date_parse_rfc3339(struct timestamp *out, const char *s, const char **why, size_
 	out->offset_minutes = sign * (oh * 60 + om);
 	out->epoch = days_from_civil(year, (unsigned)month, (unsigned)day) * 86400 + hour * 3600 +
 		     minute * 60 + second - (int64_t)out->offset_minutes * 60;
+	/* The instant in UTC must still have a four-digit year, or its UTC form would not parse. */
+	if (out->epoch < DATE_MIN_EPOCH || out->epoch > DATE_MAX_EPOCH)
+		return date_fail(why, col, "date out of range (expected years 0001 to 9999 in UTC)", 0);
 	return 0;
 }
 
@@ -430,8 +437,14 @@ text_position(const char *data, size_t len, size_t offset, unsigned *line, unsig
 	*col = (unsigned)(offset - line_start + 1);
 }
 
-/* Length of the UTF-8 sequence at s (RFC 3629 section 4), its code point in *cp; 0 when invalid. */
-static size_t
+int
+xml_char_allowed(uint32_t cp)
+{
+	/* XML 1.0 section 2.2, Char production (surrogates never decode). */
+	return (cp >= 0x20 || cp == '\t' || cp == '\n' || cp == '\r') && cp != 0xfffe && cp != 0xffff;
+}
+
+size_t
 utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
 {
 	size_t n;
@@ -479,8 +492,7 @@ text_check(const char *data, size_t len, unsigned *line, unsigned *col, const ch
 			*why = "NUL byte";
 			goto fail;
 		}
-		/* XML 1.0 section 2.2, Char production. */
-		if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xfffe || cp == 0xffff) {
+		if (!xml_char_allowed(cp)) {
 			*why = "control character that XML 1.0 forbids";
 			goto fail;
 		}

@@ -102,6 +102,11 @@ void date_to_civil(struct civil_time *out, int64_t epoch, int offset_minutes);
  */
 int text_check(const char *data, size_t len, unsigned *line, unsigned *col, const char **why);
 
+/* Length of the UTF-8 sequence at s (RFC 3629 section 4), its code point in *cp; 0 when invalid. */
+size_t utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp);
+/* 1 when XML 1.0 allows code point cp in a document (section 2.2), else 0. NUL is not allowed. */
+int xml_char_allowed(uint32_t cp);
+
 /* The 1-based line and column (in bytes) of byte `offset` of data. */
 void text_position(const char *data, size_t len, size_t offset, unsigned *line, unsigned *col);
 

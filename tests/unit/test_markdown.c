@@ -134,6 +134,8 @@ test_summary(void)
 		"raw HTML is dropped, entities decoded");
 	summary("# Only a heading\n\n    code block\n", 300, "", "no paragraph gives \"\"");
 	summary("", 300, "", "empty input gives \"\"");
+	summary("A &#1; and &#xFFFE; here.\n", 300, "A \xef\xbf\xbd and \xef\xbf\xbd here.",
+		"references to characters XML forbids become U+FFFD in summaries");
 
 	buf_puts(&b, "kept ");
 	ok(markdown_first_paragraph_text(&b, "Appended.", 9, 300) == 0, "appends to a buffer");
@@ -141,9 +143,24 @@ test_summary(void)
 	buf_release(&b);
 }
 
+/* "&#1;" and "&#xFFFE;" must not put a control character or a non-UTF-8 byte in a page or feed. */
+static void
+test_xml_characters(void)
+{
+	struct buf b = BUF_INIT;
+	unsigned line, col;
+	const char *why;
+
+	ok(markdown_to_html(&b, "A &#1; B &#xFFFE; C &#xFFFF;\n", 28) == 0, "renders references");
+	ok(text_check(b.ptr, b.len, &line, &col, &why) == 0, "HTML holds only characters XML allows");
+	is_str(b.ptr, "<p>A \xef\xbf\xbd B \xef\xbf\xbd C \xef\xbf\xbd</p>\n", "each becomes U+FFFD");
+	buf_release(&b);
+}
+
 int
 main(void)
 {
+	test_xml_characters();
 	test_safe();
 	test_render();
 	test_summary();

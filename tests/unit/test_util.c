@@ -77,6 +77,9 @@ test_dates(void)
 	parse_bad("2014-08-29T14:00:00Z junk", "unexpected characters after the date", 20);
 	parse_bad("29/08/2014", "not an RFC 3339 date (expected YYYY-MM-DDThh:mm:ss+hh:mm)", 0);
 	parse_bad("", "not an RFC 3339 date (expected YYYY-MM-DDThh:mm:ss+hh:mm)", 0);
+	parse_bad("9999-12-31T23:00:00-05:00", "date out of range (expected years 0001 to 9999 in UTC)", 0);
+	parse_bad("0000-01-01T01:00:00+02:00", "date out of range (expected years 0001 to 9999 in UTC)", 0);
+	parse_ok("9999-12-31T23:59:59Z", 253402300799LL, 0);
 
 	date_parse_rfc3339(&t, "2014-08-29T14:00:00+01:00", &why, NULL);
 	date_format_rfc3339(&b, &t);

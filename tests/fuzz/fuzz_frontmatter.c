@@ -1,0 +1,46 @@
+/*
+ * Front matter as the model reads an announcement: text_check first (only text it accepts reaches
+ * the parser), then frontmatter_parse, then the lookups and the date the model makes of it.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "frontmatter.h"
+#include "fuzz.h"
+#include "util.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data;
+	struct frontmatter fm;
+	const struct frontmatter_field *f;
+	struct diag d;
+	struct timestamp t;
+	unsigned line, col;
+	const char *why;
+	FILE *null;
+
+	if (text_check(text, size, &line, &col, &why) < 0)
+		return 0;
+	if (!(null = fopen("/dev/null", "w")))
+		return 0;
+	diag_init(&d, null);
+	if (frontmatter_parse(&fm, "content/levels/fuzz.md", text, size, &d) == 0) {
+		/* The body lies inside the input, after the front matter. */
+		assert(fm.body >= text && fm.body + fm.body_len <= text + size);
+		assert(fm.body_line >= 1);
+		for (size_t i = 0; i < fm.count; i++) {
+			assert(fm.fields[i].key && fm.fields[i].value);
+			assert(frontmatter_get(&fm, fm.fields[i].key) == &fm.fields[i]);
+		}
+		if ((f = frontmatter_get(&fm, "date")))
+			date_parse_rfc3339(&t, f->value, &why, NULL);
+		frontmatter_release(&fm);
+	} else {
+		assert(d.errors > 0);
+	}
+	fclose(null);
+	return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * Markdown bodies to HTML and to summary text. Beyond memory safety, the safe-mode promise of
+ * markdown.h must hold for any input: no raw <script> and no link or image to a scheme that runs
+ * code or reads files.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fuzz.h"
+#include "markdown.h"
+#include "util.h"
+
+#define SUMMARY_MAX 200
+
+/* 1 when html holds attr="scheme: (any case), i.e. cmark let a dangerous URL through. */
+static int
+has_url(const char *html, const char *attr, const char *scheme)
+{
+	size_t alen = strlen(attr), slen = strlen(scheme);
+
+	for (const char *p = strstr(html, attr); p; p = strstr(p + 1, attr))
+		if (strncasecmp(p + alen, scheme, slen) == 0)
+			return 1;
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *md = (const char *)data;
+	struct buf html = BUF_INIT, text = BUF_INIT;
+	unsigned line, col;
+	const char *why;
+
+	if (markdown_to_html(&html, md, size) == 0 && html.ptr) {
+		/* Clean text in, clean HTML out: the model stores it with json_string, feeds check it. */
+		if (text_check(md, size, &line, &col, &why) == 0)
+			assert(text_check(html.ptr, html.len, &line, &col, &why) == 0);
+		assert(!strcasestr(html.ptr, "<script"));
+		assert(!has_url(html.ptr, "href=\"", "javascript:"));
+		assert(!has_url(html.ptr, "href=\"", "vbscript:"));
+		assert(!has_url(html.ptr, "href=\"", "file:"));
+		assert(!has_url(html.ptr, "href=\"", "data:"));
+		assert(!has_url(html.ptr, "src=\"", "javascript:"));
+		assert(!has_url(html.ptr, "src=\"", "vbscript:"));
+		assert(!has_url(html.ptr, "src=\"", "file:"));
+	}
+	if (markdown_first_paragraph_text(&text, md, size, SUMMARY_MAX) == 0 && text.ptr) {
+		assert(text.len <= SUMMARY_MAX);
+		/* A summary of clean text is clean: the cut never splits a UTF-8 sequence. */
+		if (text_check(md, size, &line, &col, &why) == 0)
+			assert(text_check(text.ptr, text.len, &line, &col, &why) == 0);
+	}
+	buf_release(&html);
+	buf_release(&text);
+	return 0;
+}
