@@ -191,50 +191,15 @@ out:
 }
 
 /*
- * The cache key of a commit build (cache.h): this very binary (its version, size and times, so a
- * rebuilt program never trusts an older one's output), the tree ids of everything the build
- * reads, and the real path of the site folder. 0 with key set, -1 when there is none (a preview,
- * an unknown ref or a site folder that does not exist yet: the full build then speaks for itself).
+ * Appends what a cached result depends on: this very binary (its version, size and times, so a
+ * rebuilt program never trusts an older one's results) and the tree ids of `prefixes` in the
+ * commit built. -1 when there is none (a preview, or an unknown ref: the full build then reports
+ * that once, in its own words).
  */
 static int
-cache_key(struct buf *key, struct repo *repo, const struct build_options *opt, const char *dir,
-	  const char *const *prefixes, size_t nprefixes)
+binary_and_trees(struct buf *out, struct repo *repo, const struct build_options *opt,
+		 const char *const *prefixes, size_t nprefixes)
 {
-	struct diag quiet;
-	struct stat st;
-	char *mem = NULL, *real = NULL;
-	size_t memlen = 0;
-	FILE *sink;
-	int rc = -1;
-
-	if (opt->snapshot != REPO_SNAPSHOT_COMMIT || stat("/proc/self/exe", &st) < 0 ||
-	    !(real = realpath(dir, NULL)) || strchr(real, '\n'))
-		goto out;
-	/* Failures here are reported by the full build that follows, once, in its own words. */
-	sink = open_memstream(&mem, &memlen);
-	if (!sink)
-		goto out;
-	diag_init(&quiet, sink);
-	buf_printf(key, "threatfeed %s %jd %jd.%09ld %jd.%09ld\n", THREATFEED_VERSION,
-		   (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-		   (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
-	rc = repo_tree_ids(key, repo, opt->ref, prefixes, nprefixes, &quiet);
-	fclose(sink);
-	free(mem);
-	buf_printf(key, "site %s\n", real);
-out:
-	free(real);
-	return rc;
-}
-
-/*
- * What a page depends on beyond the model: this binary (which renders it) and the tree of
- * templates/ (the built-in templates are part of the binary). -1 when unknown: no page is skipped.
- */
-static int
-render_seed(struct buf *seed, struct repo *repo, const struct build_options *opt)
-{
-	static const char *const prefixes[] = { TEMPLATES_DIR };
 	struct diag quiet;
 	struct stat st;
 	char *mem = NULL;
@@ -248,13 +213,43 @@ render_seed(struct buf *seed, struct repo *repo, const struct build_options *opt
 	if (!sink)
 		return -1;
 	diag_init(&quiet, sink);
-	buf_printf(seed, "threatfeed %s %jd %jd.%09ld %jd.%09ld\n", THREATFEED_VERSION,
+	buf_printf(out, "threatfeed %s %jd %jd.%09ld %jd.%09ld\n", THREATFEED_VERSION,
 		   (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
 		   (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
-	rc = repo_tree_ids(seed, repo, opt->ref, prefixes, 1, &quiet);
+	rc = repo_tree_ids(out, repo, opt->ref, prefixes, nprefixes, &quiet);
 	fclose(sink);
 	free(mem);
 	return rc;
+}
+
+/*
+ * The cache key of a commit build (cache.h): the binary, the tree ids of everything the build
+ * reads, and the real path of the site folder. -1 when there is none, as above, or when the site
+ * folder does not exist yet.
+ */
+static int
+cache_key(struct buf *key, struct repo *repo, const struct build_options *opt, const char *dir,
+	  const char *const *prefixes, size_t nprefixes)
+{
+	char *real = realpath(dir, NULL);
+	int rc = -1;
+
+	if (real && !strchr(real, '\n') && binary_and_trees(key, repo, opt, prefixes, nprefixes) == 0)
+		rc = buf_printf(key, "site %s\n", real);
+	free(real);
+	return rc;
+}
+
+/*
+ * What a page depends on beyond the model: this binary (which renders it) and the tree of
+ * templates/ (the built-in templates are part of the binary). -1 when unknown: no page is skipped.
+ */
+static int
+render_seed(struct buf *seed, struct repo *repo, const struct build_options *opt)
+{
+	static const char *const prefixes[] = { TEMPLATES_DIR };
+
+	return binary_and_trees(seed, repo, opt, prefixes, 1);
 }
 
 /*
@@ -440,26 +435,8 @@ static int
 entries_digest(struct buf *out, struct repo *repo, const struct build_options *opt)
 {
 	static const char *const prefixes[] = { SETTINGS_FILE };
-	struct diag quiet;
-	struct stat st;
-	char *mem = NULL;
-	size_t memlen = 0;
-	FILE *sink;
-	int rc;
 
-	if (opt->snapshot != REPO_SNAPSHOT_COMMIT || stat("/proc/self/exe", &st) < 0)
-		return -1;
-	sink = open_memstream(&mem, &memlen);
-	if (!sink)
-		return -1;
-	diag_init(&quiet, sink);
-	buf_printf(out, "threatfeed %s %jd %jd.%09ld %jd.%09ld\n", THREATFEED_VERSION,
-		   (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-		   (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
-	rc = repo_tree_ids(out, repo, opt->ref, prefixes, 1, &quiet);
-	fclose(sink);
-	free(mem);
-	return rc;
+	return binary_and_trees(out, repo, opt, prefixes, 1);
 }
 
 int
