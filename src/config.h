@@ -65,7 +65,7 @@ int config_load(struct config *out, const char *path, const char *data, size_t l
 void config_release(struct config *c);
 
 const struct level_def *config_level(const struct config *c, const char *name);
-/* NULL name finds the unnamed scope when nscopes == 0. */
+/* The scope named `name`, or NULL (also for NULL: the unnamed scope has no definition). */
 const struct scope_def *config_scope(const struct config *c, const char *name);
 
 /* "low, moderate, substantial, severe or critical" into out, for "(expected ...)" messages. */

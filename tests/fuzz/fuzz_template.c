@@ -4,9 +4,10 @@
  * objects, a list), with two fixed partials, one of which recurses without end.
  *
  * The input is added under the name " ", which no {{> name}} tag can reach (tag names are trimmed
- * and may not be empty): a template that calls itself twice would otherwise take 2^64 renders
- * (see the report in tests/fuzz/README of the first fuzzing run). For the same reason the lists
- * hold one item each: nested sections over a list of two would multiply the same way.
+ * and may not be empty): a template that calls itself twice ("{{>t}}{{>t}}") would otherwise take
+ * 2^64 renders, as the depth cap bounds nesting but not the total work; templates are the site's
+ * own, so that is a known limit, not a finding to rediscover. For the same reason the lists hold
+ * one item each: nested sections over a list of two would multiply the same way.
  */
 #include <assert.h>
 #include <stdio.h>
