@@ -233,22 +233,6 @@ record_one(void *arg, const char *rel)
 	return put_stat(r->out, &st, rel);
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 void
 cache_record(const char *git_dir, const char *key, const char *site_dir, const struct output *o,
 	     const struct cache_pages *known)
@@ -278,7 +262,7 @@ cache_record(const char *git_dir, const char *key, const char *site_dir, const s
 	if (fd < 0)
 		goto out;
 	/* No fsync: a cache lost in a crash only makes the next build slower. */
-	if (write_all(fd, data.ptr, data.len) < 0)
+	if (write_full(fd, data.ptr, data.len) < 0)
 		goto out;
 	if (close(fd) < 0 || rename(tmp.ptr, path.ptr) < 0)
 		unlink(tmp.ptr);
@@ -508,7 +492,7 @@ replace_file(const char *git_dir, const char *name, const struct buf *data)
 	fd = mkostemp(tmp.ptr, O_CLOEXEC);
 	if (fd < 0)
 		goto out;
-	if (write_all(fd, data->ptr, data->len) < 0) {
+	if (write_full(fd, data->ptr, data->len) < 0) {
 		close(fd);
 		unlink(tmp.ptr);
 		goto out;

@@ -171,7 +171,6 @@ static int
 write_hook(const char *path, const char *text, struct diag *d)
 {
 	struct buf tmp = BUF_INIT;
-	size_t len = strlen(text), done = 0;
 	int fd = -1, rc = -1;
 
 	buf_printf(&tmp, "%s.threatfeed-XXXXXX", path);
@@ -179,16 +178,7 @@ write_hook(const char *path, const char *text, struct diag *d)
 		diag_error(d, path, 0, 0, "cannot write: %s", strerror(errno));
 		goto out;
 	}
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		done += (size_t)n;
-	}
-	if (done < len || fchmod(fd, 0755) < 0 || fsync(fd) < 0) {
+	if (write_full(fd, text, strlen(text)) < 0 || fchmod(fd, 0755) < 0 || fsync(fd) < 0) {
 		diag_error(d, path, 0, 0, "cannot write: %s", strerror(errno));
 		goto out;
 	}

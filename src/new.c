@@ -149,27 +149,18 @@ make_dirs(const char *root, const char *rel, struct diag *d)
 static int
 create_file(const char *full, const char *rel, const struct buf *text, struct diag *d)
 {
-	size_t done = 0;
-	int fd;
+	int fd, written;
 
 	fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (fd < 0 && errno == EEXIST)
 		return diag_error(d, rel, 0, 0, "already exists (edit it, or give another --date)");
 	if (fd < 0)
 		return diag_error(d, rel, 0, 0, "cannot create: %s", strerror(errno));
-	while (done < text->len) {
-		ssize_t n = write(fd, text->ptr + done, text->len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		done += (size_t)n;
-	}
-	if (done < text->len || fsync(fd) < 0 || close(fd) < 0) {
+	written = write_full(fd, text->ptr, text->len) == 0 && fsync(fd) == 0;
+	if (!written || close(fd) < 0) {
 		int e = errno;
 
-		if (done < text->len)
+		if (!written)
 			close(fd);
 		/* A half-written announcement must not be left to be committed by mistake. */
 		unlink(full);

@@ -658,22 +658,6 @@ read_full(int fd, char *p, size_t len, size_t *got)
 	return 0;
 }
 
-static int
-write_full(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Whether path holds exactly data[0..len): 1 yes, 0 no (or absent), -1 on error (reported).
  * A folder or symbolic link where a file should be is an error: replacing it would either fail

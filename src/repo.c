@@ -959,23 +959,6 @@ collect_entry(const git_config_entry *e, void *payload)
 	return 0;
 }
 
-/* Writes all of data to fd, across short writes. */
-static int
-write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 repo_parse_config(struct config_entries *out, const char *path, const char *data, size_t len,
 		  struct diag *d)
@@ -1013,7 +996,7 @@ repo_parse_config(struct config_entries *out, const char *path, const char *data
 	if ((fd = mkstemp(tmpname.ptr)) < 0)
 		goto fail_tmp;
 	created = 1;
-	if (write_all(fd, data, len) < 0)
+	if (write_full(fd, data, len) < 0)
 		goto fail_tmp;
 	if (close(fd) < 0) {
 		fd = -1;

@@ -110,6 +110,9 @@ int xml_char_allowed(uint32_t cp);
 /* The 1-based line and column (in bytes) of byte `offset` of data. */
 void text_position(const char *data, size_t len, size_t offset, unsigned *line, unsigned *col);
 
+/* Writes all of data[0..len) to fd across short writes and EINTR; -1 with errno set on failure. */
+int write_full(int fd, const void *data, size_t len);
+
 /* malloc'ed copy of s[0..n) with a NUL; never NULL (aborts on out-of-memory, like git's xmalloc). */
 char *xstrndup(const char *s, size_t n);
 char *xstrdup(const char *s);
