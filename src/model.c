@@ -263,8 +263,7 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 			   "letters, digits, '-', '_' or '.')", a->slug);
 
 	/* With a memo the HTML is made when a page shows it (model_entry_content), not kept here. */
-	if ((!b->memo && markdown_to_html(&html, fm.body, fm.body_len) < 0) ||
-	    markdown_first_paragraph_text(&text, fm.body, fm.body_len, SUMMARY_MAX) < 0) {
+	if (markdown_render(b->memo ? NULL : &html, &text, SUMMARY_MAX, fm.body, fm.body_len) < 0) {
 		diag_error(d, path, 0, 0, "out of memory rendering Markdown");
 		goto out;
 	}

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static void
+_Noreturn void
 out_of_memory(void)
 {
 	fputs("threatfeed: out of memory\n", stderr);

@@ -118,5 +118,7 @@ char *xstrndup(const char *s, size_t n);
 char *xstrdup(const char *s);
 void *xcalloc(size_t n, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
+/* Says so on stderr and aborts. */
+_Noreturn void out_of_memory(void);
 
 #endif
