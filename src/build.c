@@ -4,12 +4,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "builtin.h"
 #include "cache.h"
 #include "config.h"
@@ -252,121 +254,6 @@ render_seed(struct buf *seed, struct repo *repo, const struct build_options *opt
 	return binary_and_trees(seed, repo, opt, prefixes, 1);
 }
 
-/*
- * The model of a big site is some 400,000 small jansson allocations, all freed together at the
- * end of a build: handing them out from large blocks and freeing the blocks wholesale saves a
- * fifth of an incremental build (glibc's free and consolidation were that much of it). Small
- * values are never freed one by one; large ones (an entry's HTML, dropped once its page is
- * written) come from malloc and go back to it, so memory does not grow with the site's bodies.
- * Each value has a header saying which it is. jansson is only used by this thread meanwhile.
- */
-#define ARENA_BLOCK ((size_t)1 << 20)
-#define ARENA_LARGE ((size_t)256)
-
-/* jansson's values hold pointers, 64-bit integers and doubles: 8-byte alignment is enough. */
-#define ARENA_ALIGN sizeof(uint64_t)
-
-struct arena_block {
-	struct arena_block *next;
-	size_t used, size;
-	uint64_t data[];
-};
-
-union arena_header {
-	uint64_t large;
-};
-
-/* Large values are listed too, so that the end of the build frees the ones still in use. */
-struct arena_large {
-	struct arena_large *prev, *next;
-	uint64_t align[];
-};
-
-static struct arena_block *arena;
-static struct arena_large *arena_larges;
-
-static void *
-arena_malloc(size_t size)
-{
-	size_t need = (size + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN + sizeof(union arena_header);
-	struct arena_block *b = arena;
-	union arena_header *h;
-
-	if (need < size)
-		return NULL;
-	if (size >= ARENA_LARGE) {
-		struct arena_large *l = malloc(sizeof(*l) + need);
-
-		if (!l)
-			return NULL;
-		l->prev = NULL;
-		l->next = arena_larges;
-		if (arena_larges)
-			arena_larges->prev = l;
-		arena_larges = l;
-		h = (union arena_header *)l->align;
-		h->large = 1;
-		return h + 1;
-	}
-	if (!b || b->size - b->used < need) {
-		b = malloc(sizeof(*b) + ARENA_BLOCK);
-		if (!b)
-			return NULL;
-		b->size = ARENA_BLOCK;
-		b->used = 0;
-		b->next = arena;
-		arena = b;
-	}
-	h = (union arena_header *)((char *)b->data + b->used);
-	b->used += need;
-	h->large = 0;
-	return h + 1;
-}
-
-static void
-arena_free(void *p)
-{
-	union arena_header *h = p;
-	struct arena_large *l;
-
-	if (!p || !h[-1].large)
-		return;
-	l = (struct arena_large *)((char *)(h - 1) - offsetof(struct arena_large, align));
-	if (l->prev)
-		l->prev->next = l->next;
-	else
-		arena_larges = l->next;
-	if (l->next)
-		l->next->prev = l->prev;
-	free(l);
-}
-
-static void
-arena_begin(json_malloc_t *saved_malloc, json_free_t *saved_free)
-{
-	json_get_alloc_funcs(saved_malloc, saved_free);
-	json_set_alloc_funcs(arena_malloc, arena_free);
-}
-
-/* After the last jansson value of the build is gone. */
-static void
-arena_end(json_malloc_t saved_malloc, json_free_t saved_free)
-{
-	json_set_alloc_funcs(saved_malloc, saved_free);
-	while (arena_larges) {
-		struct arena_large *next = arena_larges->next;
-
-		free(arena_larges);
-		arena_larges = next;
-	}
-	while (arena) {
-		struct arena_block *next = arena->next;
-
-		free(arena);
-		arena = next;
-	}
-}
-
 /* Announcements read afresh before the entries cache is rewritten (see build_run). */
 #define ENTRIES_SLACK 32
 
@@ -377,6 +264,7 @@ struct entries_memo {
 	size_t hits, puts;
 	struct repo *repo;
 	struct source_set *src;
+	pthread_mutex_t repo_lock;   /* memo_html's */
 };
 
 static int
@@ -430,6 +318,32 @@ memo_need(void *arg, json_t *entry, struct diag *d)
 	return rc;
 }
 
+/*
+ * The HTML of an unread announcement for its own page, from a rendering thread: libgit2 wants
+ * one thread at a time on a repository, and each entry's source is its page's alone.
+ */
+static int
+memo_html(void *arg, const json_t *entry, struct buf *out, struct diag *d)
+{
+	struct entries_memo *m = arg;
+	const char *path = model_str(entry, "source");
+	struct source_file *f;
+	int rc;
+
+	f = path ? (struct source_file *)source_set_find(m->src, path) : NULL;
+	if (!f)
+		return diag_error(d, path, 0, 0, "cannot find the source of an announcement");
+	pthread_mutex_lock(&m->repo_lock);
+	rc = repo_load(m->repo, f, d);
+	pthread_mutex_unlock(&m->repo_lock);
+	if (rc == 0)
+		rc = model_entry_html(out, f, d);
+	free(f->data);
+	f->data = NULL;
+	f->unread = 1;
+	return rc;
+}
+
 /* The key of the entries cache: this binary and the settings, which validation depends on. */
 static int
 entries_digest(struct buf *out, struct repo *repo, const struct build_options *opt)
@@ -452,19 +366,17 @@ build_run(const struct build_options *opt, struct diag *d)
 	struct output *out = NULL;
 	struct output_stats stats = { 0, 0, 0, 0 };
 	struct buf dir = BUF_INIT, key = BUF_INIT, seed = BUF_INIT;
-	struct render_memo memo = { NULL, NULL, NULL, NULL };
+	struct render_memo memo = { NULL, NULL, NULL, NULL, NULL };
 	struct cache_pages *pages = NULL;
-	struct entries_memo em = { NULL, BUF_INIT, 0, 0, NULL, NULL };
+	struct entries_memo em = { NULL, BUF_INIT, 0, 0, NULL, NULL, PTHREAD_MUTEX_INITIALIZER };
 	struct model_memo mm = { memo_get, memo_put, &em };
 	struct buf edigest = BUF_INIT;
 	int use_memo;
 	size_t fresh;
-	json_malloc_t saved_malloc;
-	json_free_t saved_free;
 	size_t warnings_before = d->warnings;
 	int lock = -1, rc = -1, use_cache;
 
-	arena_begin(&saved_malloc, &saved_free);
+	arena_begin();
 	if (repo_open(&repo, opt->repo_path, d) < 0)
 		goto out;
 	/* Before the ref is resolved: the last writer to get the lock reads the newest tip. */
@@ -551,6 +463,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	/* Entries taken from the cache get their HTML when something shows it. */
 	if (use_memo) {
 		memo.need = memo_need;
+		memo.html = memo_html;
 		memo.arg = &em;
 	}
 	if (render_site_memo(out, model, templates, memo.seed || memo.need ? &memo : NULL, d) < 0 ||
@@ -598,7 +511,7 @@ out:
 	cache_pages_free(pages);
 	output_free(out);
 	/* No json_decref(model): its every byte is in the arena, released here in a few calls. */
-	arena_end(saved_malloc, saved_free);
+	arena_end();
 	template_set_free(templates);
 	if (have_config)
 		config_release(&cfg);

@@ -1018,26 +1018,32 @@ model_build(json_t **out, const struct config *cfg, const struct source_set *src
 }
 
 int
-model_entry_content(json_t *entry, const struct source_file *f, struct diag *d)
+model_entry_html(struct buf *out, const struct source_file *f, struct diag *d)
 {
 	struct frontmatter fm;
+	int rc = 0;
+
+	if (f->kind != SOURCE_FILE || !f->data)
+		return diag_error(d, f->path, 0, 0, "cannot read the file again");
+	if (frontmatter_parse(&fm, f->path, f->data, f->size, d) < 0)
+		return -1;
+	if (markdown_to_html(out, fm.body, fm.body_len) < 0)
+		rc = diag_error(d, f->path, 0, 0, "out of memory rendering Markdown");
+	frontmatter_release(&fm);
+	return rc;
+}
+
+int
+model_entry_content(json_t *entry, const struct source_file *f, struct diag *d)
+{
 	struct buf html = BUF_INIT;
 	int rc = -1;
 
 	if (json_object_get(entry, "content_html"))
 		return 0;
-	if (f->kind != SOURCE_FILE || !f->data)
-		return diag_error(d, f->path, 0, 0, "cannot read the file again");
-	if (frontmatter_parse(&fm, f->path, f->data, f->size, d) < 0)
-		return -1;
-	if (markdown_to_html(&html, fm.body, fm.body_len) < 0) {
-		diag_error(d, f->path, 0, 0, "out of memory rendering Markdown");
-		goto out;
-	}
-	rc = set_string(entry, "content_html", html.ptr ? html.ptr : "");
-out:
+	if (model_entry_html(&html, f, d) == 0)
+		rc = set_string(entry, "content_html", html.ptr ? html.ptr : "");
 	buf_release(&html);
-	frontmatter_release(&fm);
 	return rc;
 }
 

@@ -96,6 +96,8 @@ int model_build_memo(json_t **out, const struct config *cfg, const struct source
 		     const struct model_memo *memo, struct diag *d);
 /* Adds "content_html" to an ENTRY built from a memo, once f (its source) has been read. */
 int model_entry_content(json_t *entry, const struct source_file *f, struct diag *d);
+/* Appends the HTML of announcement f (read) to out, leaving the model alone; any thread may call. */
+int model_entry_html(struct buf *out, const struct source_file *f, struct diag *d);
 
 /* Default entry id: stable across renames and edits (see model.c). Caller frees. */
 char *model_default_id(const struct config *cfg, const char *scope, const struct timestamp *date);

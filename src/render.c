@@ -1,7 +1,12 @@
 #include "render.h"
 
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "arena.h"
 #include "feeds.h"
 #include "repo.h"
 
@@ -77,35 +82,35 @@ reach_of(struct memo_state *m, const json_t *model, const struct template_set *t
 	return r;
 }
 
-/* The digest of everything page ctx can show, in tag; 0, or -1 when there is none. */
+/* The digest of everything page ctx can show (through reach r), in tag; 0, or -1 when none. */
 static int
-page_digest(char tag[41], struct memo_state *m, const json_t *model, const struct template_set *t,
-	    const char *template, json_t *ctx)
+page_digest(char tag[41], const struct reach *r, struct buf *ser, json_t *ctx)
 {
-	struct reach *r = reach_of(m, model, t, template);
-
 	if (!r->root[0])
 		return -1;
-	buf_reset(&m->ser);
-	buf_printf(&m->ser, "%s\n", r->root);
-	if (template_deps_put(&m->ser, r->deps, ctx, &hooks) < 0 ||
-	    repo_hash_bytes(tag, m->ser.ptr, m->ser.len) < 0)
+	buf_reset(ser);
+	buf_printf(ser, "%s\n", r->root);
+	if (template_deps_put(ser, r->deps, ctx, &hooks) < 0 ||
+	    repo_hash_bytes(tag, ser->ptr, ser->len) < 0)
 		return -1;
 	return 0;
 }
 
 static int
-render_page(struct output *o, const json_t *model, const struct template_set *t,
-	    const struct page *p, struct memo_state *m, struct diag *d)
+is_entry_page(const struct page *p)
 {
-	char tag[41];
-	int have_tag = 0;
-	json_t *ctx = json_object(), *stack[2];
+	return p->object_key && strcmp(p->object_key, "entry") == 0;
+}
+
+/* The page's own context: root, title, canonical, feed and its object (templates/README.md). */
+static json_t *
+page_context(const json_t *model, const struct page *p)
+{
+	json_t *ctx = json_object();
 	const json_t *site = json_object_get(model, "site");
 	const char *site_title = json_string_value(json_object_get(site, "title"));
-	struct buf s = BUF_INIT, html = BUF_INIT;
 	const char *dir_end = strrchr(p->relpath, '/');
-	int rc = -1;
+	struct buf s = BUF_INIT;
 
 	root_of(&s, p->relpath);
 	json_object_set_new(ctx, "root", json_string(s.ptr ? s.ptr : ""));
@@ -123,29 +128,49 @@ render_page(struct output *o, const json_t *model, const struct template_set *t,
 	json_object_set(ctx, "feed", p->feed);
 	if (p->object_key)
 		json_object_set(ctx, p->object_key, p->object);
+	buf_release(&s);
+	return ctx;
+}
 
-	if (m && m->memo->seed && page_digest(tag, m, model, t, p->template, ctx) == 0) {
-		have_tag = 1;
-		if (cache_pages_fresh(m->memo->pages, p->relpath, tag)) {
-			rc = output_keep(o, p->relpath) < 0 || output_set_tag(o, p->relpath, tag) < 0 ? -1 : 0;
+/* What rendering one page came to, for the caller to stage. */
+struct page_out {
+	int kept;            /* the file on disk is current (the build cache says so) */
+	int have_tag;
+	char tag[41];
+	char *html;          /* malloc'ed, unless kept */
+	size_t len;
+};
+
+/*
+ * Renders page p into po, or finds it unchanged. Safe to run on several threads at once: the model
+ * is only read; an entry page whose entry has no HTML yet gets a copy of the entry with the HTML
+ * (memo->html) instead of a changed model.
+ */
+static int
+render_one(struct page_out *po, const json_t *model, const struct template_set *t,
+	   const struct page *p, const struct render_memo *memo, const struct reach *r,
+	   struct buf *ser, struct diag *d)
+{
+	json_t *ctx = page_context(model, p), *view = NULL, *stack[2];
+	struct buf html = BUF_INIT, body = BUF_INIT;
+	int rc = -1;
+
+	memset(po, 0, sizeof(*po));
+	if (memo && memo->seed && r && page_digest(po->tag, r, ser, ctx) == 0) {
+		po->have_tag = 1;
+		if (cache_pages_fresh(memo->pages, p->relpath, po->tag)) {
+			po->kept = 1;
+			rc = 0;
 			goto out;
 		}
 	}
-	if (m && m->memo->need && !m->have_all) {
-		int is_entry = p->object_key && strcmp(p->object_key, "entry") == 0;
-		struct reach *r = reach_of(m, model, t, p->template);
-
-		if (template_deps_reaches(r->deps, "content_html", is_entry ? "entry" : NULL)) {
-			json_t *e;
-			size_t i;
-
-			json_array_foreach(json_object_get(model, "entries"), i, e)
-				if (m->memo->need(m->memo->arg, e, d) < 0)
-					goto out;
-			m->have_all = 1;
-		} else if (is_entry && m->memo->need(m->memo->arg, p->object, d) < 0) {
+	if (memo && memo->html && is_entry_page(p) && !json_object_get(p->object, "content_html")) {
+		if (memo->html(memo->arg, p->object, &body, d) < 0)
 			goto out;
-		}
+		view = json_object();
+		json_object_update(view, p->object);
+		json_object_set_new(view, "content_html", json_stringn(body.ptr ? body.ptr : "", body.len));
+		json_object_set(ctx, "entry", view);
 	}
 	stack[0] = (json_t *)model;
 	stack[1] = ctx;
@@ -153,20 +178,278 @@ render_page(struct output *o, const json_t *model, const struct template_set *t,
 		diag_error(d, NULL, 0, 0, "cannot render '%s' with template '%s'", p->relpath, p->template);
 		goto out;
 	}
-	if (output_add(o, p->relpath, html.ptr ? html.ptr : "", html.len) < 0) {
-		diag_error(d, NULL, 0, 0, "out of memory staging '%s'", p->relpath);
-		goto out;
-	}
-	if (have_tag)
-		output_set_tag(o, p->relpath, tag);
-	/* Made for this page alone (render.h): a feed that shows it asks for it again. */
-	if (m && m->memo->need && !m->have_all && p->object_key && strcmp(p->object_key, "entry") == 0)
-		json_object_del(p->object, "content_html");
+	po->html = buf_detach(&html, &po->len);
 	rc = 0;
 out:
-	buf_release(&s);
-	buf_release(&html);
+	json_decref(view);
 	json_decref(ctx);
+	buf_release(&body);
+	buf_release(&html);
+	return rc;
+}
+
+static int
+stage_page(struct output *o, const char *relpath, struct page_out *po, struct diag *d)
+{
+	char *html = po->html;
+
+	po->html = NULL;
+	if (po->kept)
+		return output_keep(o, relpath) < 0 || output_set_tag(o, relpath, po->tag) < 0 ? -1 : 0;
+	if (output_add_owned(o, relpath, html, po->len) < 0)
+		return diag_error(d, NULL, 0, 0, "out of memory staging '%s'", relpath);
+	if (po->have_tag)
+		output_set_tag(o, relpath, po->tag);
+	return 0;
+}
+
+/*
+ * Before a page that shows the HTML of entries other than its own (the history page, say, or an
+ * entry page listing recent ones in full): every entry gets its HTML in the model, once.
+ */
+static int
+need_all(struct memo_state *m, const json_t *model, const struct template_set *t,
+	 const struct page *p, struct diag *d)
+{
+	json_t *e;
+	size_t i;
+
+	if (!m || !m->memo->need || m->have_all ||
+	    !template_deps_reaches(reach_of(m, model, t, p->template)->deps, "content_html",
+				   is_entry_page(p) ? "entry" : NULL))
+		return 0;
+	json_array_foreach(json_object_get(model, "entries"), i, e)
+		if (m->memo->need(m->memo->arg, e, d) < 0)
+			return -1;
+	m->have_all = 1;
+	return 0;
+}
+
+/* A page that is not an entry's: rendered and staged on this thread. */
+static int
+render_page(struct output *o, const json_t *model, const struct template_set *t,
+	    const struct page *p, struct memo_state *m, struct diag *d)
+{
+	struct page_out po;
+	int rc;
+
+	if (need_all(m, model, t, p, d) < 0)
+		return -1;
+	rc = render_one(&po, model, t, p, m ? m->memo : NULL,
+			m && m->memo->seed ? reach_of(m, model, t, p->template) : NULL,
+			m ? &m->ser : NULL, d);
+	if (rc == 0)
+		rc = stage_page(o, p->relpath, &po, d);
+	free(po.html);
+	return rc;
+}
+
+/* --- entry pages, on every core ------------------------------------------------------------- */
+
+/*
+ * Entry pages are most of a site and independent of each other: worker threads render them while
+ * this thread stages the results in entry order, so the output and the messages come out the
+ * same whatever the timing. Workers stay at most ENTRY_WINDOW pages ahead, which bounds the pages
+ * held in memory.
+ */
+#define ENTRY_WINDOW 64
+#define ENTRY_WORKERS 8
+
+struct entry_job {
+	int done;
+	int rc;
+	char *relpath;
+	struct page_out out;
+	char *msgs;                /* what the page said, replayed in order */
+	size_t errors, warnings;
+};
+
+struct entry_pool {
+	const json_t *model;
+	const struct template_set *t;
+	json_t *entries, *feed;
+	const struct render_memo *memo;
+	const struct reach *reach;
+	int quiet;
+	size_t n;
+	struct entry_job *jobs;
+	pthread_mutex_t lock;
+	pthread_cond_t ready, room;
+	size_t next;               /* the next job to take */
+	size_t staged;             /* jobs [0, staged) are staged */
+	size_t want;               /* the job the staging thread waits for, or SIZE_MAX */
+	int room_waiters;
+	int stop;
+};
+
+static int
+render_entry(struct entry_pool *pool, size_t i, struct buf *ser, struct diag *d)
+{
+	struct entry_job *job = &pool->jobs[i];
+	json_t *item = json_array_get(pool->entries, i);
+	struct page p = { "entry.html", NULL, json_string_value(json_object_get(item, "title")),
+			  pool->feed, "entry", item };
+	struct buf path = BUF_INIT;
+	int rc;
+
+	buf_printf(&path, "%sindex.html", json_string_value(json_object_get(item, "path")));
+	job->relpath = buf_detach(&path, NULL);
+	p.relpath = job->relpath;
+	/* The page's context and copy of its entry are dead once it is rendered. */
+	arena_scratch_begin();
+	rc = render_one(&job->out, pool->model, pool->t, &p, pool->memo, pool->reach, ser, d);
+	arena_scratch_end();
+	return rc;
+}
+
+static void *
+entry_worker(void *arg)
+{
+	struct entry_pool *pool = arg;
+	struct buf ser = BUF_INIT;
+	char *msgs = NULL;
+	size_t msglen = 0;
+	FILE *mem = open_memstream(&msgs, &msglen);
+	struct diag d;
+
+	if (!mem)
+		abort();
+	diag_init(&d, mem);
+	d.quiet = pool->quiet;
+	for (;;) {
+		struct entry_job *job;
+		size_t i, said, errors = d.errors, warnings = d.warnings;
+
+		pthread_mutex_lock(&pool->lock);
+		while (!pool->stop && pool->next < pool->n && pool->next >= pool->staged + ENTRY_WINDOW) {
+			pool->room_waiters++;
+			pthread_cond_wait(&pool->room, &pool->lock);
+			pool->room_waiters--;
+		}
+		if (pool->stop || pool->next >= pool->n) {
+			pthread_mutex_unlock(&pool->lock);
+			break;
+		}
+		i = pool->next++;
+		pthread_mutex_unlock(&pool->lock);
+
+		job = &pool->jobs[i];
+		fflush(mem);
+		said = msglen;
+		job->rc = render_entry(pool, i, &ser, &d);
+		fflush(mem);
+		if (msglen > said)
+			job->msgs = xstrndup(msgs + said, msglen - said);
+		job->errors = d.errors - errors;
+		job->warnings = d.warnings - warnings;
+
+		pthread_mutex_lock(&pool->lock);
+		job->done = 1;
+		if (pool->want == i)
+			pthread_cond_signal(&pool->ready);
+		pthread_mutex_unlock(&pool->lock);
+	}
+	fclose(mem);
+	free(msgs);
+	buf_release(&ser);
+	arena_thread_done();
+	return NULL;
+}
+
+/* Waits for job i, lets the workers go on, and replays what the page said. */
+static struct entry_job *
+take_job(struct entry_pool *pool, size_t i, struct diag *d)
+{
+	struct entry_job *job = &pool->jobs[i];
+
+	pthread_mutex_lock(&pool->lock);
+	while (!job->done) {
+		pool->want = i;
+		pthread_cond_wait(&pool->ready, &pool->lock);
+	}
+	pool->want = SIZE_MAX;
+	pool->staged = i + 1;
+	/* Half a window of room before waking them, so they are not woken once per page. */
+	if (pool->room_waiters && pool->next + ENTRY_WINDOW / 2 <= pool->staged + ENTRY_WINDOW)
+		pthread_cond_broadcast(&pool->room);
+	pthread_mutex_unlock(&pool->lock);
+	if (job->msgs)
+		fputs(job->msgs, d->out);
+	d->errors += job->errors;
+	d->warnings += job->warnings;
+	return job;
+}
+
+static int
+worker_count(size_t n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t w = cpus < 1 ? 1 : (size_t)cpus;
+
+	if (w > ENTRY_WORKERS)
+		w = ENTRY_WORKERS;
+	return (int)(n < w ? n : w);
+}
+
+static int
+render_entries(struct output *o, const json_t *model, const struct template_set *t,
+	       struct memo_state *m, json_t *feed, struct diag *d)
+{
+	struct entry_pool pool = { .model = model, .t = t, .feed = feed, .quiet = d->quiet,
+				   .want = SIZE_MAX };
+	const struct page first = { "entry.html", "", NULL, feed, "entry", NULL };
+	pthread_t tid[ENTRY_WORKERS];
+	int started[ENTRY_WORKERS] = { 0 };
+	int nw, running = 0, rc = 0;
+	size_t i;
+
+	pool.entries = json_object_get(model, "entries");
+	pool.n = json_array_size(pool.entries);
+	if (!pool.n)
+		return 0;
+	/* Whatever the workers share is made here first: the template's reach, the model's HTML. */
+	if (need_all(m, model, t, &first, d) < 0)
+		return -1;
+	pool.memo = m ? m->memo : NULL;
+	pool.reach = m && m->memo->seed ? reach_of(m, model, t, "entry.html") : NULL;
+	pool.jobs = xcalloc(pool.n, sizeof(*pool.jobs));
+	pthread_mutex_init(&pool.lock, NULL);
+	pthread_cond_init(&pool.ready, NULL);
+	pthread_cond_init(&pool.room, NULL);
+	nw = worker_count(pool.n);
+	for (int w = 0; nw > 1 && w < nw; w++)
+		running += started[w] = pthread_create(&tid[w], NULL, entry_worker, &pool) == 0;
+	for (i = 0; i < pool.n && rc == 0; i++) {
+		struct entry_job *job;
+
+		if (!running) {
+			/* No threads (one core, or none would start): each page in turn, here. */
+			pool.jobs[i].rc = render_entry(&pool, i, m ? &m->ser : NULL, d);
+			pool.jobs[i].done = 1;
+			pool.next = i + 1;
+		}
+		job = take_job(&pool, i, d);
+		rc = job->rc < 0 ? -1 : stage_page(o, job->relpath, &job->out, d);
+		free(job->relpath);
+		job->relpath = NULL;
+	}
+	pthread_mutex_lock(&pool.lock);
+	pool.stop = 1;
+	pthread_cond_broadcast(&pool.room);
+	pthread_mutex_unlock(&pool.lock);
+	for (int w = 0; w < nw; w++)
+		if (started[w])
+			pthread_join(tid[w], NULL);
+	for (; i < pool.n; i++) {
+		free(pool.jobs[i].relpath);
+		free(pool.jobs[i].out.html);
+	}
+	for (i = 0; i < pool.n; i++)
+		free(pool.jobs[i].msgs);
+	free(pool.jobs);
+	pthread_cond_destroy(&pool.room);
+	pthread_cond_destroy(&pool.ready);
+	pthread_mutex_destroy(&pool.lock);
 	return rc;
 }
 
@@ -255,16 +538,8 @@ render_site_memo(struct output *o, const json_t *model, const struct template_se
 		if (render_page(o, model, t, &fixed[i], m, d) < 0)
 			goto out;
 
-	json_array_foreach(json_object_get(model, "entries"), i, item) {
-		struct page p = { "entry.html", NULL, json_string_value(json_object_get(item, "title")),
-				  site_feed, "entry", item };
-
-		buf_reset(&path);
-		buf_printf(&path, "%sindex.html", json_string_value(json_object_get(item, "path")));
-		p.relpath = path.ptr;
-		if (render_page(o, model, t, &p, m, d) < 0)
-			goto out;
-	}
+	if (render_entries(o, model, t, m, site_feed, d) < 0)
+		goto out;
 	if (json_is_true(json_object_get(json_object_get(model, "site"), "multiple_scopes"))) {
 		json_array_foreach(json_object_get(model, "scopes"), i, item) {
 			struct page p = { "scope.html", NULL,

@@ -22,13 +22,16 @@ int render_site(struct output *o, const json_t *model, const struct template_set
  * What lets a build skip pages: seed names everything outside the model a page depends on (the
  * binary and the template set); each page rendered is tagged with the digest of its inputs
  * (template_deps), and a page whose digest and file pages says are unchanged is kept unrendered.
- * need, when set, is called for each ENTRY about to be shown in full (its page or a feed), so
- * that its content_html can be filled in late.
+ * need, when set, is called for each ENTRY about to be shown in full by a feed or by a page
+ * that shows other entries' bodies, so that its content_html can be filled in late. html gives
+ * an entry page the HTML of its own entry, when the model lacks it, without changing the model:
+ * it is called from several threads at once (render_site_memo renders entry pages in parallel).
  */
 struct render_memo {
 	const char *seed;
 	struct cache_pages *pages;
 	int (*need)(void *arg, json_t *entry, struct diag *d);
+	int (*html)(void *arg, const json_t *entry, struct buf *out, struct diag *d);
 	void *arg;
 };
 
