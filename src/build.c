@@ -261,28 +261,42 @@ render_seed(struct buf *seed, struct repo *repo, const struct build_options *opt
 struct entries_memo {
 	struct cache_entries *cache;
 	struct buf fresh;          /* records of this build (cache_entries_add) */
-	size_t hits, puts;
+	size_t reads, puts;        /* files read, records handed over */
 	struct repo *repo;
 	struct source_set *src;
-	pthread_mutex_t repo_lock;   /* memo_html's */
+	pthread_mutex_t repo_lock;   /* the repository's and reads' */
 };
 
+/*
+ * Every announcement is left unread by the tree walk: the loading threads take its record from
+ * the cache or read it themselves (memo_read), so reading overlaps parsing.
+ */
 static int
 memo_skip(void *arg, const char *path, const char *id)
 {
-	struct entries_memo *m = arg;
-	size_t len;
-
-	if (strncmp(path, "content/levels/", 15) != 0 || !cache_entries_get(m->cache, id, &len))
-		return 0;
-	m->hits++;
-	return 1;
+	(void)arg;
+	(void)id;
+	return strncmp(path, "content/levels/", 15) == 0;
 }
 
 static const char *
 memo_get(void *arg, const char *id, size_t *len)
 {
 	return cache_entries_get(((struct entries_memo *)arg)->cache, id, len);
+}
+
+/* libgit2 wants one thread at a time on a repository. */
+static int
+memo_read(void *arg, struct source_file *f, struct diag *d)
+{
+	struct entries_memo *m = arg;
+	int rc;
+
+	pthread_mutex_lock(&m->repo_lock);
+	rc = repo_load(m->repo, f, d);
+	m->reads++;
+	pthread_mutex_unlock(&m->repo_lock);
+	return rc;
 }
 
 static void
@@ -308,7 +322,7 @@ memo_need(void *arg, json_t *entry, struct diag *d)
 	f = path ? (struct source_file *)source_set_find(m->src, path) : NULL;
 	if (!f)
 		return diag_error(d, path, 0, 0, "cannot find the source of an announcement");
-	if (repo_load(m->repo, f, d) < 0)
+	if (memo_read(m, f, d) < 0)
 		return -1;
 	rc = model_entry_content(entry, f, d);
 	/* Only this entry needed the bytes: drop them at once. */
@@ -319,8 +333,8 @@ memo_need(void *arg, json_t *entry, struct diag *d)
 }
 
 /*
- * The HTML of an unread announcement for its own page, from a rendering thread: libgit2 wants
- * one thread at a time on a repository, and each entry's source is its page's alone.
+ * The HTML of an unread announcement for its own page, from a rendering thread: each entry's
+ * source is its page's alone, so no other thread touches f.
  */
 static int
 memo_html(void *arg, const json_t *entry, struct buf *out, struct diag *d)
@@ -333,9 +347,7 @@ memo_html(void *arg, const json_t *entry, struct buf *out, struct diag *d)
 	f = path ? (struct source_file *)source_set_find(m->src, path) : NULL;
 	if (!f)
 		return diag_error(d, path, 0, 0, "cannot find the source of an announcement");
-	pthread_mutex_lock(&m->repo_lock);
-	rc = repo_load(m->repo, f, d);
-	pthread_mutex_unlock(&m->repo_lock);
+	rc = memo_read(m, f, d);
 	if (rc == 0)
 		rc = model_entry_html(out, f, d);
 	free(f->data);
@@ -369,10 +381,10 @@ build_run(const struct build_options *opt, struct diag *d)
 	struct render_memo memo = { NULL, NULL, NULL, NULL, NULL };
 	struct cache_pages *pages = NULL;
 	struct entries_memo em = { NULL, BUF_INIT, 0, 0, NULL, NULL, PTHREAD_MUTEX_INITIALIZER };
-	struct model_memo mm = { memo_get, memo_put, &em };
+	struct model_memo mm = { memo_get, memo_put, memo_read, &em };
 	struct buf edigest = BUF_INIT;
 	int use_memo;
-	size_t fresh;
+	size_t fresh, hits;
 	size_t warnings_before = d->warnings;
 	int lock = -1, rc = -1, use_cache;
 
@@ -433,9 +445,10 @@ build_run(const struct build_options *opt, struct diag *d)
 	 * rewriting a record of every one, so a commit or two may pass before it is; records of
 	 * files gone are harmless until they are most of it.
 	 */
-	fresh = em.puts > em.hits ? em.puts - em.hits : 0;
-	if (use_memo && ((fresh && (fresh > ENTRIES_SLACK || fresh * 64 > em.hits)) ||
-			 2 * em.hits < cache_entries_count(em.cache)))
+	fresh = em.reads;
+	hits = em.puts > fresh ? em.puts - fresh : 0;
+	if (use_memo && ((fresh && (fresh > ENTRIES_SLACK || fresh * 64 > hits)) ||
+			 2 * hits < cache_entries_count(em.cache)))
 		cache_entries_record(repo_git_dir(repo), edigest.ptr, &em.fresh);
 	buf_release(&em.fresh);
 	if (opt->dump_model) {

@@ -612,15 +612,18 @@ load_range(struct model_builder *b, const struct source_set *src, size_t begin, 
 
 			if (b->memo && b->memo->get)
 				rec = b->memo->get(b->memo->arg, f->id, &len);
-			if (!rec || decode_record(b, &b->items[b->count], f, rec, len) < 0) {
-				diag_error(d, f->path, 0, 0, "the build cache has no usable record of "
-					   "blob %s (remove the folder threatfeed in the Git folder)", f->id);
-				announcement_release(&b->items[b->count]);
-				memset(&b->items[b->count], 0, sizeof(b->items[b->count]));
+			if (rec && decode_record(b, &b->items[b->count], f, rec, len) == 0) {
+				b->count++;
 				continue;
 			}
-			b->count++;
-			continue;
+			announcement_release(&b->items[b->count]);
+			memset(&b->items[b->count], 0, sizeof(b->items[b->count]));
+			/* No record, or one that does not decode: the file itself, read on this thread. */
+			if (!b->memo || !b->memo->read ||
+			    b->memo->read(b->memo->arg, (struct source_file *)f, d) < 0) {
+				diag_error(d, f->path, 0, 0, "cannot read blob %s", f->id);
+				continue;
+			}
 		}
 		errors_before = d->errors;
 		warnings_before = d->warnings;
@@ -650,13 +653,30 @@ load_range(struct model_builder *b, const struct source_set *src, size_t begin, 
 }
 
 /*
- * One thread's share of the files: a builder of its own whose diag writes to memory, so that the
- * messages can be replayed in file order, as a single thread would have printed them.
+ * Loading on every core. This thread reads the sources that have to be read, in tree order (the
+ * order a pack keeps them in, which libgit2's delta cache likes), while the workers take files one
+ * at a time and parse each as soon as it is read. What each file says is kept and replayed in file
+ * order, and the announcements are put back in file order, so nothing depends on the timing.
  */
-struct load_share {
-	struct model_builder b;
+struct load_pool {
 	const struct source_set *src;
-	size_t begin, end;
+	const struct model_memo *memo;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t next;               /* the next file to take */
+	size_t readable;           /* files [0, readable) have been read or need no reading */
+	int waiting;
+	struct load_said *said;    /* per file */
+};
+
+struct load_said {
+	char *msgs;
+	size_t errors, warnings;
+};
+
+struct load_worker {
+	struct model_builder b;
+	struct load_pool *pool;
 	struct diag d;
 	FILE *mem;
 	char *msgs;
@@ -664,22 +684,93 @@ struct load_share {
 };
 
 static void *
-load_share_run(void *arg)
+load_worker_run(void *arg)
 {
-	struct load_share *s = arg;
+	struct load_worker *w = arg;
+	struct load_pool *pool = w->pool;
 
-	load_range(&s->b, s->src, s->begin, s->end);
+	for (;;) {
+		size_t i, said, errors = w->d.errors, warnings = w->d.warnings;
+
+		pthread_mutex_lock(&pool->lock);
+		if (pool->next >= pool->src->count) {
+			pthread_mutex_unlock(&pool->lock);
+			break;
+		}
+		i = pool->next++;
+		while (pool->readable <= i) {
+			pool->waiting++;
+			pthread_cond_wait(&pool->cond, &pool->lock);
+			pool->waiting--;
+		}
+		pthread_mutex_unlock(&pool->lock);
+		fflush(w->mem);
+		said = w->msglen;
+		load_range(&w->b, pool->src, i, i + 1);
+		fflush(w->mem);
+		if (w->msglen > said)
+			pool->said[i].msgs = xstrndup(w->msgs + said, w->msglen - said);
+		pool->said[i].errors = w->d.errors - errors;
+		pool->said[i].warnings = w->d.warnings - warnings;
+	}
 	return NULL;
+}
+
+/* Whether the loader will want f's bytes: an announcement left unread that has no record. */
+static int
+must_read(const struct model_memo *memo, const struct source_file *f)
+{
+	size_t len;
+
+	return f->unread && memo && memo->read &&
+	       strncmp(f->path, LEVELS_DIR, strlen(LEVELS_DIR)) == 0 &&
+	       !(memo->get && memo->get(memo->arg, f->id, &len));
+}
+
+/* This thread's part: read ahead of the workers. A failure is left for the worker to report. */
+static void
+read_ahead(struct load_pool *pool)
+{
+	char *ignored = NULL;
+	size_t ignored_len = 0;
+	FILE *mem = open_memstream(&ignored, &ignored_len);
+	struct diag quiet;
+
+	if (!mem)
+		abort();
+	diag_init(&quiet, mem);
+	for (size_t i = 0; i < pool->src->count; i++) {
+		struct source_file *f = (struct source_file *)&pool->src->files[i];
+
+		if (must_read(pool->memo, f))
+			pool->memo->read(pool->memo->arg, f, &quiet);
+		pthread_mutex_lock(&pool->lock);
+		pool->readable = i + 1;
+		if (pool->waiting)
+			pthread_cond_broadcast(&pool->cond);
+		pthread_mutex_unlock(&pool->lock);
+	}
+	fclose(mem);
+	free(ignored);
+}
+
+static int
+compare_by_file(const void *x, const void *y)
+{
+	const struct announcement *a = x, *b = y;
+
+	return a->src < b->src ? -1 : a->src > b->src;
 }
 
 static int
 load_announcements(struct model_builder *b, const struct source_set *src)
 {
-	struct load_share shares[LOAD_WORKERS];
+	struct load_worker workers[LOAD_WORKERS];
 	pthread_t tid[LOAD_WORKERS];
 	int started[LOAD_WORKERS] = { 0 };
+	struct load_pool pool = { .src = src, .memo = b->memo };
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t i, n = 0, nw;
+	size_t i, n = 0, nw, running = 0;
 
 	for (i = 0; i < src->count; i++)
 		if (strncmp(src->files[i].path, LEVELS_DIR, strlen(LEVELS_DIR)) == 0)
@@ -690,46 +781,53 @@ load_announcements(struct model_builder *b, const struct source_set *src)
 		load_range(b, src, 0, src->count);
 		return 0;
 	}
+	pool.said = xcalloc(src->count, sizeof(*pool.said));
+	pthread_mutex_init(&pool.lock, NULL);
+	pthread_cond_init(&pool.cond, NULL);
 	for (i = 0; i < nw; i++) {
-		struct load_share *s = &shares[i];
+		struct load_worker *w = &workers[i];
 
-		s->b = *b;
-		s->b.items = xcalloc(n, sizeof(*s->b.items));
-		s->b.count = 0;
-		s->src = src;
-		s->begin = src->count * i / nw;
-		s->end = src->count * (i + 1) / nw;
-		s->msgs = NULL;
-		s->msglen = 0;
-		s->mem = open_memstream(&s->msgs, &s->msglen);
-		if (!s->mem)
+		w->b = *b;
+		w->b.items = xcalloc(n, sizeof(*w->b.items));
+		w->b.count = 0;
+		w->pool = &pool;
+		w->msgs = NULL;
+		w->msglen = 0;
+		w->mem = open_memstream(&w->msgs, &w->msglen);
+		if (!w->mem)
 			abort();
-		diag_init(&s->d, s->mem);
-		s->d.quiet = b->d->quiet;
-		s->b.d = &s->d;
+		diag_init(&w->d, w->mem);
+		w->d.quiet = b->d->quiet;
+		w->b.d = &w->d;
+		started[i] = pthread_create(&tid[i], NULL, load_worker_run, w) == 0;
+		running += (size_t)started[i];
 	}
-	/* The last share runs here; a share whose thread did not start runs here too. */
-	for (i = 0; i + 1 < nw; i++)
-		started[i] = pthread_create(&tid[i], NULL, load_share_run, &shares[i]) == 0;
-	for (i = 0; i + 1 < nw; i++)
-		if (!started[i])
-			load_share_run(&shares[i]);
-	load_share_run(&shares[nw - 1]);
+	read_ahead(&pool);
+	/* Without any thread, the files are all read now: one worker's loop does the rest here. */
+	if (!running)
+		load_worker_run(&workers[0]);
 	for (i = 0; i < nw; i++) {
-		struct load_share *s = &shares[i];
+		struct load_worker *w = &workers[i];
 
 		if (started[i])
 			pthread_join(tid[i], NULL);
-		fclose(s->mem);
-		if (s->msglen)
-			fputs(s->msgs, b->d->out);
-		free(s->msgs);
-		b->d->errors += s->d.errors;
-		b->d->warnings += s->d.warnings;
-		memcpy(b->items + b->count, s->b.items, s->b.count * sizeof(*b->items));
-		b->count += s->b.count;
-		free(s->b.items);
+		fclose(w->mem);
+		free(w->msgs);
+		memcpy(b->items + b->count, w->b.items, w->b.count * sizeof(*b->items));
+		b->count += w->b.count;
+		free(w->b.items);
 	}
+	for (i = 0; i < src->count; i++) {
+		if (pool.said[i].msgs)
+			fputs(pool.said[i].msgs, b->d->out);
+		free(pool.said[i].msgs);
+		b->d->errors += pool.said[i].errors;
+		b->d->warnings += pool.said[i].warnings;
+	}
+	free(pool.said);
+	pthread_cond_destroy(&pool.cond);
+	pthread_mutex_destroy(&pool.lock);
+	qsort(b->items, b->count, sizeof(*b->items), compare_by_file);
 	return 0;
 }
 

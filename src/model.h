@@ -79,7 +79,8 @@ int model_build(json_t **out, const struct config *cfg, const struct source_set 
 /*
  * A memo of announcements between builds (cache.h keeps it): a file that loaded without any
  * message is handed to put as an opaque record; a file repo_read_skipping left unread is built
- * from get's record for its blob id instead of its bytes. With a memo no ENTRY has "content_html"
+ * from get's record for its blob id instead of its bytes, or, without a usable record, read by
+ * read (from the loading threads, several at once) and loaded. With a memo no ENTRY has "content_html"
  * until model_entry_content adds it (the build does for the pages and feeds that show it, and
  * drops it again once written, so that a big site's bodies are never all in memory). With a memo,
  * model_build_memo also frees the bytes of each announcement it loaded and marks its source_file
@@ -89,6 +90,7 @@ int model_build(json_t **out, const struct config *cfg, const struct source_set 
 struct model_memo {
 	const char *(*get)(void *arg, const char *id, size_t *len);
 	void (*put)(void *arg, const char *id, const char *rec, size_t len);
+	int (*read)(void *arg, struct source_file *f, struct diag *d);
 	void *arg;
 };
 

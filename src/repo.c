@@ -232,8 +232,14 @@ read_blob(struct source_file *f, git_repository *git, git_odb *odb, const git_oi
 	int rc = -1;
 
 	git_oid_tostr(f->id, sizeof(f->id), id);
-	/* The header alone first, so an oversized blob is never inflated into memory. */
-	if (git_odb_read_header(&len, &type, odb, id) < 0) {
+	/*
+	 * The header alone first, so an oversized blob is never inflated into memory. For a delta
+	 * libgit2 walks the whole chain to learn the type: half the cost of a read, so a blob read
+	 * before is not asked again.
+	 */
+	if (f->read_before && f->kind == SOURCE_FILE) {
+		len = f->size;
+	} else if (git_odb_read_header(&len, &type, odb, id) < 0) {
 		diag_error(d, f->path, 0, 0, "cannot read blob %s: %s", f->id, git_words());
 		goto out;
 	}
@@ -255,6 +261,7 @@ read_blob(struct source_file *f, git_repository *git, git_odb *odb, const git_oi
 	}
 	f->data = xstrndup(git_blob_rawcontent(blob), f->size);
 	f->kind = SOURCE_FILE;
+	f->read_before = 1;
 	rc = 0;
 out:
 	git_blob_free(blob);

@@ -32,6 +32,7 @@ struct source_file {
 	size_t size;
 	char id[41];             /* blob id in hex (work tree: the id the blob would have) */
 	int unread;              /* repo_read_skipping skipped its bytes: data is NULL until repo_load */
+	int read_before;         /* its blob was read whole once: size is known to be in bounds */
 };
 
 /* Files sorted by path (byte order). */
