@@ -24,6 +24,7 @@
  */
 #define LOAD_PARALLEL_MIN 256
 #define LOAD_WORKERS 4
+#define LOAD_BATCH 16       /* files read between wake-ups of the parsing threads */
 
 static const char *const announcement_keys[] = { "level", "date", "title", "scope", "updated",
 	"expires", "id" };
@@ -744,6 +745,9 @@ read_ahead(struct load_pool *pool)
 
 		if (must_read(pool->memo, f))
 			pool->memo->read(pool->memo->arg, f, &quiet);
+		/* Workers waiting are woken once per few files, not once per file. */
+		if ((i + 1) % LOAD_BATCH && i + 1 < pool->src->count)
+			continue;
 		pthread_mutex_lock(&pool->lock);
 		pool->readable = i + 1;
 		if (pool->waiting)

@@ -29,7 +29,7 @@
 #define MANIFEST OUTPUT_MANIFEST
 /* The manifest is ours, but it sits in a folder others can write to: cap what we read of it. */
 #define MANIFEST_MAX ((size_t)64 << 20)
-/* Keeps ".<basename>.tmp-XXXXXX" under NAME_MAX (255) whatever the basename's length. */
+/* Keeps ".<basename>.tmp-<pid>-<serial>" under NAME_MAX (255) whatever the basename's length. */
 #define TMP_BASENAME_MAX 200
 #define CHUNK 65536
 /*
@@ -70,6 +70,16 @@ struct dirref {
 	size_t len;
 };
 
+/*
+ * The process's umask, read once by output_new: a new folder or file needs a chmod to 0755 or
+ * 0644 only when the umask takes bits away from those.
+ */
+static mode_t creation_mask;
+
+/* Make each temporary name different (write_temp); output_new reads the pid once. */
+static atomic_uint temp_serial;
+static pid_t temp_pid;
+
 struct output *
 output_new(const char *dir)
 {
@@ -78,6 +88,9 @@ output_new(const char *dir)
 	assert(dir && *dir);
 	o->dir = xstrdup(dir);
 	o->nslots = 64;
+	creation_mask = umask(0);
+	umask(creation_mask);
+	temp_pid = getpid();
 	o->slots = xcalloc(o->nslots, sizeof(*o->slots));
 	return o;
 }
@@ -382,41 +395,51 @@ note_made_dir(struct commit *c, const char *path)
 	c->made_dirs[c->nmade++] = xstrdup(path);
 }
 
+
 /*
- * Creates the folder path unless it exists. With nofollow, an existing entry must be a real
- * folder, not a symbolic link to one. New folders get 0755 whatever the umask: a web server
- * usually runs as another user and must be able to enter them.
+ * Creates the folder path unless it exists; *made says whether it did. With nofollow, an existing
+ * entry must be a real folder, not a symbolic link to one. New folders get 0755 whatever the
+ * umask: a web server usually runs as another user and must be able to enter them. When the
+ * parent was made by this build nothing can be there yet, so the check comes after mkdir.
  */
 static int
-make_dir(struct commit *c, const char *path, int nofollow)
+make_dir(struct commit *c, const char *path, int nofollow, int parent_new, int *made)
 {
 	struct stat st;
 
-	if ((nofollow ? lstat(path, &st) : stat(path, &st)) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return 0;
-		return diag_error(c->d, path, 0, 0, "cannot create folder: %s",
-				  S_ISLNK(st.st_mode) ? "a symbolic link is in the way" :
-							"a file is in the way");
+	*made = 0;
+	if (!parent_new || mkdir(path, 0755) < 0) {
+		if ((nofollow ? lstat(path, &st) : stat(path, &st)) == 0) {
+			if (S_ISDIR(st.st_mode))
+				return 0;
+			return diag_error(c->d, path, 0, 0, "cannot create folder: %s",
+					  S_ISLNK(st.st_mode) ? "a symbolic link is in the way" :
+								"a file is in the way");
+		}
+		if (errno != ENOENT)
+			return io_error(c->d, path, "cannot create folder");
+		if (mkdir(path, 0755) < 0)
+			return io_error(c->d, path, "cannot create folder");
 	}
-	if (errno != ENOENT)
-		return io_error(c->d, path, "cannot create folder");
-	if (mkdir(path, 0755) < 0)
-		return io_error(c->d, path, "cannot create folder");
+	*made = 1;
 	note_made_dir(c, path);
-	if (chmod(path, 0755) < 0)
+	if ((creation_mask & 0755) && chmod(path, 0755) < 0)
 		return io_error(c->d, path, "cannot create folder");
 	return 0;
 }
 
-/* mkdir -p for the site folder itself, which may be anywhere and may be reached through links. */
+/*
+ * mkdir -p for the site folder itself, which may be anywhere and may be reached through links.
+ * *made says whether the site folder itself is new.
+ */
 static int
-make_site_dir(struct commit *c)
+make_site_dir(struct commit *c, int *made)
 {
 	const char *dir = c->o->dir;
 	size_t len = strlen(dir);
 	int rc = 0;
 
+	*made = 0;
 	for (size_t i = 1; i <= len && rc == 0; i++) {
 		char *prefix;
 
@@ -425,7 +448,7 @@ make_site_dir(struct commit *c)
 		if (i == len && dir[i - 1] == '/')
 			break;
 		prefix = xstrndup(dir, i);
-		rc = make_dir(c, prefix, 0);
+		rc = make_dir(c, prefix, 0, 0, made);
 		free(prefix);
 	}
 	return rc;
@@ -469,9 +492,10 @@ worker_dirs(void *arg)
 
 	for (size_t i = w->begin; i < w->end && !atomic_load(w->stop); i++) {
 		char *full = join(w->c.o->dir, w->dirs[i].p, w->dirs[i].len);
+		int made;
 
-		w->rc = full ? make_dir(&w->c, full, 1) : diag_error(w->c.d, w->c.o->dir, 0, 0,
-								     "out of memory");
+		w->rc = full ? make_dir(&w->c, full, 1, 0, &made) :
+			       diag_error(w->c.d, w->c.o->dir, 0, 0, "out of memory");
 		free(full);
 		if (w->rc < 0) {
 			atomic_store(w->stop, 1);
@@ -718,7 +742,7 @@ out:
 }
 
 /*
- * Writes data to a new ".<basename>.tmp-XXXXXX" beside target and sets *tmp to its path. The
+ * Writes data to a new ".<basename>.tmp-<pid>-<serial>" beside target and sets *tmp to its path. The
  * file is created 0600 by mkstemp and then made 0644 on purpose: the web server must read it.
  * With sync, the file is fsynced too (the manifest, written alone); the site's files are instead
  * covered by one syncfs before the renames.
@@ -733,19 +757,31 @@ write_temp(struct diag *d, const char *target, const char *data, size_t len, int
 	int fd = -1, rc = -1;
 
 	*tmp = NULL;
-	if (buf_add(&name, target, (size_t)(base - target)) < 0 ||
-	    buf_printf(&name, ".%.*s.tmp-XXXXXX",
-		       (int)(blen < TMP_BASENAME_MAX ? blen : TMP_BASENAME_MAX), base) < 0) {
-		diag_error(d, target, 0, 0, "out of memory");
-		goto out;
+	/*
+	 * mkostemp makes 0600 files that then need an fchmod, one more call per file of a cold
+	 * build: a name of our own, opened with O_EXCL and 0644, saves it. A name that is taken
+	 * (a crashed build's leftover, say) only means the next one is tried.
+	 */
+	for (int tries = 0; fd < 0 && tries < 100; tries++) {
+		buf_reset(&name);
+		if (buf_add(&name, target, (size_t)(base - target)) < 0 ||
+		    buf_printf(&name, ".%.*s.tmp-%ld-%u",
+			       (int)(blen < TMP_BASENAME_MAX ? blen : TMP_BASENAME_MAX), base,
+			       (long)temp_pid, atomic_fetch_add(&temp_serial, 1)) < 0) {
+			diag_error(d, target, 0, 0, "out of memory");
+			goto out;
+		}
+		fd = open(name.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
 	}
-	fd = mkostemp(name.ptr, O_CLOEXEC);
 	if (fd < 0) {
 		io_error(d, target, "cannot write");
 		goto out;
 	}
 	*tmp = buf_detach(&name, NULL);
-	if (write_full(fd, data, len) < 0 || fchmod(fd, 0644) < 0 || (sync && fsync(fd) < 0)) {
+	if (write_full(fd, data, len) < 0 || ((creation_mask & 0644) && fchmod(fd, 0644) < 0) ||
+	    (sync && fsync(fd) < 0)) {
 		io_error(d, target, "cannot write");
 		goto out;
 	}
@@ -1088,6 +1124,7 @@ struct spill {
 	pthread_cond_t cond;
 	struct spill_item q[SPILL_QUEUE];
 	size_t head, count;
+	int waiting;               /* threads waiting on cond: the writer (empty) or the renderer (full) */
 	int closing;
 	int failed;                /* the writer's own: read after the join */
 	int site_made;
@@ -1099,18 +1136,23 @@ struct spill {
 	struct spill_result *res;
 	size_t nres, capres;
 	struct buf known;          /* the last folder known to exist, relative, with a '/' */
+	size_t known_old;          /* how much of known was there before this build */
+	int site_new;              /* the site folder itself was made by this build */
 };
 
-/* Makes the folders of rel that the previous file's folder did not already cover. */
+/*
+ * Makes the folders of rel that the previous file's folder did not already cover. Returns 1 when
+ * rel's folder was made by this build (so rel cannot exist yet), 0 when it was there, -1 on error.
+ */
 static int
 spill_dirs(struct spill *sp, const char *rel)
 {
 	const char *slash = strrchr(rel, '/');
-	size_t dirlen = slash ? (size_t)(slash - rel) + 1 : 0, common = 0;
-	int rc = 0;
+	size_t dirlen = slash ? (size_t)(slash - rel) + 1 : 0, common = 0, first_made = SIZE_MAX;
+	int rc = 0, parent_new, made;
 
 	if (!sp->site_made) {
-		if (make_site_dir(&sp->c) < 0)
+		if (make_site_dir(&sp->c, &sp->site_new) < 0)
 			return -1;
 		sp->site_made = 1;
 	}
@@ -1119,19 +1161,30 @@ spill_dirs(struct spill *sp, const char *rel)
 		common++;
 	while (common > 0 && rel[common - 1] != '/')
 		common--;
-	for (size_t i = common; i < dirlen && rc == 0; i++) {
+	parent_new = sp->site_new || common > sp->known_old;
+	for (size_t i = common, start = common; i < dirlen && rc == 0; i++) {
 		char *full;
 
 		if (rel[i] != '/')
 			continue;
 		full = join(sp->o->dir, rel, i);
-		rc = full ? make_dir(&sp->c, full, 1) : diag_error(&sp->d, sp->o->dir, 0, 0, "out of memory");
+		rc = full ? make_dir(&sp->c, full, 1, parent_new, &made) :
+			    diag_error(&sp->d, sp->o->dir, 0, 0, "out of memory");
 		free(full);
+		if (made && first_made == SIZE_MAX)
+			first_made = start;
+		parent_new = made;
+		start = i + 1;
 	}
+	/* Of the new known folder, the part before known_old was there before this build. */
+	if (sp->site_new)
+		sp->known_old = 0;
+	else if (common <= sp->known_old)
+		sp->known_old = first_made != SIZE_MAX ? first_made : dirlen;
 	buf_reset(&sp->known);
 	if (rc == 0 && buf_add(&sp->known, rel, dirlen) < 0)
 		rc = -1;
-	return rc;
+	return rc < 0 ? -1 : sp->site_new || dirlen > sp->known_old;
 }
 
 static void
@@ -1139,11 +1192,11 @@ spill_one(struct spill *sp, struct spill_item *it)
 {
 	struct spill_result r = { it->index, it->target, NULL, 0 };
 	const char *rel = it->target + strlen(sp->o->dir) + (sp->o->dir[strlen(sp->o->dir) - 1] != '/');
-	int same;
+	int same = 0, folder_new;
 
 	if (!sp->failed) {
-		if (spill_dirs(sp, rel) < 0 ||
-		    (same = same_bytes(&sp->d, it->target, it->data, it->len)) < 0 ||
+		if ((folder_new = spill_dirs(sp, rel)) < 0 ||
+		    (!folder_new && (same = same_bytes(&sp->d, it->target, it->data, it->len)) < 0) ||
 		    (!same && write_temp(&sp->d, it->target, it->data, it->len, 0, &r.tmp) < 0))
 			sp->failed = 1;
 		else
@@ -1161,23 +1214,30 @@ static void *
 spill_run(void *arg)
 {
 	struct spill *sp = arg;
+	struct spill_item batch[SPILL_QUEUE];
 
 	for (;;) {
-		struct spill_item it;
+		size_t n = 0;
 
 		pthread_mutex_lock(&sp->lock);
-		while (sp->count == 0 && !sp->closing)
+		while (sp->count == 0 && !sp->closing) {
+			sp->waiting++;
 			pthread_cond_wait(&sp->cond, &sp->lock);
-		if (sp->count == 0) {
-			pthread_mutex_unlock(&sp->lock);
-			break;
+			sp->waiting--;
 		}
-		it = sp->q[sp->head];
-		sp->head = (sp->head + 1) % SPILL_QUEUE;
-		sp->count--;
-		pthread_cond_broadcast(&sp->cond);
+		/* All that is queued at once: one lock, and the renderer woken once per batch. */
+		while (sp->count) {
+			batch[n++] = sp->q[sp->head];
+			sp->head = (sp->head + 1) % SPILL_QUEUE;
+			sp->count--;
+		}
+		if (sp->waiting)
+			pthread_cond_broadcast(&sp->cond);
 		pthread_mutex_unlock(&sp->lock);
-		spill_one(sp, &it);
+		if (n == 0)
+			break;
+		for (size_t i = 0; i < n; i++)
+			spill_one(sp, &batch[i]);
 	}
 	return NULL;
 }
@@ -1222,11 +1282,15 @@ spill_push(struct output *o, size_t index)
 		return 0;
 	}
 	pthread_mutex_lock(&sp->lock);
-	while (sp->count == SPILL_QUEUE)
+	while (sp->count == SPILL_QUEUE) {
+		sp->waiting++;
 		pthread_cond_wait(&sp->cond, &sp->lock);
+		sp->waiting--;
+	}
 	sp->q[(sp->head + sp->count) % SPILL_QUEUE] = it;
 	sp->count++;
-	pthread_cond_broadcast(&sp->cond);
+	if (sp->waiting)
+		pthread_cond_broadcast(&sp->cond);
 	pthread_mutex_unlock(&sp->lock);
 	/* A failure is reported at commit time, as it would have been without spilling. */
 	return 0;
@@ -1309,7 +1373,7 @@ output_commit(struct output *o, struct output_stats *stats, struct diag *d)
 	struct dirref *keep = NULL;
 	size_t nkeep = 0;
 	char *manifest = NULL;
-	int rc = -1;
+	int rc = -1, made;
 
 	memset(stats, 0, sizeof(*stats));
 	stats->staged = o->n;
@@ -1337,7 +1401,7 @@ output_commit(struct output *o, struct output_stats *stats, struct diag *d)
 		diag_error(d, o->dir, 0, 0, "out of memory");
 		goto out;
 	}
-	if (make_site_dir(&c) < 0 || read_manifest(&c, manifest) < 0 || make_sub_dirs(&c) < 0 ||
+	if (make_site_dir(&c, &made) < 0 || read_manifest(&c, manifest) < 0 || make_sub_dirs(&c) < 0 ||
 	    write_all_temps(&c, &stats->unchanged) < 0) {
 		undo(&c, 1);
 		goto out;
