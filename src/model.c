@@ -58,6 +58,7 @@ struct model_builder {
 	const struct model_memo *memo;
 	struct shared_level *levels;       /* per cfg->levels, filled by assemble */
 	json_t **scope_names, **scope_titles;
+	json_t *directions[4];             /* per directions[], filled by assemble */
 	struct diag *d;
 	struct announcement *items;
 	size_t count;
@@ -450,6 +451,55 @@ derived_title(const struct announcement *a)
 	return buf_detach(&t, NULL);
 }
 
+/*
+ * The four forms of a date, under the given keys. With same (an entry whose dates are equal), the
+ * strings of its "date" forms are shared instead: a big site's model is a tenth smaller for it.
+ * A UTC date's own form is its UTC form, shared too.
+ */
+static void
+put_dates(json_t *e, const char *key, const char *utc_key, const char *rfc822_key,
+	  const char *human_key, const struct timestamp *t, json_t *same)
+{
+	struct buf s = BUF_INIT;
+	json_t *own;
+
+	if (same) {
+		json_object_set(e, key, json_object_get(same, "date"));
+		json_object_set(e, utc_key, json_object_get(same, "date_utc"));
+		json_object_set(e, rfc822_key, json_object_get(same, "date_rfc822"));
+		json_object_set(e, human_key, json_object_get(same, "date_human"));
+		return;
+	}
+	date_format_rfc3339(&s, t);
+	own = json_stringn(s.ptr, s.len);
+	json_object_set_new(e, key, own);
+	if (t->offset_minutes == 0) {
+		json_object_set(e, utc_key, own);
+	} else {
+		buf_reset(&s);
+		date_format_utc(&s, t->epoch);
+		set_buf_reset(e, utc_key, &s);
+	}
+	buf_reset(&s);
+	date_format_rfc822(&s, t);
+	set_buf_reset(e, rfc822_key, &s);
+	date_format_human(&s, t);
+	set_buf_reset(e, human_key, &s);
+	buf_release(&s);
+}
+
+static const char *const directions[] = { "set", "raised", "lowered", "reaffirmed" };
+
+static size_t
+direction_index(const char *dir)
+{
+	size_t i = 0;
+
+	while (i + 1 < sizeof(directions) / sizeof(*directions) && strcmp(directions[i], dir) != 0)
+		i++;
+	return i;
+}
+
 static json_t *
 entry_json(const struct model_builder *b, struct announcement *a)
 {
@@ -473,7 +523,7 @@ entry_json(const struct model_builder *b, struct announcement *a)
 	json_object_set(e, "level_text_colour", lv->text_colour);
 	json_object_set(e, "scope", b->scope_names[sc]);
 	json_object_set(e, "scope_title", b->scope_titles[sc]);
-	set_string(e, "direction", dir);
+	json_object_set(e, "direction", b->directions[direction_index(dir)]);
 	json_object_set_new(e, "is_set", json_boolean(strcmp(dir, "set") == 0));
 	json_object_set_new(e, "is_raised", json_boolean(strcmp(dir, "raised") == 0));
 	json_object_set_new(e, "is_lowered", json_boolean(strcmp(dir, "lowered") == 0));
@@ -482,25 +532,13 @@ entry_json(const struct model_builder *b, struct announcement *a)
 		json_object_set(e, "previous_level_title",
 				b->levels[a->previous->level - b->cfg->levels].title);
 
-	date_format_rfc3339(&s, &a->date);
-	set_buf_reset(e, "date", &s);
-	date_format_utc(&s, a->date.epoch);
-	set_buf_reset(e, "date_utc", &s);
-	date_format_rfc822(&s, &a->date);
-	set_buf_reset(e, "date_rfc822", &s);
-	date_format_human(&s, &a->date);
-	set_buf_reset(e, "date_human", &s);
+	put_dates(e, "date", "date_utc", "date_rfc822", "date_human", &a->date, NULL);
 	date_format_human_time(&s, &a->date);
 	set_buf_reset(e, "time_human", &s);
 	json_object_set_new(e, "epoch", json_integer(a->date.epoch));
-	date_format_rfc3339(&s, &a->updated);
-	set_buf_reset(e, "updated", &s);
-	date_format_utc(&s, a->updated.epoch);
-	set_buf_reset(e, "updated_utc", &s);
-	date_format_rfc822(&s, &a->updated);
-	set_buf_reset(e, "updated_rfc822", &s);
-	date_format_human(&s, &a->updated);
-	set_buf_reset(e, "updated_human", &s);
+	put_dates(e, "updated", "updated_utc", "updated_rfc822", "updated_human", &a->updated,
+		  a->updated.epoch == a->date.epoch &&
+		  a->updated.offset_minutes == a->date.offset_minutes ? e : NULL);
 	json_object_set_new(e, "is_revised", json_boolean(a->updated.epoch != a->date.epoch));
 
 	/* The year of the announcement in its own offset, as the editor wrote it. */
@@ -1016,6 +1054,8 @@ assemble(struct model_builder *b, json_t *pages)
 		b->levels[i].colour = json_string(l->colour);
 		b->levels[i].text_colour = json_string(l->text_colour);
 	}
+	for (i = 0; i < sizeof(directions) / sizeof(*directions); i++)
+		b->directions[i] = json_string(directions[i]);
 	b->scope_names = xcalloc(nscopes, sizeof(*b->scope_names));
 	b->scope_titles = xcalloc(nscopes, sizeof(*b->scope_titles));
 	for (s = 0; s < nscopes; s++) {
@@ -1072,13 +1112,12 @@ assemble(struct model_builder *b, json_t *pages)
 	sitemap_add(sitemap, cfg->url, "history/", newest);
 	sitemap_add(sitemap, cfg->url, "levels/", newest);
 	for (i = 0; i < json_array_size(entries); i++) {
-		json_t *e = json_array_get(entries, i);
-		const char *u = model_str(e, "updated");
-		struct timestamp t;
-		const char *why;
+		json_t *e = json_array_get(entries, i), *item = json_object();
 
-		date_parse_rfc3339(&t, u, &why, NULL);
-		sitemap_add(sitemap, cfg->url, model_str(e, "path"), t.epoch);
+		/* The entry's own strings: its URL, and its last update in UTC. */
+		json_object_set(item, "url", json_object_get(e, "url"));
+		json_object_set(item, "lastmod", json_object_get(e, "updated_utc"));
+		json_array_append_new(sitemap, item);
 	}
 	for (i = 0; i < json_array_size(pages); i++)
 		sitemap_add(sitemap, cfg->url,
@@ -1104,6 +1143,8 @@ assemble(struct model_builder *b, json_t *pages)
 	}
 	free(b->levels);
 	b->levels = NULL;
+	for (i = 0; i < sizeof(directions) / sizeof(*directions); i++)
+		json_decref(b->directions[i]);
 	for (s = 0; s < nscopes; s++) {
 		json_decref(b->scope_names[s]);
 		json_decref(b->scope_titles[s]);

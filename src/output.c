@@ -71,10 +71,17 @@ struct dirref {
 };
 
 /*
- * The process's umask, read once by output_new: a new folder or file needs a chmod to 0755 or
- * 0644 only when the umask takes bits away from those.
+ * The process's umask: a new folder or file needs a chmod to 0755 or 0644 only when the umask
+ * takes bits away from those. Read before writing starts, while no other thread makes files.
  */
 static mode_t creation_mask;
+
+static void
+read_umask(void)
+{
+	creation_mask = umask(0);
+	umask(creation_mask);
+}
 
 /* Make each temporary name different (write_temp); output_new reads the pid once. */
 static atomic_uint temp_serial;
@@ -88,8 +95,6 @@ output_new(const char *dir)
 	assert(dir && *dir);
 	o->dir = xstrdup(dir);
 	o->nslots = 64;
-	creation_mask = umask(0);
-	umask(creation_mask);
 	temp_pid = getpid();
 	o->slots = xcalloc(o->nslots, sizeof(*o->slots));
 	return o;
@@ -1248,6 +1253,7 @@ output_spill(struct output *o, struct diag *d)
 	struct spill *sp = xcalloc(1, sizeof(*sp));
 
 	assert(!o->spill && o->n == 0);
+	read_umask();
 	sp->o = o;
 	sp->main_d = d;
 	sp->c.o = o;
@@ -1376,6 +1382,9 @@ output_commit(struct output *o, struct output_stats *stats, struct diag *d)
 	int rc = -1, made;
 
 	memset(stats, 0, sizeof(*stats));
+	/* A spilling output read it when the writer started, and its writer may be making files. */
+	if (!o->spill)
+		read_umask();
 	stats->staged = o->n;
 	c.sorted = xreallocarray(NULL, o->n, sizeof(*c.sorted));
 	for (size_t i = 0; i < o->n; i++)

@@ -359,19 +359,72 @@ date_parse_rfc3339(struct timestamp *out, const char *s, const char **why, size_
 	return 0;
 }
 
+/*
+ * The date formats below write their digits by hand: printf was most of the cost of a big site's
+ * model, which formats every announcement's dates several ways.
+ */
+static char *
+put_digits(char *p, int v, int width)
+{
+	for (int i = width; i-- > 0; v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + width;
+}
+
+/* "+hh:mm" or "+hhmm" for an offset in minutes (sign '-' west of UTC). */
+static char *
+put_offset(char *p, int offset_minutes, int colon)
+{
+	int off = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+
+	*p++ = offset_minutes < 0 ? '-' : '+';
+	p = put_digits(p, off / 60, 2);
+	if (colon)
+		*p++ = ':';
+	return put_digits(p, off % 60, 2);
+}
+
+static char *
+put_clock(char *p, const struct civil_time *c, int seconds)
+{
+	p = put_digits(p, c->hour, 2);
+	*p++ = ':';
+	p = put_digits(p, c->minute, 2);
+	if (seconds) {
+		*p++ = ':';
+		p = put_digits(p, c->second, 2);
+	}
+	return p;
+}
+
+static char *
+put_text(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
 int
 date_format_rfc3339(struct buf *out, const struct timestamp *t)
 {
 	struct civil_time c;
-	int off = t->offset_minutes < 0 ? -t->offset_minutes : t->offset_minutes;
+	char tmp[32], *p = tmp;
 
 	date_to_civil(&c, t->epoch, t->offset_minutes);
-	if (buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d", c.year, c.month, c.day, c.hour, c.minute,
-		       c.second) < 0)
-		return -1;
+	p = put_digits(p, c.year, 4);
+	*p++ = '-';
+	p = put_digits(p, c.month, 2);
+	*p++ = '-';
+	p = put_digits(p, c.day, 2);
+	*p++ = 'T';
+	p = put_clock(p, &c, 1);
 	if (t->offset_minutes == 0)
-		return buf_putc(out, 'Z');
-	return buf_printf(out, "%c%02d:%02d", t->offset_minutes < 0 ? '-' : '+', off / 60, off % 60);
+		*p++ = 'Z';
+	else
+		p = put_offset(p, t->offset_minutes, 1);
+	return buf_add(out, tmp, (size_t)(p - tmp));
 }
 
 int
@@ -389,35 +442,56 @@ int
 date_format_rfc822(struct buf *out, const struct timestamp *t)
 {
 	struct civil_time c;
-	int off = t->offset_minutes < 0 ? -t->offset_minutes : t->offset_minutes;
+	char tmp[40], *p = tmp;
 
 	/* RFC 822 section 5.1 with RFC 1123's four-digit year; numeric zone, as RSS 2.0 advises. */
 	date_to_civil(&c, t->epoch, t->offset_minutes);
-	return buf_printf(out, "%s, %02d %.3s %04d %02d:%02d:%02d %c%02d%02d", day_names[c.weekday], c.day,
-			  month_names[c.month - 1], c.year, c.hour, c.minute, c.second,
-			  t->offset_minutes < 0 ? '-' : '+', off / 60, off % 60);
+	p = put_text(p, day_names[c.weekday]);
+	p = put_text(p, ", ");
+	p = put_digits(p, c.day, 2);
+	*p++ = ' ';
+	memcpy(p, month_names[c.month - 1], 3);
+	p += 3;
+	*p++ = ' ';
+	p = put_digits(p, c.year, 4);
+	*p++ = ' ';
+	p = put_clock(p, &c, 1);
+	*p++ = ' ';
+	p = put_offset(p, t->offset_minutes, 0);
+	return buf_add(out, tmp, (size_t)(p - tmp));
 }
 
 int
 date_format_human(struct buf *out, const struct timestamp *t)
 {
 	struct civil_time c;
+	char tmp[32], *p = tmp;
 
 	date_to_civil(&c, t->epoch, t->offset_minutes);
-	return buf_printf(out, "%d %s %04d", c.day, month_names[c.month - 1], c.year);
+	p = put_digits(p, c.day, c.day < 10 ? 1 : 2);
+	*p++ = ' ';
+	p = put_text(p, month_names[c.month - 1]);
+	*p++ = ' ';
+	p = put_digits(p, c.year, 4);
+	return buf_add(out, tmp, (size_t)(p - tmp));
 }
 
 int
 date_format_human_time(struct buf *out, const struct timestamp *t)
 {
 	struct civil_time c;
-	int off = t->offset_minutes < 0 ? -t->offset_minutes : t->offset_minutes;
+	char tmp[32], *p = tmp;
 
 	date_to_civil(&c, t->epoch, t->offset_minutes);
-	if (t->offset_minutes == 0)
-		return buf_printf(out, "%02d:%02d UTC", c.hour, c.minute);
-	return buf_printf(out, "%02d:%02d (UTC%c%02d:%02d)", c.hour, c.minute,
-			  t->offset_minutes < 0 ? '-' : '+', off / 60, off % 60);
+	p = put_clock(p, &c, 0);
+	if (t->offset_minutes == 0) {
+		p = put_text(p, " UTC");
+	} else {
+		p = put_text(p, " (UTC");
+		p = put_offset(p, t->offset_minutes, 1);
+		*p++ = ')';
+	}
+	return buf_add(out, tmp, (size_t)(p - tmp));
 }
 
 void

@@ -104,6 +104,25 @@ test_dates(void)
 	date_parse_rfc3339(&t, "2010-01-22T09:30:00-03:30", &why, NULL);
 	date_format_rfc822(&b, &t);
 	is_str(b.ptr, "Fri, 22 Jan 2010 09:30:00 -0330", "negative offsets with minutes");
+	buf_reset(&b);
+	date_format_rfc3339(&b, &t);
+	is_str(b.ptr, "2010-01-22T09:30:00-03:30", "RFC 3339 with a negative offset");
+	buf_reset(&b);
+	date_format_human_time(&b, &t);
+	is_str(b.ptr, "09:30 (UTC-03:30)", "human time with a negative offset");
+	buf_reset(&b);
+	date_parse_rfc3339(&t, "0033-02-05T07:08:09Z", &why, NULL);
+	date_format_rfc3339(&b, &t);
+	is_str(b.ptr, "0033-02-05T07:08:09Z", "RFC 3339 pads a short year");
+	buf_reset(&b);
+	date_format_rfc822(&b, &t);
+	is_str(b.ptr, "Sat, 05 Feb 0033 07:08:09 +0000", "RFC 822 pads day and year");
+	buf_reset(&b);
+	date_format_human(&b, &t);
+	is_str(b.ptr, "5 February 0033", "human date: a day without padding");
+	buf_reset(&b);
+	date_format_human_time(&b, &t);
+	is_str(b.ptr, "07:08 UTC", "human time in UTC");
 	buf_release(&b);
 }
 
