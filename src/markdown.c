@@ -127,12 +127,13 @@ arena_calloc(size_t n, size_t size)
 static void *
 arena_realloc(void *p, size_t size)
 {
-	struct chunk *c = (struct chunk *)p - 1;
 	struct arena_block *b = arena;
+	struct chunk *c;
 	void *q;
 
 	if (!p)
 		return arena_alloc(size);
+	c = (struct chunk *)p - 1;
 	/* The newest chunk grows in place: cmark's buffers grow while nothing else is allocated. */
 	if ((char *)p + (c->size + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN ==
 	    (char *)b->data + b->used) {

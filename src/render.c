@@ -42,7 +42,7 @@ struct reach {
 
 struct memo_state {
 	const struct render_memo *memo;
-	struct reach *reach;
+	struct reach **reach;      /* each its own allocation: workers keep pointers to them */
 	size_t nreach;
 	struct buf ser;
 	int have_all;       /* every entry's content_html is in the model */
@@ -64,10 +64,10 @@ reach_of(struct memo_state *m, const json_t *model, const struct template_set *t
 	struct reach *r;
 
 	for (size_t i = 0; i < m->nreach; i++)
-		if (strcmp(m->reach[i].template, name) == 0)
-			return &m->reach[i];
+		if (strcmp(m->reach[i]->template, name) == 0)
+			return m->reach[i];
 	m->reach = xreallocarray(m->reach, m->nreach + 1, sizeof(*m->reach));
-	r = &m->reach[m->nreach++];
+	r = m->reach[m->nreach++] = xcalloc(1, sizeof(*r));
 	r->template = name;
 	r->deps = template_deps_new(t, name);
 	buf_reset(&m->ser);
@@ -391,9 +391,15 @@ worker_count(size_t n)
 	return (int)(n < w ? n : w);
 }
 
+/*
+ * Stages every entry page, rendered by worker threads. meanwhile runs on this thread once they
+ * have started, before the first entry page is staged: it may render and stage other pages, as
+ * long as it changes nothing in the model.
+ */
 static int
 render_entries(struct output *o, const json_t *model, const struct template_set *t,
-	       struct memo_state *m, json_t *feed, struct diag *d)
+	       struct memo_state *m, json_t *feed, int (*meanwhile)(void *arg), void *arg,
+	       struct diag *d)
 {
 	struct entry_pool pool = { .model = model, .t = t, .feed = feed, .quiet = d->quiet,
 				   .want = SIZE_MAX };
@@ -406,7 +412,7 @@ render_entries(struct output *o, const json_t *model, const struct template_set 
 	pool.entries = json_object_get(model, "entries");
 	pool.n = json_array_size(pool.entries);
 	if (!pool.n)
-		return 0;
+		return meanwhile(arg);
 	/* Whatever the workers share is made here first: the template's reach, the model's HTML. */
 	if (need_all(m, model, t, &first, d) < 0)
 		return -1;
@@ -419,6 +425,7 @@ render_entries(struct output *o, const json_t *model, const struct template_set 
 	nw = worker_count(pool.n);
 	for (int w = 0; nw > 1 && w < nw; w++)
 		running += started[w] = pthread_create(&tid[w], NULL, entry_worker, &pool) == 0;
+	rc = meanwhile(arg);
 	for (i = 0; i < pool.n && rc == 0; i++) {
 		struct entry_job *job;
 
@@ -510,6 +517,27 @@ render_feeds(struct output *o, const json_t *model, struct diag *d)
 	return stage(o, "", "sitemap.xml", &data, d);
 }
 
+struct fixed_pages {
+	struct output *o;
+	const json_t *model;
+	const struct template_set *t;
+	const struct page *pages;
+	size_t n;
+	struct memo_state *m;
+	struct diag *d;
+};
+
+static int
+render_fixed(void *arg)
+{
+	struct fixed_pages *fp = arg;
+
+	for (size_t i = 0; i < fp->n; i++)
+		if (render_page(fp->o, fp->model, fp->t, &fp->pages[i], fp->m, fp->d) < 0)
+			return -1;
+	return 0;
+}
+
 int
 render_site(struct output *o, const json_t *model, const struct template_set *t, struct diag *d)
 {
@@ -534,11 +562,17 @@ render_site_memo(struct output *o, const json_t *model, const struct template_se
 		{ "robots.txt", "robots.txt", NULL, site_feed, NULL, NULL },
 	};
 
-	for (i = 0; i < sizeof(fixed) / sizeof(*fixed); i++)
-		if (render_page(o, model, t, &fixed[i], m, d) < 0)
-			goto out;
+	struct fixed_pages fp = { o, model, t, fixed, sizeof(fixed) / sizeof(*fixed), m, d };
 
-	if (render_entries(o, model, t, m, site_feed, d) < 0)
+	/*
+	 * The fixed pages render while the workers start on the entry pages: whatever they need
+	 * that changes the model (every entry's HTML, their reach) is done first.
+	 */
+	for (i = 0; i < fp.n; i++)
+		if (need_all(m, model, t, &fixed[i], d) < 0 ||
+		    (m && m->memo->seed && !reach_of(m, model, t, fixed[i].template)))
+			goto out;
+	if (render_entries(o, model, t, m, site_feed, render_fixed, &fp, d) < 0)
 		goto out;
 	if (json_is_true(json_object_get(json_object_get(model, "site"), "multiple_scopes"))) {
 		json_array_foreach(json_object_get(model, "scopes"), i, item) {
@@ -574,8 +608,10 @@ render_site_memo(struct output *o, const json_t *model, const struct template_se
 	}
 	rc = render_feeds(o, model, d);
 out:
-	for (i = 0; i < ms.nreach; i++)
-		template_deps_free(ms.reach[i].deps);
+	for (i = 0; i < ms.nreach; i++) {
+		template_deps_free(ms.reach[i]->deps);
+		free(ms.reach[i]);
+	}
 	free(ms.reach);
 	buf_release(&ms.ser);
 	buf_release(&path);

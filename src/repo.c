@@ -127,6 +127,8 @@ repo_open(struct repo **out, const char *path, struct diag *d)
 	 * object); reading hashes each blob again, a tenth of a cold build. git does not, nor do we.
 	 */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	/* Each tree and blob is read once per build: libgit2's object cache only held memory. */
+	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
 	/* An explicit folder (-C) is opened as given; otherwise search upward as git does. */
 	if (git_repository_open_ext(&r->git, path ? path : ".", path ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0,
 				    NULL) < 0) {
