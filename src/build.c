@@ -452,8 +452,12 @@ build_run(const struct build_options *opt, struct diag *d)
 		cache_entries_record(repo_git_dir(repo), edigest.ptr, &em.fresh);
 	buf_release(&em.fresh);
 	if (opt->dump_model) {
-		if (json_dumpf(model, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
-		    fputc('\n', stdout) == EOF) {
+		json_t *flat = model_flat(model);
+		int failed = json_dumpf(flat, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
+			     fputc('\n', stdout) == EOF;
+
+		json_decref(flat);
+		if (failed) {
 			diag_error(d, NULL, 0, 0, "cannot write the model to standard output");
 			goto out;
 		}

@@ -46,7 +46,7 @@ set_str(json_t *o, const char *key, const char *value)
 static int
 copy(json_t *to, const char *key, const json_t *from, const char *from_key)
 {
-	json_t *v = json_object_get(from, from_key);
+	json_t *v = model_get(from, from_key);
 
 	return v ? json_object_set_new(to, key, json_deep_copy(v)) : -1;
 }

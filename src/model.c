@@ -59,6 +59,7 @@ struct model_builder {
 	struct shared_level *levels;       /* per cfg->levels, filled by assemble */
 	json_t **scope_names, **scope_titles;
 	json_t *directions[4];             /* per directions[], filled by assemble */
+	json_t **shared;                   /* shared_part's, by scope, level, direction, previous */
 	struct diag *d;
 	struct announcement *items;
 	size_t count;
@@ -500,6 +501,41 @@ direction_index(const char *dir)
 	return i;
 }
 
+/*
+ * The members an entry shares with every other of its level, scope, direction and previous level
+ * (model.h), made once for each such combination.
+ */
+static json_t *
+shared_part(const struct model_builder *b, const struct announcement *a, size_t sc, const char *dir)
+{
+	size_t nlevels = b->cfg->nlevels, level = (size_t)(a->level - b->cfg->levels);
+	size_t previous = a->previous ? (size_t)(a->previous->level - b->cfg->levels) + 1 : 0;
+	size_t di = direction_index(dir);
+	json_t **slot = &b->shared[((sc * nlevels + level) * 4 + di) * (nlevels + 1) + previous];
+	const struct shared_level *lv = &b->levels[level];
+	json_t *p;
+
+	if (*slot)
+		return *slot;
+	p = *slot = json_object();
+	json_object_set(p, "level", lv->name);
+	json_object_set(p, "level_title", lv->title);
+	json_object_set_new(p, "level_rank", json_integer(a->level->rank));
+	json_object_set(p, "level_summary", lv->summary);
+	json_object_set(p, "level_colour", lv->colour);
+	json_object_set(p, "level_text_colour", lv->text_colour);
+	json_object_set(p, "scope", b->scope_names[sc]);
+	json_object_set(p, "scope_title", b->scope_titles[sc]);
+	json_object_set(p, "direction", b->directions[di]);
+	json_object_set_new(p, "is_set", json_boolean(di == 0));
+	json_object_set_new(p, "is_raised", json_boolean(di == 1));
+	json_object_set_new(p, "is_lowered", json_boolean(di == 2));
+	json_object_set_new(p, "is_reaffirmed", json_boolean(di == 3));
+	if (previous)
+		json_object_set(p, "previous_level_title", b->levels[previous - 1].title);
+	return p;
+}
+
 static json_t *
 entry_json(const struct model_builder *b, struct announcement *a)
 {
@@ -509,28 +545,12 @@ entry_json(const struct model_builder *b, struct announcement *a)
 	struct civil_time c;
 	char *title = a->title ? xstrdup(a->title) : derived_title(a);
 
-	const struct shared_level *lv = &b->levels[a->level - b->cfg->levels];
 	size_t sc = a->scope ? (size_t)(a->scope - b->cfg->scopes) : 0;
 
 	set_string(e, "id", a->id);
 	set_string(e, "title", title);
 	set_string(e, "source", a->src->path);
-	json_object_set(e, "level", lv->name);
-	json_object_set(e, "level_title", lv->title);
-	json_object_set_new(e, "level_rank", json_integer(a->level->rank));
-	json_object_set(e, "level_summary", lv->summary);
-	json_object_set(e, "level_colour", lv->colour);
-	json_object_set(e, "level_text_colour", lv->text_colour);
-	json_object_set(e, "scope", b->scope_names[sc]);
-	json_object_set(e, "scope_title", b->scope_titles[sc]);
-	json_object_set(e, "direction", b->directions[direction_index(dir)]);
-	json_object_set_new(e, "is_set", json_boolean(strcmp(dir, "set") == 0));
-	json_object_set_new(e, "is_raised", json_boolean(strcmp(dir, "raised") == 0));
-	json_object_set_new(e, "is_lowered", json_boolean(strcmp(dir, "lowered") == 0));
-	json_object_set_new(e, "is_reaffirmed", json_boolean(strcmp(dir, "reaffirmed") == 0));
-	if (a->previous)
-		json_object_set(e, "previous_level_title",
-				b->levels[a->previous->level - b->cfg->levels].title);
+	json_object_set(e, "", shared_part(b, a, sc, dir));
 
 	put_dates(e, "date", "date_utc", "date_rfc822", "date_human", &a->date, NULL);
 	date_format_human_time(&s, &a->date);
@@ -1056,6 +1076,8 @@ assemble(struct model_builder *b, json_t *pages)
 	}
 	for (i = 0; i < sizeof(directions) / sizeof(*directions); i++)
 		b->directions[i] = json_string(directions[i]);
+	b->shared = xcalloc(nscopes * (cfg->nlevels ? cfg->nlevels : 1) * 4 * (cfg->nlevels + 1),
+			    sizeof(*b->shared));
 	b->scope_names = xcalloc(nscopes, sizeof(*b->scope_names));
 	b->scope_titles = xcalloc(nscopes, sizeof(*b->scope_titles));
 	for (s = 0; s < nscopes; s++) {
@@ -1145,6 +1167,10 @@ assemble(struct model_builder *b, json_t *pages)
 	b->levels = NULL;
 	for (i = 0; i < sizeof(directions) / sizeof(*directions); i++)
 		json_decref(b->directions[i]);
+	for (i = 0; i < nscopes * (cfg->nlevels ? cfg->nlevels : 1) * 4 * (cfg->nlevels + 1); i++)
+		json_decref(b->shared[i]);
+	free(b->shared);
+	b->shared = NULL;
 	for (s = 0; s < nscopes; s++) {
 		json_decref(b->scope_names[s]);
 		json_decref(b->scope_titles[s]);
@@ -1158,6 +1184,37 @@ int
 model_build(json_t **out, const struct config *cfg, const struct source_set *src, struct diag *d)
 {
 	return model_build_memo(out, cfg, src, NULL, d);
+}
+
+json_t *
+model_flat(json_t *v)
+{
+	json_t *out, *m, *lent;
+	const char *key, *k;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		out = json_object();
+		json_object_foreach(v, key, m) {
+			if (*key || !json_is_object(m)) {
+				json_object_set_new(out, key, model_flat(m));
+				continue;
+			}
+			/* Shared members where the "" key stands, so the order reads as it was made. */
+			json_object_foreach(m, k, lent)
+				if (!json_object_get(v, k))
+					json_object_set_new(out, k, model_flat(lent));
+		}
+		return out;
+	case JSON_ARRAY:
+		out = json_array();
+		json_array_foreach(v, i, m)
+			json_array_append_new(out, model_flat(m));
+		return out;
+	default:
+		return json_incref(v);
+	}
 }
 
 int

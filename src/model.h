@@ -41,21 +41,37 @@
  * PAGE:  { "name", "title", "path" (rel: "pages/about/"), "url" (abs), "content_html", "source" }
  *
  * The same ENTRY object is shared between arrays (jansson reference counts): treat it as read-only.
+ *
+ * What an ENTRY has in common with the others of its level, scope, direction and previous level
+ * (the "level*", "scope*", "direction", "is_set" ... "is_reaffirmed" and "previous_level_title"
+ * members) lives in one object under the entry's empty key "", shared by all of them: a big site's
+ * model is a quarter smaller. Read members with model_get (templates do: template.h); --dump-model
+ * prints each entry flat (model_flat).
  */
 #ifndef THREATFEED_MODEL_H
 #define THREATFEED_MODEL_H
 
 #include <jansson.h>
 
+#include <string.h>
+
 #include "config.h"
 #include "repo.h"
+#include "template.h"
 #include "util.h"
+
+/* Member `key` of a model object, its own or shared (see above); NULL when absent. */
+static inline json_t *
+model_get(const json_t *obj, const char *key)
+{
+	return template_member(obj, key, strlen(key));
+}
 
 /* The string member `key` of a model object, or NULL when absent (readers of the model use these). */
 static inline const char *
 model_str(const json_t *obj, const char *key)
 {
-	return json_string_value(json_object_get(obj, key));
+	return json_string_value(model_get(obj, key));
 }
 
 /* The same, "" when absent. */
@@ -96,6 +112,9 @@ struct model_memo {
 
 int model_build_memo(json_t **out, const struct config *cfg, const struct source_set *src,
 		     const struct model_memo *memo, struct diag *d);
+/* A deep copy of v in which each object holds its shared members itself (json_decref it). */
+json_t *model_flat(json_t *v);
+
 /* Adds "content_html" to an ENTRY built from a memo, once f (its source) has been read. */
 int model_entry_content(json_t *entry, const struct source_file *f, struct diag *d);
 /* Appends the HTML of announcement f (read) to out, leaving the model alone; any thread may call. */

@@ -456,13 +456,13 @@ lookup(const struct render *r, const char *name, size_t len)
 	dot = memchr(name, '.', len);
 	part = dot ? (size_t)(dot - name) : len;
 	for (size_t i = r->depth; i-- > 0 && !v;)
-		v = json_object_getn(r->stack[i], name, part);
+		v = template_member(r->stack[i], name, part);
 	while (v && dot) {
 		name = dot + 1;
 		len -= part + 1;
 		dot = memchr(name, '.', len);
 		part = dot ? (size_t)(dot - name) : len;
-		v = json_object_getn(v, name, part);
+		v = template_member(v, name, part);
 	}
 	return v;
 }
@@ -854,7 +854,7 @@ put_dep(struct buf *out, const struct template_deps *d, const struct deps_key *k
 				return -1;
 		} else {
 			for (i = 0; i < k->n; i++)
-				if ((m = json_object_get(v, k->names[i])) &&
+				if ((m = template_member(v, k->names[i], strlen(k->names[i]))) &&
 				    put_member(out, d, v, k->names[i], m, h, depth) < 0)
 					return -1;
 		}

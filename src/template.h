@@ -9,6 +9,10 @@
  * and missing names are falsey ("" and 0 are truthy, the spec's rule). Numbers print as integers
  * when whole, reals in their shortest exact form ("1.21"); true and false print as such; null,
  * objects and arrays print nothing.
+ *
+ * An object may share members with others: an object under its empty key "" (which no tag can
+ * name) lends it every member it does not have itself. The site model's entries keep what they
+ * have in common with many others there (see model.h); templates see one flat object.
  */
 #ifndef THREATFEED_TEMPLATE_H
 #define THREATFEED_TEMPLATE_H
@@ -22,6 +26,17 @@
 struct template_set;
 
 #define TEMPLATE_MAX_DEPTH 64    /* nested sections and partials */
+
+/* Member key[0..len) of obj, its own or the one under "" lends it; NULL when neither has it. */
+static inline json_t *
+template_member(const json_t *obj, const char *key, size_t len)
+{
+	json_t *v = json_object_getn(obj, key, len), *shared;
+
+	if (!v && (shared = json_object_getn(obj, "", 0)) && json_is_object(shared))
+		v = json_object_getn(shared, key, len);
+	return v;
+}
 
 struct template_set *template_set_new(void);
 void template_set_free(struct template_set *set);

@@ -56,10 +56,11 @@ build(const struct config *cfg, struct source_set *set, char **messages, int *rc
 	return model;
 }
 
+/* As templates and feeds read it: own members and shared ones alike (model.h). */
 static const char *
 str(const json_t *obj, const char *key)
 {
-	return json_string_value(json_object_get(obj, key));
+	return model_str(obj, key);
 }
 
 static void
