@@ -581,6 +581,59 @@ entry_json(const struct model_builder *b, struct announcement *a)
 	return e;
 }
 
+struct json_share {
+	const struct model_builder *b;
+	size_t begin, end;
+};
+
+static void *
+json_share_run(void *arg)
+{
+	struct json_share *js = arg;
+
+	for (size_t i = js->begin; i < js->end; i++)
+		js->b->items[i].json = entry_json(js->b, &js->b->items[i]);
+	return NULL;
+}
+
+/*
+ * Every announcement's ENTRY, on every core for a big site: each is made from its announcement,
+ * its predecessor and the settings alone, once the shared parts exist (made here first, as the
+ * threads only read them).
+ */
+static void
+make_entries_json(struct model_builder *b)
+{
+	struct json_share shares[LOAD_WORKERS];
+	pthread_t tid[LOAD_WORKERS];
+	int started[LOAD_WORKERS] = { 0 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nw = cpus < 1 ? 1 : cpus > LOAD_WORKERS ? LOAD_WORKERS : (size_t)cpus, i;
+
+	for (i = 0; i < b->count; i++) {
+		const struct announcement *a = &b->items[i];
+
+		shared_part(b, a, a->scope ? (size_t)(a->scope - b->cfg->scopes) : 0, direction_of(a));
+	}
+	if (b->count < LOAD_PARALLEL_MIN)
+		nw = 1;
+	for (i = 0; i < nw; i++) {
+		shares[i].b = b;
+		shares[i].begin = b->count * i / nw;
+		shares[i].end = b->count * (i + 1) / nw;
+	}
+	/* The last share runs here, and any whose thread did not start. */
+	for (i = 0; i + 1 < nw; i++)
+		started[i] = pthread_create(&tid[i], NULL, json_share_run, &shares[i]) == 0;
+	for (i = 0; i + 1 < nw; i++)
+		if (!started[i])
+			json_share_run(&shares[i]);
+	json_share_run(&shares[nw - 1]);
+	for (i = 0; i + 1 < nw; i++)
+		if (started[i])
+			pthread_join(tid[i], NULL);
+}
+
 static json_t *
 feed_json(const struct model_builder *b, const char *dir, const char *title, json_t *entries)
 {
@@ -1084,12 +1137,12 @@ assemble(struct model_builder *b, json_t *pages)
 		b->scope_names[s] = json_string(cfg->nscopes ? cfg->scopes[s].name : "");
 		b->scope_titles[s] = json_string(cfg->nscopes ? cfg->scopes[s].title : cfg->title);
 	}
+	make_entries_json(b);
 	/* Newest first everywhere; the first seen per scope is its current level. */
 	for (i = b->count; i-- > 0;) {
 		struct announcement *a = &b->items[i];
 
 		s = a->scope ? (size_t)(a->scope - cfg->scopes) : 0;
-		a->json = entry_json(b, a);
 		if (!scope_current[s]) {
 			scope_current[s] = a->json;
 			json_object_set_new(a->json, "is_current", json_true());

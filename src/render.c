@@ -479,8 +479,9 @@ stage(struct output *o, const char *dir, const char *name, struct buf *data, str
 	return rc;
 }
 
+/* The feeds and level.json, and the sitemap already written (render_fixed). */
 static int
-render_feeds(struct output *o, const json_t *model, struct diag *d)
+render_feeds(struct output *o, const json_t *model, struct buf *sitemap, struct diag *d)
 {
 	static const struct {
 		const char *name;
@@ -510,11 +511,7 @@ render_feeds(struct output *o, const json_t *model, struct diag *d)
 	}
 	if (stage(o, "", "level.json", &data, d) < 0)
 		return -1;
-	if (sitemap_write(&data, model) < 0) {
-		buf_release(&data);
-		return diag_error(d, NULL, 0, 0, "cannot write 'sitemap.xml'");
-	}
-	return stage(o, "", "sitemap.xml", &data, d);
+	return stage(o, "", "sitemap.xml", sitemap, d);
 }
 
 struct fixed_pages {
@@ -525,8 +522,10 @@ struct fixed_pages {
 	size_t n;
 	struct memo_state *m;
 	struct diag *d;
+	struct buf sitemap;        /* written here, staged with the feeds */
 };
 
+/* The fixed pages, staged, and the sitemap, which only needs the model as it is. */
 static int
 render_fixed(void *arg)
 {
@@ -535,6 +534,8 @@ render_fixed(void *arg)
 	for (size_t i = 0; i < fp->n; i++)
 		if (render_page(fp->o, fp->model, fp->t, &fp->pages[i], fp->m, fp->d) < 0)
 			return -1;
+	if (sitemap_write(&fp->sitemap, fp->model) < 0)
+		return diag_error(fp->d, NULL, 0, 0, "cannot write 'sitemap.xml'");
 	return 0;
 }
 
@@ -561,8 +562,7 @@ render_site_memo(struct output *o, const json_t *model, const struct template_se
 		{ "style.css", "style.css", NULL, site_feed, NULL, NULL },
 		{ "robots.txt", "robots.txt", NULL, site_feed, NULL, NULL },
 	};
-
-	struct fixed_pages fp = { o, model, t, fixed, sizeof(fixed) / sizeof(*fixed), m, d };
+	struct fixed_pages fp = { o, model, t, fixed, sizeof(fixed) / sizeof(*fixed), m, d, BUF_INIT };
 
 	/*
 	 * The fixed pages render while the workers start on the entry pages: whatever they need
@@ -606,7 +606,7 @@ render_site_memo(struct output *o, const json_t *model, const struct template_se
 				if (memo->need(memo->arg, e, d) < 0)
 					goto out;
 	}
-	rc = render_feeds(o, model, d);
+	rc = render_feeds(o, model, &fp.sitemap, d);
 out:
 	for (i = 0; i < ms.nreach; i++) {
 		template_deps_free(ms.reach[i]->deps);
@@ -615,5 +615,6 @@ out:
 	free(ms.reach);
 	buf_release(&ms.ser);
 	buf_release(&path);
+	buf_release(&fp.sitemap);
 	return rc;
 }
