@@ -25,6 +25,7 @@
 #define LOAD_PARALLEL_MIN 256
 #define LOAD_WORKERS 4
 #define LOAD_BATCH 16       /* files read between wake-ups of the parsing threads */
+#define LOAD_AHEAD 512      /* files the reader may be ahead of the parsers */
 
 static const char *const announcement_keys[] = { "level", "date", "title", "scope", "updated",
 	"expires", "id" };
@@ -777,7 +778,8 @@ struct load_pool {
 	pthread_cond_t cond;
 	size_t next;               /* the next file to take */
 	size_t readable;           /* files [0, readable) have been read or need no reading */
-	int waiting;
+	int waiting;               /* workers waiting for files to be read */
+	int reader_waits;          /* the reader waits for the workers to catch up */
 	struct load_said *said;    /* per file */
 };
 
@@ -810,6 +812,8 @@ load_worker_run(void *arg)
 			break;
 		}
 		i = pool->next++;
+		if (pool->reader_waits && i + LOAD_AHEAD / 2 >= pool->readable)
+			pthread_cond_broadcast(&pool->cond);
 		while (pool->readable <= i) {
 			pool->waiting++;
 			pthread_cond_wait(&pool->cond, &pool->lock);
@@ -854,6 +858,16 @@ read_ahead(struct load_pool *pool)
 	for (size_t i = 0; i < pool->src->count; i++) {
 		struct source_file *f = (struct source_file *)&pool->src->files[i];
 
+		/* Not too far ahead of the parsers: the bytes read wait in memory until parsed. */
+		if (i % LOAD_BATCH == 0) {
+			pthread_mutex_lock(&pool->lock);
+			while (i >= pool->next + LOAD_AHEAD) {
+				pool->reader_waits = 1;
+				pthread_cond_wait(&pool->cond, &pool->lock);
+				pool->reader_waits = 0;
+			}
+			pthread_mutex_unlock(&pool->lock);
+		}
 		if (must_read(pool->memo, f))
 			pool->memo->read(pool->memo->arg, f, &quiet);
 		/* Workers waiting are woken once per few files, not once per file. */

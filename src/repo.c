@@ -121,7 +121,7 @@ repo_open(struct repo **out, const char *path, struct diag *d)
 	 * mapped, bound that memory; the objects are read once each, so little is lost.
 	 */
 	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)1 << 20);
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)8 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)2 << 20);
 	/*
 	 * Git hashes an object when it enters the repository (index-pack checks every pushed
 	 * object); reading hashes each blob again, a tenth of a cold build. git does not, nor do we.
