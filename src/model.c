@@ -608,8 +608,7 @@ make_entries_json(struct model_builder *b)
 	struct json_share shares[LOAD_WORKERS];
 	pthread_t tid[LOAD_WORKERS];
 	int started[LOAD_WORKERS] = { 0 };
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nw = cpus < 1 ? 1 : cpus > LOAD_WORKERS ? LOAD_WORKERS : (size_t)cpus, i;
+	size_t nw = thread_count(b->count, LOAD_WORKERS), i;
 
 	for (i = 0; i < b->count; i++) {
 		const struct announcement *a = &b->items[i];
@@ -791,8 +790,7 @@ struct load_said {
 struct load_worker {
 	struct model_builder b;
 	struct load_pool *pool;
-	struct diag d;
-	FILE *mem;
+	struct diag d;             /* writes to msgs */
 	char *msgs;
 	size_t msglen;
 };
@@ -820,10 +818,10 @@ load_worker_run(void *arg)
 			pool->waiting--;
 		}
 		pthread_mutex_unlock(&pool->lock);
-		fflush(w->mem);
+		fflush(w->d.out);
 		said = w->msglen;
 		load_range(&w->b, pool->src, i, i + 1);
-		fflush(w->mem);
+		fflush(w->d.out);
 		if (w->msglen > said)
 			pool->said[i].msgs = xstrndup(w->msgs + said, w->msglen - said);
 		pool->said[i].errors = w->d.errors - errors;
@@ -847,14 +845,11 @@ must_read(const struct model_memo *memo, const struct source_file *f)
 static void
 read_ahead(struct load_pool *pool)
 {
-	char *ignored = NULL;
-	size_t ignored_len = 0;
-	FILE *mem = open_memstream(&ignored, &ignored_len);
+	char *ignored;
+	size_t ignored_len;
 	struct diag quiet;
 
-	if (!mem)
-		abort();
-	diag_init(&quiet, mem);
+	diag_init_memory(&quiet, &ignored, &ignored_len, 1);
 	for (size_t i = 0; i < pool->src->count; i++) {
 		struct source_file *f = (struct source_file *)&pool->src->files[i];
 
@@ -879,7 +874,7 @@ read_ahead(struct load_pool *pool)
 			pthread_cond_broadcast(&pool->cond);
 		pthread_mutex_unlock(&pool->lock);
 	}
-	fclose(mem);
+	fclose(quiet.out);
 	free(ignored);
 }
 
@@ -898,14 +893,13 @@ load_announcements(struct model_builder *b, const struct source_set *src)
 	pthread_t tid[LOAD_WORKERS];
 	int started[LOAD_WORKERS] = { 0 };
 	struct load_pool pool = { .src = src, .memo = b->memo };
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t i, n = 0, nw, running = 0;
 
 	for (i = 0; i < src->count; i++)
 		if (strncmp(src->files[i].path, LEVELS_DIR, strlen(LEVELS_DIR)) == 0)
 			n++;
 	b->items = xcalloc(n ? n : 1, sizeof(*b->items));
-	nw = cpus < 1 ? 1 : cpus > LOAD_WORKERS ? LOAD_WORKERS : (size_t)cpus;
+	nw = thread_count(n, LOAD_WORKERS);
 	if (n < LOAD_PARALLEL_MIN || nw < 2) {
 		load_range(b, src, 0, src->count);
 		return 0;
@@ -920,13 +914,7 @@ load_announcements(struct model_builder *b, const struct source_set *src)
 		w->b.items = xcalloc(n, sizeof(*w->b.items));
 		w->b.count = 0;
 		w->pool = &pool;
-		w->msgs = NULL;
-		w->msglen = 0;
-		w->mem = open_memstream(&w->msgs, &w->msglen);
-		if (!w->mem)
-			abort();
-		diag_init(&w->d, w->mem);
-		w->d.quiet = b->d->quiet;
+		diag_init_memory(&w->d, &w->msgs, &w->msglen, b->d->quiet);
 		w->b.d = &w->d;
 		started[i] = pthread_create(&tid[i], NULL, load_worker_run, w) == 0;
 		running += (size_t)started[i];
@@ -940,7 +928,7 @@ load_announcements(struct model_builder *b, const struct source_set *src)
 
 		if (started[i])
 			pthread_join(tid[i], NULL);
-		fclose(w->mem);
+		fclose(w->d.out);
 		free(w->msgs);
 		memcpy(b->items + b->count, w->b.items, w->b.count * sizeof(*b->items));
 		b->count += w->b.count;

@@ -468,8 +468,7 @@ make_site_dir(struct commit *c, int *made)
  */
 struct worker {
 	struct commit c;
-	FILE *mem;
-	char *msgs;
+	char *msgs;                /* what d wrote */
 	size_t msglen;
 	struct diag d;
 	size_t begin, end;         /* the share: indexes into dirs or c.sorted */
@@ -478,17 +477,6 @@ struct worker {
 	atomic_int *stop;          /* set by the first worker that fails, so the others stop early */
 	int rc;
 };
-
-static int
-worker_count(size_t n)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t w = cpus < 1 ? 1 : (size_t)cpus;
-
-	if (w > MAX_WORKERS)
-		w = MAX_WORKERS;
-	return (int)(n < w ? (n ? n : 1) : w);
-}
 
 static void *
 worker_dirs(void *arg)
@@ -564,7 +552,7 @@ run_workers(struct commit *c, void *(*fn)(void *), const struct dirref *dirs, si
 	struct worker w[MAX_WORKERS];
 	pthread_t tid[MAX_WORKERS];
 	int started[MAX_WORKERS] = { 0 };
-	int nw = worker_count(n), rc = 0;
+	int nw = (int)thread_count(n, MAX_WORKERS), rc = 0;
 	atomic_int stop = 0;
 
 	for (int i = 0; i < nw; i++) {
@@ -572,11 +560,7 @@ run_workers(struct commit *c, void *(*fn)(void *), const struct dirref *dirs, si
 		w[i].c = *c;
 		w[i].c.made_dirs = NULL;
 		w[i].c.nmade = 0;
-		w[i].mem = open_memstream(&w[i].msgs, &w[i].msglen);
-		if (!w[i].mem)
-			abort();
-		diag_init(&w[i].d, w[i].mem);
-		w[i].d.quiet = c->d->quiet;
+		diag_init_memory(&w[i].d, &w[i].msgs, &w[i].msglen, c->d->quiet);
 		w[i].c.d = &w[i].d;
 		w[i].begin = n * (size_t)i / (size_t)nw;
 		w[i].end = n * (size_t)(i + 1) / (size_t)nw;
@@ -593,7 +577,7 @@ run_workers(struct commit *c, void *(*fn)(void *), const struct dirref *dirs, si
 	for (int i = 0; i < nw; i++) {
 		if (started[i])
 			pthread_join(tid[i], NULL);
-		fclose(w[i].mem);
+		fclose(w[i].d.out);
 		if (w[i].msglen)
 			fputs(w[i].msgs, c->d->out);
 		free(w[i].msgs);
@@ -1134,8 +1118,7 @@ struct spill {
 	int failed;                /* the writer's own: read after the join */
 	int site_made;
 	struct commit c;           /* the writer's diag and the folders it made */
-	struct diag d;
-	FILE *mem;
+	struct diag d;             /* writes to msgs until spill_finish */
 	char *msgs;
 	size_t msglen;
 	struct spill_result *res;
@@ -1259,11 +1242,7 @@ output_spill(struct output *o, struct diag *d)
 	sp->c.o = o;
 	sp->c.d = &sp->d;
 	sp->known = (struct buf)BUF_INIT;
-	sp->mem = open_memstream(&sp->msgs, &sp->msglen);
-	if (!sp->mem)
-		abort();
-	diag_init(&sp->d, sp->mem);
-	sp->d.quiet = d->quiet;
+	diag_init_memory(&sp->d, &sp->msgs, &sp->msglen, d->quiet);
 	pthread_mutex_init(&sp->lock, NULL);
 	pthread_cond_init(&sp->cond, NULL);
 	/* Without a thread, each file is written as it is added. */
@@ -1317,9 +1296,9 @@ spill_finish(struct output *o, struct diag *unused)
 		pthread_join(sp->tid, NULL);
 		sp->started = 0;
 	}
-	if (sp->mem) {
-		fclose(sp->mem);
-		sp->mem = NULL;
+	if (sp->d.out) {
+		fclose(sp->d.out);
+		sp->d.out = NULL;
 		if (sp->msglen)
 			fputs(sp->msgs, sp->main_d->out);
 		sp->main_d->errors += sp->d.errors;

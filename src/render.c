@@ -307,15 +307,11 @@ entry_worker(void *arg)
 {
 	struct entry_pool *pool = arg;
 	struct buf ser = BUF_INIT;
-	char *msgs = NULL;
-	size_t msglen = 0;
-	FILE *mem = open_memstream(&msgs, &msglen);
+	char *msgs;
+	size_t msglen;
 	struct diag d;
 
-	if (!mem)
-		abort();
-	diag_init(&d, mem);
-	d.quiet = pool->quiet;
+	diag_init_memory(&d, &msgs, &msglen, pool->quiet);
 	for (;;) {
 		struct entry_job *job;
 		size_t i, said, errors = d.errors, warnings = d.warnings;
@@ -334,10 +330,10 @@ entry_worker(void *arg)
 		pthread_mutex_unlock(&pool->lock);
 
 		job = &pool->jobs[i];
-		fflush(mem);
+		fflush(d.out);
 		said = msglen;
 		job->rc = render_entry(pool, i, &ser, &d);
-		fflush(mem);
+		fflush(d.out);
 		if (msglen > said)
 			job->msgs = xstrndup(msgs + said, msglen - said);
 		job->errors = d.errors - errors;
@@ -349,7 +345,7 @@ entry_worker(void *arg)
 			pthread_cond_signal(&pool->ready);
 		pthread_mutex_unlock(&pool->lock);
 	}
-	fclose(mem);
+	fclose(d.out);
 	free(msgs);
 	buf_release(&ser);
 	arena_thread_done();
@@ -378,17 +374,6 @@ take_job(struct entry_pool *pool, size_t i, struct diag *d)
 	d->errors += job->errors;
 	d->warnings += job->warnings;
 	return job;
-}
-
-static int
-worker_count(size_t n)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t w = cpus < 1 ? 1 : (size_t)cpus;
-
-	if (w > ENTRY_WORKERS)
-		w = ENTRY_WORKERS;
-	return (int)(n < w ? n : w);
 }
 
 /*
@@ -422,7 +407,7 @@ render_entries(struct output *o, const json_t *model, const struct template_set 
 	pthread_mutex_init(&pool.lock, NULL);
 	pthread_cond_init(&pool.ready, NULL);
 	pthread_cond_init(&pool.room, NULL);
-	nw = worker_count(pool.n);
+	nw = (int)thread_count(pool.n, ENTRY_WORKERS);
 	for (int w = 0; nw > 1 && w < nw; w++)
 		running += started[w] = pthread_create(&tid[w], NULL, entry_worker, &pool) == 0;
 	rc = meanwhile(arg);

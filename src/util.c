@@ -172,6 +172,33 @@ diag_init(struct diag *d, FILE *out)
 	d->out = out;
 }
 
+void
+diag_init_memory(struct diag *d, char **buf, size_t *len, int quiet)
+{
+	FILE *out;
+
+	*buf = NULL;
+	*len = 0;
+	out = open_memstream(buf, len);
+	if (!out)
+		out_of_memory();
+	diag_init(d, out);
+	d->quiet = quiet;
+}
+
+size_t
+thread_count(size_t work, size_t max)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus < 1 ? 1 : (size_t)cpus;
+
+	if (n > max)
+		n = max;
+	if (n > work)
+		n = work;
+	return n ? n : 1;
+}
+
 static void
 diag_print(struct diag *d, const char *kind, const char *path, unsigned line, unsigned col,
 	   const char *fmt, va_list ap)

@@ -58,6 +58,11 @@ struct diag {
 };
 
 void diag_init(struct diag *d, FILE *out);
+/*
+ * A diag writing into memory (*buf and *len as open_memstream keeps them; fclose(d->out) when
+ * done), for a thread whose messages are replayed later, in order.
+ */
+void diag_init_memory(struct diag *d, char **buf, size_t *len, int quiet);
 int diag_error(struct diag *d, const char *path, unsigned line, unsigned col, const char *fmt, ...)
 	PRINTF_LIKE(5, 6);
 void diag_warning(struct diag *d, const char *path, unsigned line, unsigned col, const char *fmt, ...)
@@ -109,6 +114,9 @@ int xml_char_allowed(uint32_t cp);
 
 /* The 1-based line and column (in bytes) of byte `offset` of data. */
 void text_position(const char *data, size_t len, size_t offset, unsigned *line, unsigned *col);
+
+/* Threads worth starting for `work` independent items: the online CPUs, at most max and work. */
+size_t thread_count(size_t work, size_t max);
 
 /* Writes all of data[0..len) to fd across short writes and EINTR; -1 with errno set on failure. */
 int write_full(int fd, const void *data, size_t len);
