@@ -265,6 +265,8 @@ struct entries_memo {
 	struct repo *repo;
 	struct source_set *src;
 	pthread_mutex_t repo_lock;   /* the repository's and reads' */
+	char (*keys)[41];            /* each ENTRY's key (model_memo), in "entries" order */
+	size_t nkeys;
 };
 
 /*
@@ -283,6 +285,20 @@ static const char *
 memo_get(void *arg, const char *id, size_t *len)
 {
 	return cache_entries_get(((struct entries_memo *)arg)->cache, id, len);
+}
+
+static void
+memo_entry_key(void *arg, size_t index, const char *key)
+{
+	struct entries_memo *m = arg;
+
+	if (index >= m->nkeys) {
+		m->keys = xreallocarray(m->keys, index + 1, sizeof(*m->keys));
+		memset(m->keys + m->nkeys, 0, (index + 1 - m->nkeys) * sizeof(*m->keys));
+		m->nkeys = index + 1;
+	}
+	memcpy(m->keys[index], key, sizeof(m->keys[index]));
+	m->keys[index][40] = '\0';
 }
 
 /* libgit2 wants one thread at a time on a repository. */
@@ -378,10 +394,10 @@ build_run(const struct build_options *opt, struct diag *d)
 	struct output *out = NULL;
 	struct output_stats stats = { 0, 0, 0, 0 };
 	struct buf dir = BUF_INIT, key = BUF_INIT, seed = BUF_INIT;
-	struct render_memo memo = { NULL, NULL, NULL, NULL, NULL };
+	struct render_memo memo = { NULL, NULL, NULL, NULL, NULL, NULL, 0, "" };
 	struct cache_pages *pages = NULL;
-	struct entries_memo em = { NULL, BUF_INIT, 0, 0, NULL, NULL, PTHREAD_MUTEX_INITIALIZER };
-	struct model_memo mm = { memo_get, memo_put, memo_read, &em };
+	struct entries_memo em = { NULL, BUF_INIT, 0, 0, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
+	struct model_memo mm = { memo_get, memo_put, memo_read, memo_entry_key, &em };
 	struct buf edigest = BUF_INIT;
 	int use_memo;
 	size_t fresh, hits;
@@ -479,9 +495,14 @@ build_run(const struct build_options *opt, struct diag *d)
 	}
 	/* Entries taken from the cache get their HTML when something shows it. */
 	if (use_memo) {
+		const struct source_file *settings = source_set_find(&src, SETTINGS_FILE);
+
 		memo.need = memo_need;
 		memo.html = memo_html;
 		memo.arg = &em;
+		memo.keys = (const char (*)[41])em.keys;
+		memo.nkeys = em.nkeys;
+		memo.settings_id = settings ? settings->id : "";
 	}
 	if (render_site_memo(out, model, templates, memo.seed || memo.need ? &memo : NULL, d) < 0 ||
 	    d->errors)
@@ -525,6 +546,7 @@ out:
 	buf_release(&edigest);
 	buf_release(&em.fresh);
 	cache_entries_free(em.cache);
+	free(em.keys);
 	cache_pages_free(pages);
 	output_free(out);
 	/* No json_decref(model): its every byte is in the arena, released here in a few calls. */

@@ -396,24 +396,43 @@ fail:
 	return c;
 }
 
-int
-cache_pages_fresh(struct cache_pages *c, const char *relpath, const char *tag)
+const char *
+cache_pages_check(struct cache_pages *c, const char *relpath, struct cache_page **page)
 {
 	struct page_rec key = { .path = relpath };
 	struct page_rec *r;
 	struct stat st;
 
+	*page = NULL;
 	if (!c || !c->n || c->dirfd < 0)
-		return 0;
+		return NULL;
 	r = bsearch(&key, c->recs, c->n, sizeof(*c->recs), compare_recs);
-	if (!r || strcmp(r->tag, tag) != 0 ||
-	    fstatat(c->dirfd, relpath, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+	if (!r || fstatat(c->dirfd, relpath, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_ino != r->ino || (uint64_t)st.st_size != r->size ||
 	    (uint64_t)st.st_mtim.tv_sec != r->ms || (uint64_t)st.st_mtim.tv_nsec != r->mns ||
 	    (uint64_t)st.st_ctim.tv_sec != r->cs || (uint64_t)st.st_ctim.tv_nsec != r->cns)
-		return 0;
+		return NULL;
+	*page = (struct cache_page *)r;
+	return r->tag;
+}
+
+void
+cache_pages_keep(struct cache_page *page)
+{
 	/* A kept file is not touched by the commit: what was just seen stays true for recording. */
-	r->checked = 1;
+	if (page)
+		((struct page_rec *)page)->checked = 1;
+}
+
+int
+cache_pages_fresh(struct cache_pages *c, const char *relpath, const char *tag)
+{
+	struct cache_page *page;
+	const char *known = cache_pages_check(c, relpath, &page);
+
+	if (!known || strcmp(known, tag) != 0)
+		return 0;
+	cache_pages_keep(page);
 	return 1;
 }
 

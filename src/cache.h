@@ -50,6 +50,14 @@ void cache_record(const char *git_dir, const char *key, const char *site_dir, co
 struct cache_pages *cache_pages_load(const char *git_dir, const char *site_dir);
 /* Notes a fresh file as checked, so that recording needs no second stat (kept files only). */
 int cache_pages_fresh(struct cache_pages *c, const char *relpath, const char *tag);
+/*
+ * The same in two steps, for a caller that compares tags its own way: the tag recorded for
+ * relpath when its file still stats as recorded (else NULL, and *page NULL); then, for a file the
+ * caller keeps, cache_pages_keep(*page). Any thread may call both, for different files.
+ */
+struct cache_page;
+const char *cache_pages_check(struct cache_pages *c, const char *relpath, struct cache_page **page);
+void cache_pages_keep(struct cache_page *page);
 void cache_pages_free(struct cache_pages *c);
 /* Records every tagged file of o as it is now under site_dir; best effort. */
 void cache_pages_record(const char *git_dir, const char *site_dir, const struct output *o,

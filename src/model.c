@@ -44,7 +44,9 @@ struct announcement {
 	char *content_html;
 	char *summary_text;
 	const struct announcement *previous;  /* the one before it in the same scope */
+	int is_current;                    /* the newest of its scope */
 	json_t *json;
+	char key[41];                      /* entry_key's, once json is made */
 	char *rec;                         /* its record for the memo, when it loaded cleanly */
 	size_t rec_len;
 };
@@ -576,10 +578,31 @@ entry_json(const struct model_builder *b, struct announcement *a)
 		set_string(e, "content_html", a->content_html);
 	set_string(e, "source_id", a->src->id);
 	set_string(e, "summary_text", a->summary_text);
-	json_object_set_new(e, "is_current", json_false());
+	json_object_set_new(e, "is_current", json_boolean(a->is_current));
 	buf_release(&s);
 	free(title);
 	return e;
+}
+
+/*
+ * What entry_json makes an ENTRY from besides the settings and this binary: the source file (its
+ * path and blob, from which every field of the announcement is read), the level of the one before
+ * it in its scope and whether it is the newest of its scope. Equal keys, equal ENTRY objects;
+ * whatever else entry_json comes to read must be added here (tests/cache.sh compares warm builds
+ * after each kind of change with builds from nothing).
+ */
+static void
+entry_key(struct announcement *a)
+{
+	const char *previous = a->previous ? a->previous->level->name : "";
+	struct buf k = BUF_INIT;
+
+	if (buf_puts(&k, a->src->path) < 0 || buf_putc(&k, '\n') < 0 || buf_puts(&k, a->src->id) < 0 ||
+	    buf_putc(&k, '\n') < 0 || buf_puts(&k, previous) < 0 ||
+	    buf_puts(&k, a->is_current ? "\ncurrent" : "\n") < 0 ||
+	    repo_hash_bytes(a->key, k.ptr, k.len) < 0)
+		a->key[0] = '\0';
+	buf_release(&k);
 }
 
 struct json_share {
@@ -592,8 +615,10 @@ json_share_run(void *arg)
 {
 	struct json_share *js = arg;
 
-	for (size_t i = js->begin; i < js->end; i++)
+	for (size_t i = js->begin; i < js->end; i++) {
 		js->b->items[i].json = entry_json(js->b, &js->b->items[i]);
+		entry_key(&js->b->items[i]);
+	}
 	return NULL;
 }
 
@@ -609,12 +634,19 @@ make_entries_json(struct model_builder *b)
 	pthread_t tid[LOAD_WORKERS];
 	int started[LOAD_WORKERS] = { 0 };
 	size_t nw = thread_count(b->count, LOAD_WORKERS), i;
+	size_t nscopes = b->cfg->nscopes ? b->cfg->nscopes : 1;
+	char *seen = xcalloc(nscopes, 1);
 
-	for (i = 0; i < b->count; i++) {
-		const struct announcement *a = &b->items[i];
+	/* Newest first: the first of each scope is its current level. */
+	for (i = b->count; i-- > 0;) {
+		struct announcement *a = &b->items[i];
+		size_t sc = a->scope ? (size_t)(a->scope - b->cfg->scopes) : 0;
 
-		shared_part(b, a, a->scope ? (size_t)(a->scope - b->cfg->scopes) : 0, direction_of(a));
+		a->is_current = !seen[sc];
+		seen[sc] = 1;
+		shared_part(b, a, sc, direction_of(a));
 	}
+	free(seen);
 	if (b->count < LOAD_PARALLEL_MIN)
 		nw = 1;
 	for (i = 0; i < nw; i++) {
@@ -1145,10 +1177,10 @@ assemble(struct model_builder *b, json_t *pages)
 		struct announcement *a = &b->items[i];
 
 		s = a->scope ? (size_t)(a->scope - cfg->scopes) : 0;
-		if (!scope_current[s]) {
+		if (a->is_current)
 			scope_current[s] = a->json;
-			json_object_set_new(a->json, "is_current", json_true());
-		}
+		if (b->memo && b->memo->entry_key)
+			b->memo->entry_key(b->memo->arg, json_array_size(entries), a->key);
 		json_array_append(entries, a->json);
 		json_array_append(scope_entries[s], a->json);
 		if (a->updated.epoch > newest)

@@ -107,6 +107,11 @@ struct model_memo {
 	const char *(*get)(void *arg, const char *id, size_t *len);
 	void (*put)(void *arg, const char *id, const char *rec, size_t len);
 	int (*read)(void *arg, struct source_file *f, struct diag *d);
+	/*
+	 * Given, for the ENTRY at index in "entries", a digest of everything it is made from besides
+	 * the settings and the binary ("" when there is none): equal keys, equal ENTRY objects.
+	 */
+	void (*entry_key)(void *arg, size_t index, const char *key);
 	void *arg;
 };
 

@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "feeds.h"
+#include "model.h"
 #include "repo.h"
 
 /*
@@ -132,14 +133,26 @@ page_context(const json_t *model, const struct page *p)
 	return ctx;
 }
 
-/* What rendering one page came to, for the caller to stage. */
+/*
+ * What rendering one page came to, for the caller to stage. Its tag for the pages cache is the
+ * digest of its inputs, and for an entry page with a key, "+" and that key.
+ */
+#define DIGEST_HEX 40
 struct page_out {
 	int kept;            /* the file on disk is current (the build cache says so) */
 	int have_tag;
-	char tag[41];
+	char tag[2 * DIGEST_HEX + 2];
 	char *html;          /* malloc'ed, unless kept */
 	size_t len;
 };
+
+/* Whether the tag recorded for a page names the same digest as tag (keys aside). */
+static int
+same_digest(const char *known, const char *tag)
+{
+	return known && strncmp(known, tag, DIGEST_HEX) == 0 &&
+	       (known[DIGEST_HEX] == '\0' || known[DIGEST_HEX] == '+');
+}
 
 /*
  * Renders page p into po, or finds it unchanged. Safe to run on several threads at once: the model
@@ -149,16 +162,22 @@ struct page_out {
 static int
 render_one(struct page_out *po, const json_t *model, const struct template_set *t,
 	   const struct page *p, const struct render_memo *memo, const struct reach *r,
-	   struct buf *ser, struct diag *d)
+	   const char *key, struct buf *ser, struct diag *d)
 {
 	json_t *ctx = page_context(model, p), *view = NULL, *stack[2];
 	struct buf html = BUF_INIT, body = BUF_INIT;
+	struct cache_page *page;
 	int rc = -1;
 
 	memset(po, 0, sizeof(*po));
 	if (memo && memo->seed && r && page_digest(po->tag, r, ser, ctx) == 0) {
 		po->have_tag = 1;
-		if (cache_pages_fresh(memo->pages, p->relpath, po->tag)) {
+		if (key) {
+			po->tag[DIGEST_HEX] = '+';
+			memcpy(po->tag + DIGEST_HEX + 1, key, DIGEST_HEX + 1);
+		}
+		if (same_digest(cache_pages_check(memo->pages, p->relpath, &page), po->tag)) {
+			cache_pages_keep(page);
 			po->kept = 1;
 			rc = 0;
 			goto out;
@@ -236,7 +255,7 @@ render_page(struct output *o, const json_t *model, const struct template_set *t,
 	if (need_all(m, model, t, p, d) < 0)
 		return -1;
 	rc = render_one(&po, model, t, p, m ? m->memo : NULL,
-			m && m->memo->seed ? reach_of(m, model, t, p->template) : NULL,
+			m && m->memo->seed ? reach_of(m, model, t, p->template) : NULL, NULL,
 			m ? &m->ser : NULL, d);
 	if (rc == 0)
 		rc = stage_page(o, p->relpath, &po, d);
@@ -270,6 +289,7 @@ struct entry_pool {
 	json_t *entries, *feed;
 	const struct render_memo *memo;
 	const struct reach *reach;
+	char keys_root[DIGEST_HEX + 1];  /* what entry pages share of their inputs, or "" */
 	int quiet;
 	size_t n;
 	struct entry_job *jobs;
@@ -282,6 +302,29 @@ struct entry_pool {
 	int stop;
 };
 
+/*
+ * What every entry page is made from besides its entry and its own path: the template's reach
+ * into the model (its digest covers the binary and the templates), the settings the entries are
+ * made from, the site's title and address (in each page's title and canonical URL) and what the
+ * template sees of the feed. "" when there is no reach.
+ */
+static void
+keys_root(char out[DIGEST_HEX + 1], const json_t *model, const struct reach *r, json_t *feed,
+	  const char *settings_id, struct buf *ser)
+{
+	const json_t *site = json_object_get(model, "site");
+	json_t *ctx = json_object();
+
+	json_object_set(ctx, "feed", feed);
+	buf_reset(ser);
+	buf_printf(ser, "entry pages\n%s\n%s\n%s\n%s\n", r->root, settings_id,
+		   model_str_or_empty(site, "title"), model_str_or_empty(site, "url"));
+	if (!r->root[0] || !ser->ptr || template_deps_put(ser, r->deps, ctx, &hooks) < 0 ||
+	    repo_hash_bytes(out, ser->ptr, ser->len) < 0)
+		out[0] = '\0';
+	json_decref(ctx);
+}
+
 static int
 render_entry(struct entry_pool *pool, size_t i, struct buf *ser, struct diag *d)
 {
@@ -290,14 +333,36 @@ render_entry(struct entry_pool *pool, size_t i, struct buf *ser, struct diag *d)
 	struct page p = { "entry.html", NULL, json_string_value(json_object_get(item, "title")),
 			  pool->feed, "entry", item };
 	struct buf path = BUF_INIT;
-	int rc;
+	char key[DIGEST_HEX + 1];
+	int rc, have_key = 0;
 
 	buf_printf(&path, "%sindex.html", json_string_value(json_object_get(item, "path")));
 	job->relpath = buf_detach(&path, NULL);
 	p.relpath = job->relpath;
+	if (pool->keys_root[0] && i < pool->memo->nkeys && pool->memo->keys[i][0]) {
+		struct cache_page *page;
+		const char *known;
+
+		/* The page's key: all it is made from, if its entry is made from what the key says. */
+		buf_reset(ser);
+		buf_printf(ser, "%s\n%s\n%s", pool->keys_root, pool->memo->keys[i], job->relpath);
+		if (ser->ptr && repo_hash_bytes(key, ser->ptr, ser->len) == 0) {
+			known = cache_pages_check(pool->memo->pages, job->relpath, &page);
+			if (known && known[DIGEST_HEX] == '+' && strcmp(known + DIGEST_HEX + 1, key) == 0 &&
+			    strlen(known) < sizeof(job->out.tag)) {
+				cache_pages_keep(page);
+				memset(&job->out, 0, sizeof(job->out));
+				job->out.kept = job->out.have_tag = 1;
+				memcpy(job->out.tag, known, strlen(known) + 1);
+				return 0;
+			}
+			have_key = 1;
+		}
+	}
 	/* The page's context and copy of its entry are dead once it is rendered. */
 	arena_scratch_begin();
-	rc = render_one(&job->out, pool->model, pool->t, &p, pool->memo, pool->reach, ser, d);
+	rc = render_one(&job->out, pool->model, pool->t, &p, pool->memo, pool->reach,
+			have_key ? key : NULL, ser, d);
 	arena_scratch_end();
 	return rc;
 }
@@ -403,6 +468,8 @@ render_entries(struct output *o, const json_t *model, const struct template_set 
 		return -1;
 	pool.memo = m ? m->memo : NULL;
 	pool.reach = m && m->memo->seed ? reach_of(m, model, t, "entry.html") : NULL;
+	if (pool.reach && pool.memo->keys && m->memo->pages)
+		keys_root(pool.keys_root, model, pool.reach, feed, pool.memo->settings_id, &m->ser);
 	pool.jobs = xcalloc(pool.n, sizeof(*pool.jobs));
 	pthread_mutex_init(&pool.lock, NULL);
 	pthread_cond_init(&pool.ready, NULL);

@@ -33,6 +33,14 @@ struct render_memo {
 	int (*need)(void *arg, json_t *entry, struct diag *d);
 	int (*html)(void *arg, const json_t *entry, struct buf *out, struct diag *d);
 	void *arg;
+	/*
+	 * Optional: each ENTRY's key (model_memo's entry_key), in "entries" order, and what else an
+	 * ENTRY is made from (the settings' blob id). An entry page whose key, template reach and
+	 * feed are as when it was last rendered is kept without its digest being made.
+	 */
+	const char (*keys)[41];
+	size_t nkeys;
+	const char *settings_id;
 };
 
 int render_site_memo(struct output *o, const json_t *model, const struct template_set *templates,

@@ -244,6 +244,44 @@ ok $? "a removed announcement's page is removed"
 cold_ref inc6
 check_quiet "removal: warm output equals a build without caches" diff -r "$S/inc6" "$isite"
 
+# What an entry page is made from besides its own file (render.h, the pages' keys): the
+# announcement before it, whether it is the newest of its scope, and the site's settings.
+put "$inc" content/levels/2016-05-01-national-critical.md <<'EOF2'
+---
+level: critical
+date: 2016-05-01T10:00:00+01:00
+scope: national
+---
+Raised for a while.
+EOF2
+commit "$inc" "one in between" >/dev/null
+build_ok "incremental: build after an announcement in between" -C "$inc"
+grep -q "CRITICAL" "$isite/2020/2020-01-01-national-low/index.html"
+ok $? "the next announcement's page names its new previous level"
+cold_ref inc7
+check_quiet "in between: warm output equals a build without caches" diff -r "$S/inc7" "$isite"
+put "$inc" content/levels/2021-02-01-national-moderate.md <<'EOF2'
+---
+level: moderate
+date: 2021-02-01T10:00:00Z
+scope: national
+---
+The newest.
+EOF2
+commit "$inc" "a newer one" >/dev/null
+build_ok "incremental: build after a newer announcement" -C "$inc"
+grep -q "no longer in force" "$isite/2020/2020-01-01-national-low/index.html"
+ok $? "the announcement that was current says it no longer is"
+cold_ref inc8
+check_quiet "newer: warm output equals a build without caches" diff -r "$S/inc8" "$isite"
+sed -i 's/title = Test threat level/title = Test threat level, renamed/' "$inc/threatfeed.conf"
+commit "$inc" "rename the site" >/dev/null
+build_ok "incremental: build after the site is renamed" -C "$inc"
+grep -q "Test threat level, renamed" "$isite/2014/2014-08-29-national-severe/index.html"
+ok $? "the new site title reaches every announcement page"
+cold_ref inc9
+check_quiet "site renamed: warm output equals a build without caches" diff -r "$S/inc9" "$isite"
+
 # ---- a larger site: the content is loaded by several threads ----
 
 big=$(new_repo)
