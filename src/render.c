@@ -268,8 +268,8 @@ render_page(struct output *o, const json_t *model, const struct template_set *t,
 /*
  * Entry pages are most of a site and independent of each other: worker threads render them while
  * this thread stages the results in entry order, so the output and the messages come out the
- * same whatever the timing. Workers stay at most ENTRY_WINDOW pages ahead, which bounds the pages
- * held in memory.
+ * same whatever the timing. At most ENTRY_WINDOW rendered pages wait to be staged, which bounds
+ * the memory they hold; pages kept unrendered hold none and do not count.
  */
 #define ENTRY_WINDOW 64
 #define ENTRY_WORKERS 8
@@ -296,7 +296,7 @@ struct entry_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t ready, room;
 	size_t next;               /* the next job to take */
-	size_t staged;             /* jobs [0, staged) are staged */
+	size_t held;               /* jobs done with their HTML, not staged yet */
 	size_t want;               /* the job the staging thread waits for, or SIZE_MAX */
 	int room_waiters;
 	int stop;
@@ -382,7 +382,7 @@ entry_worker(void *arg)
 		size_t i, said, errors = d.errors, warnings = d.warnings;
 
 		pthread_mutex_lock(&pool->lock);
-		while (!pool->stop && pool->next < pool->n && pool->next >= pool->staged + ENTRY_WINDOW) {
+		while (!pool->stop && pool->next < pool->n && pool->held >= ENTRY_WINDOW) {
 			pool->room_waiters++;
 			pthread_cond_wait(&pool->room, &pool->lock);
 			pool->room_waiters--;
@@ -406,6 +406,7 @@ entry_worker(void *arg)
 
 		pthread_mutex_lock(&pool->lock);
 		job->done = 1;
+		pool->held += job->out.html != NULL;
 		if (pool->want == i)
 			pthread_cond_signal(&pool->ready);
 		pthread_mutex_unlock(&pool->lock);
@@ -429,9 +430,9 @@ take_job(struct entry_pool *pool, size_t i, struct diag *d)
 		pthread_cond_wait(&pool->ready, &pool->lock);
 	}
 	pool->want = SIZE_MAX;
-	pool->staged = i + 1;
+	pool->held -= job->out.html != NULL;
 	/* Half a window of room before waking them, so they are not woken once per page. */
-	if (pool->room_waiters && pool->next + ENTRY_WINDOW / 2 <= pool->staged + ENTRY_WINDOW)
+	if (pool->room_waiters && pool->held <= ENTRY_WINDOW / 2)
 		pthread_cond_broadcast(&pool->room);
 	pthread_mutex_unlock(&pool->lock);
 	if (job->msgs)
@@ -485,6 +486,7 @@ render_entries(struct output *o, const json_t *model, const struct template_set 
 			/* No threads (one core, or none would start): each page in turn, here. */
 			pool.jobs[i].rc = render_entry(&pool, i, m ? &m->ser : NULL, d);
 			pool.jobs[i].done = 1;
+			pool.held += pool.jobs[i].out.html != NULL;
 			pool.next = i + 1;
 		}
 		job = take_job(&pool, i, d);
