@@ -348,8 +348,9 @@ render_entry(struct entry_pool *pool, size_t i, struct buf *ser, struct diag *d)
 		buf_printf(ser, "%s\n%s\n%s", pool->keys_root, pool->memo->keys[i], job->relpath);
 		if (ser->ptr && repo_hash_bytes(key, ser->ptr, ser->len) == 0) {
 			known = cache_pages_check(pool->memo->pages, job->relpath, &page);
-			if (known && known[DIGEST_HEX] == '+' && strcmp(known + DIGEST_HEX + 1, key) == 0 &&
-			    strlen(known) < sizeof(job->out.tag)) {
+			/* A cache from elsewhere may hold any token: its length is checked first. */
+			if (known && strlen(known) == 2 * DIGEST_HEX + 1 && known[DIGEST_HEX] == '+' &&
+			    strcmp(known + DIGEST_HEX + 1, key) == 0) {
 				cache_pages_keep(page);
 				memset(&job->out, 0, sizeof(job->out));
 				job->out.kept = job->out.have_tag = 1;
