@@ -266,7 +266,7 @@ struct entries_memo {
 	struct source_set *src;
 	pthread_mutex_t repo_lock;   /* the repository's and reads' */
 	char (*keys)[41];            /* each ENTRY's key (model_memo), in "entries" order */
-	size_t nkeys;
+	size_t nkeys, capkeys;
 };
 
 /*
@@ -292,11 +292,17 @@ memo_entry_key(void *arg, size_t index, const char *key)
 {
 	struct entries_memo *m = arg;
 
-	if (index >= m->nkeys) {
-		m->keys = xreallocarray(m->keys, index + 1, sizeof(*m->keys));
-		memset(m->keys + m->nkeys, 0, (index + 1 - m->nkeys) * sizeof(*m->keys));
-		m->nkeys = index + 1;
+	if (index >= m->capkeys) {
+		size_t cap = m->capkeys ? 2 * m->capkeys : 1024;
+
+		while (cap <= index)
+			cap *= 2;
+		m->keys = xreallocarray(m->keys, cap, sizeof(*m->keys));
+		memset(m->keys + m->capkeys, 0, (cap - m->capkeys) * sizeof(*m->keys));
+		m->capkeys = cap;
 	}
+	if (index >= m->nkeys)
+		m->nkeys = index + 1;
 	memcpy(m->keys[index], key, sizeof(m->keys[index]));
 	m->keys[index][40] = '\0';
 }
@@ -396,7 +402,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	struct buf dir = BUF_INIT, key = BUF_INIT, seed = BUF_INIT;
 	struct render_memo memo = { NULL, NULL, NULL, NULL, NULL, NULL, 0, "" };
 	struct cache_pages *pages = NULL;
-	struct entries_memo em = { NULL, BUF_INIT, 0, 0, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
+	struct entries_memo em = { .fresh = BUF_INIT, .repo_lock = PTHREAD_MUTEX_INITIALIZER };
 	struct model_memo mm = { memo_get, memo_put, memo_read, memo_entry_key, &em };
 	struct buf edigest = BUF_INIT;
 	int use_memo;

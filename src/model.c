@@ -811,6 +811,7 @@ struct load_pool {
 	size_t readable;           /* files [0, readable) have been read or need no reading */
 	int waiting;               /* workers waiting for files to be read */
 	int reader_waits;          /* the reader waits for the workers to catch up */
+	size_t running;            /* worker threads started: with none, the reader reads it all */
 	struct load_said *said;    /* per file */
 };
 
@@ -867,10 +868,14 @@ static int
 must_read(const struct model_memo *memo, const struct source_file *f)
 {
 	size_t len;
+	char *stem;
 
-	return f->unread && memo && memo->read &&
-	       strncmp(f->path, LEVELS_DIR, strlen(LEVELS_DIR)) == 0 &&
-	       !(memo->get && memo->get(memo->arg, f->id, &len));
+	if (!f->unread || !memo || !memo->read ||
+	    strncmp(f->path, LEVELS_DIR, strlen(LEVELS_DIR)) != 0 ||
+	    !(stem = file_stem(f->path, LEVELS_DIR)))
+		return 0;
+	free(stem);
+	return !(memo->get && memo->get(memo->arg, f->id, &len));
 }
 
 /* This thread's part: read ahead of the workers. A failure is left for the worker to report. */
@@ -886,7 +891,7 @@ read_ahead(struct load_pool *pool)
 		struct source_file *f = (struct source_file *)&pool->src->files[i];
 
 		/* Not too far ahead of the parsers: the bytes read wait in memory until parsed. */
-		if (i % LOAD_BATCH == 0) {
+		if (i % LOAD_BATCH == 0 && pool->running) {
 			pthread_mutex_lock(&pool->lock);
 			while (i >= pool->next + LOAD_AHEAD) {
 				pool->reader_waits = 1;
@@ -951,6 +956,7 @@ load_announcements(struct model_builder *b, const struct source_set *src)
 		started[i] = pthread_create(&tid[i], NULL, load_worker_run, w) == 0;
 		running += (size_t)started[i];
 	}
+	pool.running = running;
 	read_ahead(&pool);
 	/* Without any thread, the files are all read now: one worker's loop does the rest here. */
 	if (!running)

@@ -29,7 +29,7 @@
 #define MANIFEST OUTPUT_MANIFEST
 /* The manifest is ours, but it sits in a folder others can write to: cap what we read of it. */
 #define MANIFEST_MAX ((size_t)64 << 20)
-/* Keeps ".<basename>.tmp-<pid>-<serial>" under NAME_MAX (255) whatever the basename's length. */
+/* Keeps ".<basename>.tmp-XXXXXX" under NAME_MAX (255) whatever the basename's length. */
 #define TMP_BASENAME_MAX 200
 #define CHUNK 65536
 /*
@@ -70,23 +70,6 @@ struct dirref {
 	size_t len;
 };
 
-/*
- * The process's umask: a new folder or file needs a chmod to 0755 or 0644 only when the umask
- * takes bits away from those. Read before writing starts, while no other thread makes files.
- */
-static mode_t creation_mask;
-
-static void
-read_umask(void)
-{
-	creation_mask = umask(0);
-	umask(creation_mask);
-}
-
-/* Make each temporary name different (write_temp); output_new reads the pid once. */
-static atomic_uint temp_serial;
-static pid_t temp_pid;
-
 struct output *
 output_new(const char *dir)
 {
@@ -95,7 +78,6 @@ output_new(const char *dir)
 	assert(dir && *dir);
 	o->dir = xstrdup(dir);
 	o->nslots = 64;
-	temp_pid = getpid();
 	o->slots = xcalloc(o->nslots, sizeof(*o->slots));
 	return o;
 }
@@ -428,7 +410,8 @@ make_dir(struct commit *c, const char *path, int nofollow, int parent_new, int *
 	}
 	*made = 1;
 	note_made_dir(c, path);
-	if ((creation_mask & 0755) && chmod(path, 0755) < 0)
+	/* Not only the umask takes bits away: a default ACL on the parent does too. */
+	if (chmod(path, 0755) < 0)
 		return io_error(c->d, path, "cannot create folder");
 	return 0;
 }
@@ -731,7 +714,7 @@ out:
 }
 
 /*
- * Writes data to a new ".<basename>.tmp-<pid>-<serial>" beside target and sets *tmp to its path. The
+ * Writes data to a new ".<basename>.tmp-XXXXXX" beside target and sets *tmp to its path. The
  * file is created 0600 by mkstemp and then made 0644 on purpose: the web server must read it.
  * With sync, the file is fsynced too (the manifest, written alone); the site's files are instead
  * covered by one syncfs before the renames.
@@ -746,31 +729,19 @@ write_temp(struct diag *d, const char *target, const char *data, size_t len, int
 	int fd = -1, rc = -1;
 
 	*tmp = NULL;
-	/*
-	 * mkostemp makes 0600 files that then need an fchmod, one more call per file of a cold
-	 * build: a name of our own, opened with O_EXCL and 0644, saves it. A name that is taken
-	 * (a crashed build's leftover, say) only means the next one is tried.
-	 */
-	for (int tries = 0; fd < 0 && tries < 100; tries++) {
-		buf_reset(&name);
-		if (buf_add(&name, target, (size_t)(base - target)) < 0 ||
-		    buf_printf(&name, ".%.*s.tmp-%ld-%u",
-			       (int)(blen < TMP_BASENAME_MAX ? blen : TMP_BASENAME_MAX), base,
-			       (long)temp_pid, atomic_fetch_add(&temp_serial, 1)) < 0) {
-			diag_error(d, target, 0, 0, "out of memory");
-			goto out;
-		}
-		fd = open(name.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 && errno != EEXIST)
-			break;
+	if (buf_add(&name, target, (size_t)(base - target)) < 0 ||
+	    buf_printf(&name, ".%.*s.tmp-XXXXXX",
+		       (int)(blen < TMP_BASENAME_MAX ? blen : TMP_BASENAME_MAX), base) < 0) {
+		diag_error(d, target, 0, 0, "out of memory");
+		goto out;
 	}
+	fd = mkostemp(name.ptr, O_CLOEXEC);
 	if (fd < 0) {
 		io_error(d, target, "cannot write");
 		goto out;
 	}
 	*tmp = buf_detach(&name, NULL);
-	if (write_full(fd, data, len) < 0 || ((creation_mask & 0644) && fchmod(fd, 0644) < 0) ||
-	    (sync && fsync(fd) < 0)) {
+	if (write_full(fd, data, len) < 0 || fchmod(fd, 0644) < 0 || (sync && fsync(fd) < 0)) {
 		io_error(d, target, "cannot write");
 		goto out;
 	}
@@ -1236,7 +1207,6 @@ output_spill(struct output *o, struct diag *d)
 	struct spill *sp = xcalloc(1, sizeof(*sp));
 
 	assert(!o->spill && o->n == 0);
-	read_umask();
 	sp->o = o;
 	sp->main_d = d;
 	sp->c.o = o;
@@ -1361,9 +1331,6 @@ output_commit(struct output *o, struct output_stats *stats, struct diag *d)
 	int rc = -1, made;
 
 	memset(stats, 0, sizeof(*stats));
-	/* A spilling output read it when the writer started, and its writer may be making files. */
-	if (!o->spill)
-		read_umask();
 	stats->staged = o->n;
 	c.sorted = xreallocarray(NULL, o->n, sizeof(*c.sorted));
 	for (size_t i = 0; i < o->n; i++)

@@ -146,12 +146,23 @@ struct page_out {
 	size_t len;
 };
 
+/*
+ * The key part of a recorded tag ("DIGEST+KEY"), or NULL when it has none. A cache from elsewhere
+ * may hold any token: its length is checked before anything else.
+ */
+static const char *
+tag_key(const char *known)
+{
+	return known && strlen(known) == 2 * DIGEST_HEX + 1 && known[DIGEST_HEX] == '+' ?
+		       known + DIGEST_HEX + 1 : NULL;
+}
+
 /* Whether the tag recorded for a page names the same digest as tag (keys aside). */
 static int
 same_digest(const char *known, const char *tag)
 {
 	return known && strncmp(known, tag, DIGEST_HEX) == 0 &&
-	       (known[DIGEST_HEX] == '\0' || known[DIGEST_HEX] == '+');
+	       (known[DIGEST_HEX] == '\0' || tag_key(known));
 }
 
 /*
@@ -274,6 +285,11 @@ render_page(struct output *o, const json_t *model, const struct template_set *t,
 #define ENTRY_WINDOW 64
 #define ENTRY_WORKERS 8
 
+/* Workers share the model's values, so their reference counts must be atomic. */
+#if !JANSSON_THREAD_SAFE_REFCOUNT
+#error "threatfeed renders on several threads and needs jansson's atomic reference counts"
+#endif
+
 struct entry_job {
 	int done;
 	int rc;
@@ -348,9 +364,7 @@ render_entry(struct entry_pool *pool, size_t i, struct buf *ser, struct diag *d)
 		buf_printf(ser, "%s\n%s\n%s", pool->keys_root, pool->memo->keys[i], job->relpath);
 		if (ser->ptr && repo_hash_bytes(key, ser->ptr, ser->len) == 0) {
 			known = cache_pages_check(pool->memo->pages, job->relpath, &page);
-			/* A cache from elsewhere may hold any token: its length is checked first. */
-			if (known && strlen(known) == 2 * DIGEST_HEX + 1 && known[DIGEST_HEX] == '+' &&
-			    strcmp(known + DIGEST_HEX + 1, key) == 0) {
+			if (tag_key(known) && strcmp(tag_key(known), key) == 0) {
 				cache_pages_keep(page);
 				memset(&job->out, 0, sizeof(job->out));
 				job->out.kept = job->out.have_tag = 1;
@@ -621,7 +635,8 @@ render_site_memo(struct output *o, const json_t *model, const struct template_se
 
 	/*
 	 * The fixed pages render while the workers start on the entry pages: whatever they need
-	 * that changes the model (every entry's HTML, their reach) is done first.
+	 * that changes the model (every entry's HTML, their reach) is done first, by the same
+	 * need_all that render_page calls, which then finds nothing left to do.
 	 */
 	for (i = 0; i < fp.n; i++)
 		if (need_all(m, model, t, &fixed[i], d) < 0 ||

@@ -840,23 +840,41 @@ put_dep(struct buf *out, const struct template_deps *d, const struct deps_key *k
 		if (buf_putc(out, '{') < 0)
 			return -1;
 		if (d->all || k->all) {
-			const char **keys = xcalloc(json_object_size(v) + 1, sizeof(*keys));
+			/* Every member a lookup can find: its own, then those "" lends it (template.h). */
+			json_t *lent = json_object_get(v, "");
+			const char **keys;
 			size_t n = 0;
 			int rc = 0;
 
+			if (!json_is_object(lent))
+				lent = NULL;
+			keys = xcalloc(json_object_size(v) + json_object_size(lent) + 1, sizeof(*keys));
 			json_object_foreach(v, key, m)
-				keys[n++] = key;
+				if (*key || !lent)
+					keys[n++] = key;
+			if (lent)
+				json_object_foreach(lent, key, m)
+					if (!json_object_get(v, key))
+						keys[n++] = key;
 			qsort(keys, n, sizeof(*keys), compare_names);
 			for (i = 0; i < n && rc == 0; i++)
-				rc = put_member(out, d, v, keys[i], json_object_get(v, keys[i]), h, depth);
+				rc = put_member(out, d, v, keys[i],
+						template_member(v, keys[i], strlen(keys[i])), h, depth);
 			free(keys);
 			if (rc < 0)
 				return -1;
 		} else {
-			for (i = 0; i < k->n; i++)
-				if ((m = template_member(v, k->names[i], strlen(k->names[i]))) &&
-				    put_member(out, d, v, k->names[i], m, h, depth) < 0)
+			/*
+			 * A name the object lacks may still have a stand-in: an entry's HTML, made only
+			 * when its page is rendered, is in the digest as its blob id all the same.
+			 */
+			for (i = 0; i < k->n; i++) {
+				m = template_member(v, k->names[i], strlen(k->names[i]));
+				if (!m && !(h && h->stand_in && h->stand_in(h->arg, v, k->names[i])))
+					continue;
+				if (put_member(out, d, v, k->names[i], m, h, depth) < 0)
 					return -1;
+			}
 		}
 		return buf_putc(out, '}');
 	case JSON_ARRAY:

@@ -76,7 +76,10 @@ struct template_deps;
 #define TEMPLATE_DEPS_MAX ((size_t)256 << 10)
 
 struct template_deps_hooks {
-	/* A value to serialise instead of obj's member key, or NULL for the member itself. */
+	/*
+	 * A value to serialise instead of obj's member key, or NULL for the member itself. Asked
+	 * for named members obj lacks too: a member made later (an entry's HTML) still counts.
+	 */
 	json_t *(*stand_in)(void *arg, json_t *obj, const char *key);
 	void *arg;
 };

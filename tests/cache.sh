@@ -142,6 +142,17 @@ is "$unlike_pages" "0" "an untouched announcement's page is left alone"
 cold_ref inc1
 check_quiet "after an edit: warm output equals a build without caches" diff -r "$S/inc1" "$isite"
 
+# An edit past the first paragraph changes no summary, only the body the page shows.
+sed -i 's/an attack is \*highly likely\*/an attack is *highly likely* (edited)/' \
+	"$inc/content/levels/2014-08-29-national-severe.md"
+commit "$inc" "edit a second paragraph" >/dev/null
+build_ok "incremental: build after an edit past the summary" -C "$inc"
+grep -q "highly likely</em> (edited)" "$isite/2014/2014-08-29-national-severe/index.html"
+ok $? "an edit past the first paragraph reaches the page"
+cold_ref inc1
+check_quiet "after an edit past the summary: warm output equals a build without caches" \
+	diff -r "$S/inc1" "$isite"
+
 # A page edited by hand with its size and mtime kept is restored although its inputs did not change.
 page=$isite/2014/2014-08-29-national-severe/index.html
 printf 'X' | dd of="$page" bs=1 seek=30 conv=notrunc status=none
@@ -192,6 +203,23 @@ is "$(grep -l 'data-new-footer' "$isite"/20*/*/index.html | wc -l)" "3" \
 	"every announcement page shows the new partial"
 cold_ref inc3
 check_quiet "partial override: warm output equals a build without caches" diff -r "$S/inc3" "$isite"
+# A template that names "." in an entry's section depends on every member of the entry, the
+# members entries share (level, scope, direction) included: renaming a scope reaches its pages.
+sed 's|<main id="main"|{{#entry}}{{.}}{{/entry}}<main id="main"|' \
+	"$TOP_DIR/templates/entry.html.mustache" | put "$inc" templates/entry.html.mustache
+commit "$inc" "an entry template that names the whole entry" >/dev/null
+build_ok "incremental: build with the whole entry named" -C "$inc"
+sed -i 's/title = National threat level/title = National level, all members/' "$inc/threatfeed.conf"
+commit "$inc" "rename a scope under that template" >/dev/null
+build_ok "incremental: build after a rename under that template" -C "$inc"
+grep -q "National level, all members" "$isite/2014/2014-08-29-national-severe/index.html"
+ok $? "a shared member's change reaches a page whose template names the whole entry"
+cold_ref inc3b
+check_quiet "whole entry named: warm output equals a build without caches" diff -r "$S/inc3b" "$isite"
+sed -i 's/title = National level, all members/title = National threat level/' "$inc/threatfeed.conf"
+sed 's|<main id="main"|<main data-override="yes" id="main"|' "$TOP_DIR/templates/entry.html.mustache" |
+	put "$inc" templates/entry.html.mustache
+commit "$inc" "back to the overrides before" >/dev/null
 # A template that shows every announcement's body on every page.
 printf '{{#entries}}<div>{{{content_html}}}</div>{{/entries}}\n' | put "$inc" templates/footer.mustache
 commit "$inc" "bodies everywhere" >/dev/null
