@@ -204,22 +204,18 @@ binary_and_trees(struct buf *out, struct repo *repo, const struct build_options 
 {
 	struct diag quiet;
 	struct stat st;
-	char *mem = NULL;
-	size_t memlen = 0;
-	FILE *sink;
+	char *mem;
+	size_t memlen;
 	int rc;
 
 	if (opt->snapshot != REPO_SNAPSHOT_COMMIT || stat("/proc/self/exe", &st) < 0)
 		return -1;
-	sink = open_memstream(&mem, &memlen);
-	if (!sink)
-		return -1;
-	diag_init(&quiet, sink);
+	diag_init_memory(&quiet, &mem, &memlen, 1);
 	buf_printf(out, "threatfeed %s %jd %jd.%09ld %jd.%09ld\n", THREATFEED_VERSION,
 		   (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
 		   (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 	rc = repo_tree_ids(out, repo, opt->ref, prefixes, nprefixes, &quiet);
-	fclose(sink);
+	fclose(quiet.out);
 	free(mem);
 	return rc;
 }

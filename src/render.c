@@ -165,19 +165,26 @@ same_digest(const char *known, const char *tag)
 	       (known[DIGEST_HEX] == '\0' || tag_key(known));
 }
 
+/* What the pages cache holds for a page: its tag, when its file is as recorded (cache_pages_check). */
+struct recorded {
+	const char *tag;
+	struct cache_page *page;
+};
+
 /*
  * Renders page p into po, or finds it unchanged. Safe to run on several threads at once: the model
  * is only read; an entry page whose entry has no HTML yet gets a copy of the entry with the HTML
- * (memo->html) instead of a changed model.
+ * (memo->html) instead of a changed model. rec, when the caller looked already, is what the cache
+ * holds for p; key is the entry page's key, or NULL.
  */
 static int
 render_one(struct page_out *po, const json_t *model, const struct template_set *t,
 	   const struct page *p, const struct render_memo *memo, const struct reach *r,
-	   const char *key, struct buf *ser, struct diag *d)
+	   const char *key, const struct recorded *rec, struct buf *ser, struct diag *d)
 {
 	json_t *ctx = page_context(model, p), *view = NULL, *stack[2];
 	struct buf html = BUF_INIT, body = BUF_INIT;
-	struct cache_page *page;
+	struct recorded looked;
 	int rc = -1;
 
 	memset(po, 0, sizeof(*po));
@@ -187,8 +194,12 @@ render_one(struct page_out *po, const json_t *model, const struct template_set *
 			po->tag[DIGEST_HEX] = '+';
 			memcpy(po->tag + DIGEST_HEX + 1, key, DIGEST_HEX + 1);
 		}
-		if (same_digest(cache_pages_check(memo->pages, p->relpath, &page), po->tag)) {
-			cache_pages_keep(page);
+		if (!rec) {
+			looked.tag = cache_pages_check(memo->pages, p->relpath, &looked.page);
+			rec = &looked;
+		}
+		if (same_digest(rec->tag, po->tag)) {
+			cache_pages_keep(rec->page);
 			po->kept = 1;
 			rc = 0;
 			goto out;
@@ -266,7 +277,7 @@ render_page(struct output *o, const json_t *model, const struct template_set *t,
 	if (need_all(m, model, t, p, d) < 0)
 		return -1;
 	rc = render_one(&po, model, t, p, m ? m->memo : NULL,
-			m && m->memo->seed ? reach_of(m, model, t, p->template) : NULL, NULL,
+			m && m->memo->seed ? reach_of(m, model, t, p->template) : NULL, NULL, NULL,
 			m ? &m->ser : NULL, d);
 	if (rc == 0)
 		rc = stage_page(o, p->relpath, &po, d);
@@ -320,21 +331,19 @@ struct entry_pool {
 
 /*
  * What every entry page is made from besides its entry and its own path: the template's reach
- * into the model (its digest covers the binary and the templates), the settings the entries are
- * made from, the site's title and address (in each page's title and canonical URL) and what the
- * template sees of the feed. "" when there is no reach.
+ * into the model (its digest covers the binary and the templates), the settings (the entries are
+ * made from them, and each page's title and canonical URL from the site's title and address) and
+ * what the template sees of the feed. "" when there is no reach.
  */
 static void
-keys_root(char out[DIGEST_HEX + 1], const json_t *model, const struct reach *r, json_t *feed,
-	  const char *settings_id, struct buf *ser)
+keys_root(char out[DIGEST_HEX + 1], const struct reach *r, json_t *feed, const char *settings_id,
+	  struct buf *ser)
 {
-	const json_t *site = json_object_get(model, "site");
 	json_t *ctx = json_object();
 
 	json_object_set(ctx, "feed", feed);
 	buf_reset(ser);
-	buf_printf(ser, "entry pages\n%s\n%s\n%s\n%s\n", r->root, settings_id,
-		   model_str_or_empty(site, "title"), model_str_or_empty(site, "url"));
+	buf_printf(ser, "entry pages\n%s\n%s\n", r->root, settings_id);
 	if (!r->root[0] || !ser->ptr || template_deps_put(ser, r->deps, ctx, &hooks) < 0 ||
 	    repo_hash_bytes(out, ser->ptr, ser->len) < 0)
 		out[0] = '\0';
@@ -350,25 +359,23 @@ render_entry(struct entry_pool *pool, size_t i, struct buf *ser, struct diag *d)
 			  pool->feed, "entry", item };
 	struct buf path = BUF_INIT;
 	char key[DIGEST_HEX + 1];
+	struct recorded rec;
 	int rc, have_key = 0;
 
 	buf_printf(&path, "%sindex.html", json_string_value(json_object_get(item, "path")));
 	job->relpath = buf_detach(&path, NULL);
 	p.relpath = job->relpath;
 	if (pool->keys_root[0] && i < pool->memo->nkeys && pool->memo->keys[i][0]) {
-		struct cache_page *page;
-		const char *known;
-
 		/* The page's key: all it is made from, if its entry is made from what the key says. */
 		buf_reset(ser);
 		buf_printf(ser, "%s\n%s\n%s", pool->keys_root, pool->memo->keys[i], job->relpath);
 		if (ser->ptr && repo_hash_bytes(key, ser->ptr, ser->len) == 0) {
-			known = cache_pages_check(pool->memo->pages, job->relpath, &page);
-			if (tag_key(known) && strcmp(tag_key(known), key) == 0) {
-				cache_pages_keep(page);
+			rec.tag = cache_pages_check(pool->memo->pages, job->relpath, &rec.page);
+			if (tag_key(rec.tag) && strcmp(tag_key(rec.tag), key) == 0) {
+				cache_pages_keep(rec.page);
 				memset(&job->out, 0, sizeof(job->out));
 				job->out.kept = job->out.have_tag = 1;
-				memcpy(job->out.tag, known, strlen(known) + 1);
+				memcpy(job->out.tag, rec.tag, strlen(rec.tag) + 1);
 				return 0;
 			}
 			have_key = 1;
@@ -377,7 +384,7 @@ render_entry(struct entry_pool *pool, size_t i, struct buf *ser, struct diag *d)
 	/* The page's context and copy of its entry are dead once it is rendered. */
 	arena_scratch_begin();
 	rc = render_one(&job->out, pool->model, pool->t, &p, pool->memo, pool->reach,
-			have_key ? key : NULL, ser, d);
+			have_key ? key : NULL, have_key ? &rec : NULL, ser, d);
 	arena_scratch_end();
 	return rc;
 }
@@ -485,7 +492,7 @@ render_entries(struct output *o, const json_t *model, const struct template_set 
 	pool.memo = m ? m->memo : NULL;
 	pool.reach = m && m->memo->seed ? reach_of(m, model, t, "entry.html") : NULL;
 	if (pool.reach && pool.memo->keys && m->memo->pages)
-		keys_root(pool.keys_root, model, pool.reach, feed, pool.memo->settings_id, &m->ser);
+		keys_root(pool.keys_root, pool.reach, feed, pool.memo->settings_id, &m->ser);
 	pool.jobs = xcalloc(pool.n, sizeof(*pool.jobs));
 	pthread_mutex_init(&pool.lock, NULL);
 	pthread_cond_init(&pool.ready, NULL);
@@ -638,10 +645,12 @@ render_site_memo(struct output *o, const json_t *model, const struct template_se
 	 * that changes the model (every entry's HTML, their reach) is done first, by the same
 	 * need_all that render_page calls, which then finds nothing left to do.
 	 */
-	for (i = 0; i < fp.n; i++)
-		if (need_all(m, model, t, &fixed[i], d) < 0 ||
-		    (m && m->memo->seed && !reach_of(m, model, t, fixed[i].template)))
+	for (i = 0; i < fp.n; i++) {
+		if (need_all(m, model, t, &fixed[i], d) < 0)
 			goto out;
+		if (m && m->memo->seed)
+			reach_of(m, model, t, fixed[i].template);
+	}
 	if (render_entries(o, model, t, m, site_feed, render_fixed, &fp, d) < 0)
 		goto out;
 	if (json_is_true(json_object_get(json_object_get(model, "site"), "multiple_scopes"))) {
