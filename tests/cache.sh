@@ -120,6 +120,11 @@ cold_ref() {
 	rm -rf "$icache"
 	mv "$icache.away" "$icache" 2>/dev/null
 }
+# Builds the current commit with no cache into $S/$1 and checks the warm site equals it ($2 says after what).
+same_as_cold() {
+	cold_ref "$1"
+	check_quiet "$2: warm output equals a build without caches" diff -r "$S/$1" "$isite"
+}
 build_ok "incremental: first build" -C "$inc"
 [ -s "$icache/entries-cache" ] && [ -s "$icache/pages-cache" ]
 ok $? "the entries and pages caches are recorded in the Git folder"
@@ -139,8 +144,7 @@ changed=$(changed_files "$TMP_ROOT/isnap0" "$TMP_ROOT/isnap1")
 like "$changed" "2019-11-04-national-substantial/index.html" "the edited page is rewritten"
 unlike_pages=$(printf '%s\n' "$changed" | grep -c '2014-08-29-national-severe/index.html')
 is "$unlike_pages" "0" "an untouched announcement's page is left alone"
-cold_ref inc1
-check_quiet "after an edit: warm output equals a build without caches" diff -r "$S/inc1" "$isite"
+same_as_cold inc1 "after an edit"
 
 # An edit past the first paragraph changes no summary, only the body the page shows.
 sed -i 's/an attack is \*highly likely\*/an attack is *highly likely* (edited)/' \
@@ -149,9 +153,7 @@ commit "$inc" "edit a second paragraph" >/dev/null
 build_ok "incremental: build after an edit past the summary" -C "$inc"
 grep -q "highly likely</em> (edited)" "$isite/2014/2014-08-29-national-severe/index.html"
 ok $? "an edit past the first paragraph reaches the page"
-cold_ref inc1
-check_quiet "after an edit past the summary: warm output equals a build without caches" \
-	diff -r "$S/inc1" "$isite"
+same_as_cold inc1 "after an edit past the summary"
 
 # A page edited by hand with its size and mtime kept is restored although its inputs did not change.
 page=$isite/2014/2014-08-29-national-severe/index.html
@@ -193,16 +195,14 @@ commit "$inc" "override the entry template" >/dev/null
 build_ok "incremental: build after a template override" -C "$inc"
 is "$(grep -l 'data-override="yes"' "$isite"/20*/*/index.html | wc -l)" "3" \
 	"every announcement page shows the override"
-cold_ref inc2
-check_quiet "template override: warm output equals a build without caches" diff -r "$S/inc2" "$isite"
+same_as_cold inc2 "template override"
 # A partial the entry template includes.
 printf '<footer class="site-footer" data-new-footer="1"></footer>\n' | put "$inc" templates/footer.mustache
 commit "$inc" "override a partial" >/dev/null
 build_ok "incremental: build after a partial override" -C "$inc"
 is "$(grep -l 'data-new-footer' "$isite"/20*/*/index.html | wc -l)" "3" \
 	"every announcement page shows the new partial"
-cold_ref inc3
-check_quiet "partial override: warm output equals a build without caches" diff -r "$S/inc3" "$isite"
+same_as_cold inc3 "partial override"
 # A template that names "." in an entry's section depends on every member of the entry, the
 # members entries share (level, scope, direction) included: renaming a scope reaches its pages.
 sed 's|<main id="main"|{{#entry}}{{.}}{{/entry}}<main id="main"|' \
@@ -214,8 +214,7 @@ commit "$inc" "rename a scope under that template" >/dev/null
 build_ok "incremental: build after a rename under that template" -C "$inc"
 grep -q "National level, all members" "$isite/2014/2014-08-29-national-severe/index.html"
 ok $? "a shared member's change reaches a page whose template names the whole entry"
-cold_ref inc3b
-check_quiet "whole entry named: warm output equals a build without caches" diff -r "$S/inc3b" "$isite"
+same_as_cold inc3b "whole entry named"
 sed -i 's/title = National level, all members/title = National threat level/' "$inc/threatfeed.conf"
 sed 's|<main id="main"|<main data-override="yes" id="main"|' "$TOP_DIR/templates/entry.html.mustache" |
 	put "$inc" templates/entry.html.mustache
@@ -226,8 +225,7 @@ commit "$inc" "bodies everywhere" >/dev/null
 build_ok "incremental: build with every body on every page" -C "$inc"
 grep -q "was lowered today to" "$isite/index.html"
 ok $? "bodies of cached announcements are read when a template shows them"
-cold_ref inc4
-check_quiet "bodies everywhere: warm output equals a build without caches" diff -r "$S/inc4" "$isite"
+same_as_cold inc4 "bodies everywhere"
 
 # Settings the validation depends on: levels defined anew make the cached announcements invalid.
 cp "$inc/threatfeed.conf" "$TMP_ROOT/conf.saved"
@@ -245,8 +243,7 @@ commit "$inc" "rename a scope" >/dev/null
 build_ok "incremental: build after a settings change" -C "$inc"
 grep -q "National level, renamed" "$isite/2014/2014-08-29-national-severe/index.html"
 ok $? "a settings change reaches the kept announcement pages"
-cold_ref inc5
-check_quiet "settings change: warm output equals a build without caches" diff -r "$S/inc5" "$isite"
+same_as_cold inc5 "settings change"
 
 # A file with a warning is never taken from the cache: the warning is repeated.
 put "$inc" content/levels/2020-01-01-national-low.md <<'EOF2'
@@ -269,8 +266,7 @@ commit "$inc" "remove one" >/dev/null
 run_tf build -C "$inc"
 [ ! -e "$isite/2019/2019-11-04-national-substantial/index.html" ]
 ok $? "a removed announcement's page is removed"
-cold_ref inc6
-check_quiet "removal: warm output equals a build without caches" diff -r "$S/inc6" "$isite"
+same_as_cold inc6 "removal"
 
 # What an entry page is made from besides its own file (render.h, the pages' keys): the
 # announcement before it, whether it is the newest of its scope, and the site's settings.
@@ -286,8 +282,7 @@ commit "$inc" "one in between" >/dev/null
 build_ok "incremental: build after an announcement in between" -C "$inc"
 grep -q "CRITICAL" "$isite/2020/2020-01-01-national-low/index.html"
 ok $? "the next announcement's page names its new previous level"
-cold_ref inc7
-check_quiet "in between: warm output equals a build without caches" diff -r "$S/inc7" "$isite"
+same_as_cold inc7 "in between"
 put "$inc" content/levels/2021-02-01-national-moderate.md <<'EOF2'
 ---
 level: moderate
@@ -300,15 +295,13 @@ commit "$inc" "a newer one" >/dev/null
 build_ok "incremental: build after a newer announcement" -C "$inc"
 grep -q "no longer in force" "$isite/2020/2020-01-01-national-low/index.html"
 ok $? "the announcement that was current says it no longer is"
-cold_ref inc8
-check_quiet "newer: warm output equals a build without caches" diff -r "$S/inc8" "$isite"
+same_as_cold inc8 "newer"
 sed -i 's/title = Test threat level/title = Test threat level, renamed/' "$inc/threatfeed.conf"
 commit "$inc" "rename the site" >/dev/null
 build_ok "incremental: build after the site is renamed" -C "$inc"
 grep -q "Test threat level, renamed" "$isite/2014/2014-08-29-national-severe/index.html"
 ok $? "the new site title reaches every announcement page"
-cold_ref inc9
-check_quiet "site renamed: warm output equals a build without caches" diff -r "$S/inc9" "$isite"
+same_as_cold inc9 "site renamed"
 
 # ---- a larger site: the content is loaded by several threads ----
 
