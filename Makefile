@@ -71,10 +71,20 @@ $(BUILD)/tests/test_fuzz_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c tests/fuzz/f
 	$(CC) $(TF_CPPFLAGS) -Itests/fuzz $(CPPFLAGS) $(TF_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
 		tests/fuzz/replay.c tests/fuzz/fuzz_$*.c $(BUILD)/libthreatfeed.a $(PKG_LIBS)
 
+# Libraries preloaded by tests/preload.sh to stand in for others (tests/shims/*.c). Built without
+# sanitizers whatever CFLAGS says: they are loaded before the sanitizer's runtime.
+SHIM_SRCS = $(wildcard tests/shims/*.c)
+SHIM_LIBS = $(SHIM_SRCS:tests/shims/%.c=$(BUILD)/shims/%.so)
+
+$(BUILD)/shims/%.so: tests/shims/%.c | $(BUILD)
+	@mkdir -p $(BUILD)/shims
+	$(CC) -D_GNU_SOURCE -std=c17 $(WARNINGS) $(filter -Werror,$(CFLAGS)) -O2 -fPIC -shared \
+		$(shell pkg-config --cflags libcmark) -o $@ $< $(shell pkg-config --libs libcmark) -ldl
+
 $(BUILD):
 	mkdir -p $(BUILD)
 
-unit: $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
+unit: $(UNIT_BINS) $(FUZZ_REPLAY_BINS) $(SHIM_LIBS)
 
 # Install what is missing (Debian); a no-op when everything is there.
 deps:

@@ -15,11 +15,14 @@
 #include "builtin.h"
 #include "cache.h"
 #include "config.h"
+#include "frontmatter.h"
+#include "markdown.h"
 #include "model.h"
 #include "output.h"
 #include "ping.h"
 #include "render.h"
 #include "template.h"
+#include "xmlout.h"
 
 #define TEMPLATES_DIR "templates/"
 #define TEMPLATE_SUFFIX ".mustache"
@@ -194,8 +197,9 @@ out:
 
 /*
  * Appends what a cached result depends on: this very binary (its version, size and times, so a
- * rebuilt program never trusts an older one's results) and the tree ids of `prefixes` in the
- * commit built. -1 when there is none (a preview, or an unknown ref: the full build then reports
+ * rebuilt program never trusts an older one's results), the libraries whose versions shape the
+ * output (an upgraded libcmark may write other HTML: the binary's file does not change, so its
+ * stat cannot tell) and the tree ids of `prefixes` in the commit built. -1 when there is none (a preview, or an unknown ref: the full build then reports
  * that once, in its own words).
  */
 static int
@@ -214,6 +218,8 @@ binary_and_trees(struct buf *out, struct repo *repo, const struct build_options 
 	buf_printf(out, "threatfeed %s %jd %jd.%09ld %jd.%09ld\n", THREATFEED_VERSION,
 		   (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
 		   (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	buf_printf(out, "cmark %s libxml2 %s libyaml %s jansson %s\n", markdown_library_version(),
+		   xmlout_library_version(), frontmatter_library_version(), jansson_version_str());
 	rc = repo_tree_ids(out, repo, opt->ref, prefixes, nprefixes, &quiet);
 	fclose(quiet.out);
 	free(mem);

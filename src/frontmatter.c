@@ -503,3 +503,9 @@ frontmatter_release(struct frontmatter *fm)
 	free(fm->fields);
 	memset(fm, 0, sizeof(*fm));
 }
+
+const char *
+frontmatter_library_version(void)
+{
+	return yaml_get_version_string();
+}

@@ -41,4 +41,7 @@ int frontmatter_parse(struct frontmatter *out, const char *path, const char *dat
 const struct frontmatter_field *frontmatter_get(const struct frontmatter *fm, const char *key);
 void frontmatter_release(struct frontmatter *fm);
 
+/* The version of the libyaml library loaded, e.g. "0.2.5": what is accepted depends on it. */
+const char *frontmatter_library_version(void);
+
 #endif

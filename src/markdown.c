@@ -334,6 +334,12 @@ markdown_to_html(struct buf *out, const char *md, size_t len)
 	return markdown_render(out, NULL, 0, md, len);
 }
 
+const char *
+markdown_library_version(void)
+{
+	return cmark_version_string();
+}
+
 int
 markdown_first_paragraph_text(struct buf *out, const char *md, size_t len, size_t max)
 {

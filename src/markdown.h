@@ -21,4 +21,7 @@ int markdown_first_paragraph_text(struct buf *out, const char *md, size_t len, s
 int markdown_render(struct buf *html, struct buf *summary, size_t summary_max, const char *md,
 		    size_t len);
 
+/* The version of the cmark library loaded, e.g. "0.30.2": the HTML depends on it. */
+const char *markdown_library_version(void);
+
 #endif

@@ -144,3 +144,9 @@ xmlout_link(struct xmlout *x, const char *element, const char *rel, const char *
 	xmlout_attr(x, "href", href);
 	xmlout_end(x);
 }
+
+const char *
+xmlout_library_version(void)
+{
+	return xmlParserVersion;
+}

@@ -36,4 +36,7 @@ void xmlout_text(struct xmlout *x, const char *text);
 int xmlout_finish(struct xmlout *x, struct buf *out);
 void xmlout_free(struct xmlout *x);
 
+/* The version of the libxml2 library loaded, e.g. "20914": the feeds' bytes depend on it. */
+const char *xmlout_library_version(void);
+
 #endif

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Builds under libraries that stand in for others (LD_PRELOAD, tests/shims/): a change the caches
+# must notice though the threatfeed binary stays the same, and a machine where no thread starts.
+. "$(dirname "$0")/lib.sh"
+
+shims=$THREATFEED_BUILD/shims
+[ -f "$shims/cmark-upgrade.so" ] && [ -f "$shims/no-threads.so" ] || bail "no shims in $shims (make unit)"
+# A sanitizer's runtime wants to be loaded first; the shims, built without one, come before it.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+S=$TMP_ROOT/sites
+mkdir -p "$S"
+
+# without_caches REPO OUT [PRELOAD]: builds REPO's commit into OUT as if no build had run before.
+without_caches() {
+	mv "$1/.git/threatfeed" "$1/.git/threatfeed.away"
+	LD_PRELOAD=${3:-} build_ok "reference build without caches ($(basename "$2"))" -C "$1" -o "$2"
+	rm -rf "$1/.git/threatfeed"
+	mv "$1/.git/threatfeed.away" "$1/.git/threatfeed"
+}
+
+# ---- an upgraded libcmark: the caches' keys name it, so no cached page or summary is kept ----
+
+repo=$(base_repo)
+page=2014/2014-08-29-national-severe/index.html
+build_ok "build with the installed libcmark" -C "$repo"
+grep -q '<p>The national threat level' "$repo/site/$page"
+ok $? "the page holds the installed libcmark's HTML"
+
+LD_PRELOAD=$shims/cmark-upgrade.so build_ok "build after libcmark is upgraded" -C "$repo"
+grep -q '<P>The national threat level' "$repo/site/$page"
+ok $? "the page is rendered again by the upgraded libcmark"
+without_caches "$repo" "$S/upgraded" "$shims/cmark-upgrade.so"
+check_quiet "after the upgrade the site equals a build without caches" diff -r "$S/upgraded" "$repo/site"
+
+build_ok "build after going back to the installed libcmark" -C "$repo"
+without_caches "$repo" "$S/installed"
+check_quiet "back again, the site equals a build without caches" diff -r "$S/installed" "$repo/site"
+
+# ---- no thread can start: every stage does its work on the main thread ----
+
+big=$(new_repo)
+base_conf | put "$big" threatfeed.conf
+# More announcements than the loader and the page renderer share out among threads.
+for i in $(seq 1 300); do
+	printf -- '---\nlevel: %s\ndate: 2001-01-01T00:00:00Z\nscope: national\n---\nAnnouncement %d, with *emphasis*.\n\nA second paragraph.\n' \
+		"$([ $((i % 2)) -eq 0 ] && echo severe || echo substantial)" "$i" |
+		sed "s/2001-01-01T00:00:00Z/$(date -u -d "@$((978307200 + i * 3600))" +%Y-%m-%dT%H:%M:%SZ)/" |
+		put "$big" "content/levels/$(printf 'a%03d' "$i").md"
+done
+commit "$big" "300 announcements" >/dev/null
+without_caches_first() { mkdir -p "$big/.git/threatfeed"; without_caches "$@"; }
+without_caches_first "$big" "$S/threads"
+
+LD_PRELOAD=$shims/no-threads.so timeout 120 $TEST_WRAPPER "$THREATFEED" build -q -C "$big" -o "$S/no-threads" \
+	>"$TMP_ROOT/nt.out" 2>"$TMP_ROOT/nt.err"
+is "$?" 0 "a build where no thread starts finishes and succeeds"
+is "$(cat "$TMP_ROOT/nt.err")" "" "it says nothing on stderr"
+check_quiet "its site equals the one built with threads" diff -r "$S/threads" "$S/no-threads"
+
+LD_PRELOAD=$shims/no-threads.so timeout 120 $TEST_WRAPPER "$THREATFEED" build -q -C "$big" -o "$S/no-threads" \
+	>"$TMP_ROOT/nt.out" 2>"$TMP_ROOT/nt.err"
+is "$?" 0 "a warm build where no thread starts succeeds"
+check_quiet "and leaves the same site" diff -r "$S/threads" "$S/no-threads"
+
+done_testing
