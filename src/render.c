@@ -215,10 +215,8 @@ render_one(struct page_out *po, const json_t *model, const struct template_set *
 	}
 	stack[0] = (json_t *)model;
 	stack[1] = ctx;
-	if (template_render(&html, t, p->template, stack, 2) < 0) {
-		diag_error(d, NULL, 0, 0, "cannot render '%s' with template '%s'", p->relpath, p->template);
+	if (template_render_page(&html, t, p->template, stack, 2, p->relpath, d) < 0)
 		goto out;
-	}
 	po->html = buf_detach(&html, &po->len);
 	rc = 0;
 out:

@@ -33,6 +33,7 @@ struct node {
 
 struct template {
 	char *name;
+	char *path;          /* for messages: "templates/NAME.mustache" or "built-in NAME.mustache" */
 	char *src;           /* a private copy of the source; nodes point into it */
 	size_t src_len;
 	struct node *nodes;
@@ -42,12 +43,14 @@ struct template {
 struct template_set {
 	struct template *t;
 	size_t n;
+	unsigned long max_steps;
 };
 
 static void
 template_release(struct template *t)
 {
 	free(t->name);
+	free(t->path);
 	free(t->src);
 	free(t->nodes);
 	memset(t, 0, sizeof(*t));
@@ -56,7 +59,16 @@ template_release(struct template *t)
 struct template_set *
 template_set_new(void)
 {
-	return xcalloc(1, sizeof(struct template_set));
+	struct template_set *set = xcalloc(1, sizeof(*set));
+
+	set->max_steps = TEMPLATE_MAX_STEPS;
+	return set;
+}
+
+void
+template_set_max_steps(struct template_set *set, unsigned long steps)
+{
+	set->max_steps = steps;
 }
 
 void
@@ -312,6 +324,7 @@ template_set_add(struct template_set *set, const char *name, const char *path, c
 	if (len > MAX_SOURCE)
 		return diag_error(d, path, 0, 0, "template larger than %zu MiB", MAX_SOURCE >> 20);
 	t.name = xstrdup(name);
+	t.path = xstrdup(path);
 	t.src = xstrndup(src, len);
 	t.src_len = len;
 	if (compile(&c) < 0) {
@@ -338,6 +351,9 @@ struct render {
 	json_t **stack;         /* stack[depth - 1] is searched first */
 	size_t depth;
 	unsigned level;         /* sections and partials entered, bound by TEMPLATE_MAX_DEPTH */
+	unsigned long steps;    /* nodes visited, bound by the set's max_steps */
+	const struct template *failed_in;  /* where a limit was reached: the innermost tag */
+	const struct node *failed_at;
 	struct buf indent;      /* the standalone partials' indentation, accumulated */
 	int line_start;         /* the output is at the start of a line of a partial's text */
 };
@@ -530,12 +546,16 @@ render_nodes(struct render *r, const struct template *t, size_t from, size_t to)
 
 	/* The template itself is level 0; each section or partial within it adds one. */
 	if (r->level > TEMPLATE_MAX_DEPTH)
-		return -1;
+		return TEMPLATE_TOO_DEEP;
 	r->level++;
 	for (size_t i = from; i < to && rc == 0; i++) {
 		const struct node *n = &t->nodes[i];
 		json_t *v;
 
+		if (++r->steps > r->set->max_steps) {
+			rc = TEMPLATE_TOO_LONG;
+			break;
+		}
 		switch (n->kind) {
 		case N_TEXT:
 			rc = put_text(r, n->s, n->len);
@@ -564,8 +584,35 @@ render_nodes(struct render *r, const struct template *t, size_t from, size_t to)
 			rc = render_partial(r, n);
 			break;
 		}
+		if ((rc == TEMPLATE_TOO_DEEP || rc == TEMPLATE_TOO_LONG) && !r->failed_in) {
+			r->failed_in = t;
+			r->failed_at = n;
+		}
 	}
 	r->level--;
+	return rc;
+}
+
+/* template_render, and where a limit was reached. */
+static int
+render_template(struct render *r, const char *name, json_t *const *stack, size_t depth)
+{
+	const struct template *t = find_template(r->set, name, strlen(name));
+	int rc;
+
+	if (!t || depth > TEMPLATE_MAX_DEPTH)
+		return -1;
+	r->depth = depth;
+	/* Each level pushes at most one context, so the stack never outgrows this. */
+	r->stack = xcalloc(depth + TEMPLATE_MAX_DEPTH + 1, sizeof(*r->stack));
+	if (depth)
+		memcpy(r->stack, stack, depth * sizeof(*stack));
+	rc = render_nodes(r, t, 0, t->n);
+	/* Leave out a valid, NUL-terminated (if partial) buffer either way. */
+	if (rc == 0 && buf_grow(r->out, 0) < 0)
+		rc = -1;
+	free(r->stack);
+	buf_release(&r->indent);
 	return rc;
 }
 
@@ -573,22 +620,33 @@ int
 template_render(struct buf *out, const struct template_set *set, const char *name,
 		json_t *const *stack, size_t depth)
 {
-	const struct template *t = find_template(set, name, strlen(name));
-	struct render r = { .out = out, .set = set, .depth = depth, .indent = BUF_INIT };
-	int rc;
+	struct render r = { .out = out, .set = set, .indent = BUF_INIT };
 
-	if (!t || depth > TEMPLATE_MAX_DEPTH)
-		return -1;
-	/* Each level pushes at most one context, so the stack never outgrows this. */
-	r.stack = xcalloc(depth + TEMPLATE_MAX_DEPTH + 1, sizeof(*r.stack));
-	if (depth)
-		memcpy(r.stack, stack, depth * sizeof(*stack));
-	rc = render_nodes(&r, t, 0, t->n);
-	/* Leave out a valid, NUL-terminated (if partial) buffer either way. */
-	if (rc == 0 && buf_grow(out, 0) < 0)
-		rc = -1;
-	free(r.stack);
-	buf_release(&r.indent);
+	return render_template(&r, name, stack, depth);
+}
+
+int
+template_render_page(struct buf *out, const struct template_set *set, const char *name,
+		     json_t *const *stack, size_t depth, const char *page, struct diag *d)
+{
+	struct render r = { .out = out, .set = set, .indent = BUF_INIT };
+	int rc = render_template(&r, name, stack, depth);
+	unsigned line = 0, col = 0;
+	const char *path = NULL;
+
+	if (r.failed_in) {
+		path = r.failed_in->path;
+		text_position(r.failed_in->src, r.failed_in->src_len,
+			      (size_t)(r.failed_at->s - r.failed_in->src), &line, &col);
+	}
+	if (rc == TEMPLATE_TOO_DEEP)
+		diag_error(d, path, line, col, "sections and partials nested deeper than %d while "
+			   "rendering '%s' (does a partial include itself?)", TEMPLATE_MAX_DEPTH, page);
+	else if (rc == TEMPLATE_TOO_LONG)
+		diag_error(d, path, line, col, "more than %lu tags visited while rendering '%s' (are "
+			   "sections nested over the same long list?)", set->max_steps, page);
+	else if (rc < 0)
+		diag_error(d, NULL, 0, 0, "cannot render '%s' with template '%s'", page, name);
 	return rc;
 }
 

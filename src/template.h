@@ -26,6 +26,16 @@
 struct template_set;
 
 #define TEMPLATE_MAX_DEPTH 64    /* nested sections and partials */
+/*
+ * Tags and pieces of text one render may visit, by default. Depth alone does not bound the work:
+ * sections nested over the same long list ("{{#entries}}{{#entries}}...") multiply it, and a
+ * build would hang. A history page of 100,000 announcements visits about 2.5 million.
+ */
+#define TEMPLATE_MAX_STEPS ((unsigned long)1 << 26)
+
+/* Why template_render failed, beyond -1 (a missing template, out of memory). */
+#define TEMPLATE_TOO_DEEP (-2)  /* nested deeper than TEMPLATE_MAX_DEPTH */
+#define TEMPLATE_TOO_LONG (-3)  /* more steps than the set allows (template_set_max_steps) */
 
 /* Member key[0..len) of obj, its own or the one under "" lends it; NULL when neither has it. */
 static inline json_t *
@@ -51,16 +61,25 @@ void template_set_free(struct template_set *set);
 int template_set_add(struct template_set *set, const char *name, const char *path, const char *src,
 		     size_t len, struct diag *d);
 int template_set_has(const struct template_set *set, const char *name);
+/* The steps one render may take (TEMPLATE_MAX_STEPS unless set): tests make it small. */
+void template_set_max_steps(struct template_set *set, unsigned long steps);
 
 /*
  * Renders template `name` with a context stack: stack[0] is the outermost (root) context and
  * stack[depth-1] the innermost, searched first. Appends to out. A missing partial renders as empty
- * (as the specification requires). Returns -1 on a missing template, out of memory, a stack
- * deeper than TEMPLATE_MAX_DEPTH, or sections and partials nested deeper than that at render time
- * (a partial that recurses without end); out may then hold part of the page.
+ * (as the specification requires). Returns -1 on a missing template, out of memory or a stack
+ * deeper than TEMPLATE_MAX_DEPTH; TEMPLATE_TOO_DEEP for sections and partials nested deeper than
+ * that at render time (a partial that recurses without end); TEMPLATE_TOO_LONG for more steps than
+ * the set allows. out may then hold part of the page.
  */
 int template_render(struct buf *out, const struct template_set *set, const char *name,
 		    json_t *const *stack, size_t depth);
+/*
+ * template_render for a site file (`page` names it in messages), reporting a failure through d:
+ * a limit reached as path:line:col of the innermost tag that reached it.
+ */
+int template_render_page(struct buf *out, const struct template_set *set, const char *name,
+			 json_t *const *stack, size_t depth, const char *page, struct diag *d);
 
 /*
  * What template `name` (with the partials it includes) can reach, for deciding whether a page

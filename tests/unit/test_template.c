@@ -230,6 +230,8 @@ test_set(void)
 	struct diag d;
 	const char *page = "<h1>{{site}}</h1>\n<ul>\n  {{#entries}}\n  {{> row}}\n  {{/entries}}\n</ul>\n";
 	const char *row = "<li>{{title}}</li>\n";
+	const char *nested = "{{#entries}}{{#entries}}{{#entries}}{{#entries}}x"
+			     "{{/entries}}{{/entries}}{{/entries}}{{/entries}}";
 
 	diag_init(&d, f);
 	ok(template_set_add(set, "page", "page", page, strlen(page), &d) == 0 &&
@@ -256,7 +258,21 @@ test_set(void)
 	ok(template_set_add(set, "self", "self", "x{{>self}}", 10, &d) == 0,
 	   "a self-recursive partial compiles");
 	buf_reset(&b);
-	ok(template_render(&b, set, "self", &data, 1) < 0, "but rendering stops at TEMPLATE_MAX_DEPTH");
+	ok(template_render(&b, set, "self", &data, 1) == TEMPLATE_TOO_DEEP,
+	   "but rendering stops at TEMPLATE_MAX_DEPTH, and says so");
+
+	/* Two entries, sections nested four deep over them: 1 + 2 + 4 + 8 sections and 16 texts. */
+	ok(template_set_add(set, "nested", "nested", nested, strlen(nested), &d) == 0,
+	   "sections nested over one list compile");
+	buf_reset(&b);
+	template_set_max_steps(set, 31);
+	ok(template_render(&b, set, "nested", &data, 1) == 0 && b.len == 16,
+	   "a render within its steps succeeds");
+	template_set_max_steps(set, 30);
+	buf_reset(&b);
+	ok(template_render(&b, set, "nested", &data, 1) == TEMPLATE_TOO_LONG,
+	   "one step more than the set allows fails, and says why");
+	template_set_max_steps(set, TEMPLATE_MAX_STEPS);
 	fclose(f);
 	is_str(msg, "threatfeed: row:1:1: unclosed section 'x' (expected {{/x}})\n", "one message in all");
 
