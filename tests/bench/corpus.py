@@ -10,7 +10,8 @@ Deterministic (fixed seed): the same N always gives the same bytes and the same 
   DIR/hugo   the same N announcements laid out as a Hugo site doing the same job: a page per
              announcement, an index listing all, an RSS feed (see hugo-site/)
   DIR/extra.md  announcement N + 1 in Hugo's layout, for the "one added" scenario
-The history is written with `git fast-import`, so 100,000 commits take seconds, not hours.
+The history is written with `git fast-import`, so 100,000 commits take seconds, not hours, and
+then repacked as `git gc` packs the objects of commits made one by one (see the end of main()).
 """
 import os
 import random
@@ -139,6 +140,12 @@ def main():
     w.close()
     if fi.wait() != 0:
         sys.exit("corpus: git fast-import failed")
+    # fast-import stores each blob as a delta against the blob written before it, alike or not, in
+    # chains up to 50 long; git's documentation (git-fast-import, "Packfile optimization") says to
+    # repack with -f afterwards. A repository whose editors commit one file at a time gets its
+    # deltas from `git gc`, which searches them as `repack -f` does. Left as imported, reading the
+    # 10,000 blobs took libgit2 0.21 s instead of 0.10 s.
+    subprocess.run(["git", "-C", repo, "repack", "-a", "-d", "-f", "-q"], check=True, env=env)
     # No checkout: threatfeed builds the commit, and the work tree is not needed.
 
 
