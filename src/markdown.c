@@ -316,14 +316,58 @@ out:
 	return ret;
 }
 
+/* Whether s[0..len) is a blank line's content: spaces, tabs, a CR at most (CommonMark 4.9). */
+static int
+is_blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/*
+ * How much of md[0..len) decides its first paragraph: up to the first blank line after some text,
+ * or all of it. cmark settles blocks line by line, and a blank line closes any open paragraph, so
+ * a paragraph the prefix holds is the same in the whole. Only a link reference definition, which
+ * may come anywhere and changes the links before it, needs the rest; each holds "]:".
+ */
+static size_t
+summary_prefix(const char *md, size_t len)
+{
+	const char *line = md, *end = md + len;
+	int text_seen = 0;
+
+	if (memmem(md, len, "]:", 2))
+		return len;
+	while (line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		const char *next = nl ? nl + 1 : end;
+
+		if (!is_blank(line, (size_t)((nl ? nl : end) - line)))
+			text_seen = 1;
+		else if (text_seen && nl)
+			return (size_t)(next - md);
+		line = next;
+	}
+	return len;
+}
+
 int
 markdown_render(struct buf *html, struct buf *summary, size_t summary_max, const char *md,
 		size_t len)
 {
-	cmark_node *doc = markdown_parse(md, len);
-	int ret = (html && html_of(html, doc) < 0) ||
-		  (summary && summary_of(summary, doc, summary_max) < 0) ? -1 : 0;
+	size_t prefix = html ? len : summary_prefix(md, len);
+	cmark_node *doc = markdown_parse(md, prefix);
+	int ret;
 
+	/* A summary alone is made from the prefix when that holds a paragraph (summary_prefix). */
+	if (prefix < len && !first_paragraph(doc)) {
+		markdown_done();
+		doc = markdown_parse(md, len);
+	}
+	ret = (html && html_of(html, doc) < 0) ||
+	      (summary && summary_of(summary, doc, summary_max) < 0) ? -1 : 0;
 	markdown_done();
 	return ret;
 }

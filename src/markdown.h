@@ -17,7 +17,10 @@ int markdown_to_html(struct buf *out, const char *md, size_t len);
 /* Appends the plain text of the first paragraph (for summaries), at most max bytes, cut on a word. */
 int markdown_first_paragraph_text(struct buf *out, const char *md, size_t len, size_t max);
 
-/* Both of the above from one parse; html or summary may be NULL. */
+/*
+ * Both of the above from one parse; html or summary may be NULL. For a summary alone only the
+ * part of md that decides the first paragraph is parsed.
+ */
 int markdown_render(struct buf *html, struct buf *summary, size_t summary_max, const char *md,
 		    size_t len);
 

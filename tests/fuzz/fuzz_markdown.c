@@ -1,7 +1,8 @@
 /*
  * Markdown bodies to HTML and to summary text. Beyond memory safety, the safe-mode promise of
  * markdown.h must hold for any input: no raw <script> and no link or image to a scheme that runs
- * code or reads files.
+ * code or reads files. And a summary made alone, from the part of the body that decides it, must
+ * equal the one made with the HTML from the whole body.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *md = (const char *)data;
-	struct buf html = BUF_INIT, text = BUF_INIT;
+	struct buf html = BUF_INIT, text = BUF_INIT, whole_html = BUF_INIT, whole_text = BUF_INIT;
 	unsigned line, col;
 	const char *why;
 
@@ -66,8 +67,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* A summary of clean text is clean: the cut never splits a UTF-8 sequence. */
 		if (text_check(md, size, &line, &col, &why) == 0)
 			assert(text_check(text.ptr, text.len, &line, &col, &why) == 0);
+		if (markdown_render(&whole_html, &whole_text, SUMMARY_MAX, md, size) == 0)
+			assert(whole_text.len == text.len && memcmp(whole_text.ptr, text.ptr, text.len) == 0);
 	}
 	buf_release(&html);
 	buf_release(&text);
+	buf_release(&whole_html);
+	buf_release(&whole_text);
 	return 0;
 }

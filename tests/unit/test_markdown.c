@@ -136,6 +136,16 @@ test_summary(void)
 	summary("", 300, "", "empty input gives \"\"");
 	summary("A &#1; and &#xFFFE; here.\n", 300, "A \xef\xbf\xbd and \xef\xbf\xbd here.",
 		"references to characters XML forbids become U+FFFD in summaries");
+	/* A summary alone is made from the start of the body; these need more of it, or all. */
+	summary("First [link][ref] here.\n\nMore.\n\n[ref]: https://example.org/\n", 300,
+		"First link here.", "a reference defined at the end still makes a link");
+	summary("Not a paragraph\n===\n\nThe summary.\n", 300, "The summary.",
+		"a setext heading is not the summary");
+	summary("```\ncode\n\nstill code\n```\n\nAfter the fence.\n", 300, "After the fence.",
+		"a blank line inside a fence is not the end of what decides");
+	summary("\r\n  \r\nCRLF line\r\nand the next\r\n\r\nLater.\r\n", 300,
+		"CRLF line and the next", "CRLF line ends, blank lines first");
+	summary("- first item\n\n- second item\n", 300, "first item", "a loose list's first item");
 
 	buf_puts(&b, "kept ");
 	ok(markdown_first_paragraph_text(&b, "Appended.", 9, 300) == 0, "appends to a buffer");
