@@ -267,6 +267,9 @@ struct entries_memo {
 	struct repo *repo;
 	struct source_set *src;
 	pthread_mutex_t repo_lock;   /* the repository's and reads' */
+	pthread_key_t thread_repo;   /* another thread's own repository object (memo_read) */
+	int have_thread_repo;
+	pthread_t main_thread;
 	char (*keys)[41];            /* each ENTRY's key (model_memo), in "entries" order */
 	size_t nkeys, capkeys;
 };
@@ -309,15 +312,59 @@ memo_entry_key(void *arg, size_t index, const char *key)
 	m->keys[index][40] = '\0';
 }
 
-/* libgit2 wants one thread at a time on a repository. */
+/* Marks a thread whose own repository object would not open: it shares the main one. */
+static char no_thread_repo;
+
+static void
+free_thread_repo(void *r)
+{
+	if (r != &no_thread_repo)
+		repo_free(r);
+}
+
+/*
+ * libgit2 wants one thread at a time on a repository object, but several objects may read one
+ * pack at once. Each thread other than the main one reads through its own, opened on its first
+ * read and freed when it ends; sharing one behind a lock made the rendering threads wait on each
+ * other for a tenth of their time. NULL: use the main one, behind the lock.
+ */
+static struct repo *
+own_repo(struct entries_memo *m)
+{
+	struct repo *r;
+	struct diag quiet;
+	char *mem;
+	size_t memlen;
+
+	if (!m->have_thread_repo || pthread_equal(pthread_self(), m->main_thread))
+		return NULL;
+	r = pthread_getspecific(m->thread_repo);
+	if (r)
+		return r == (void *)&no_thread_repo ? NULL : r;
+	diag_init_memory(&quiet, &mem, &memlen, 1);
+	if (repo_open(&r, repo_git_dir(m->repo), &quiet) < 0)
+		r = NULL;
+	fclose(quiet.out);
+	free(mem);
+	if (pthread_setspecific(m->thread_repo, r ? (void *)r : (void *)&no_thread_repo) != 0) {
+		repo_free(r);
+		return NULL;
+	}
+	return r;
+}
+
 static int
 memo_read(void *arg, struct source_file *f, struct diag *d)
 {
 	struct entries_memo *m = arg;
+	struct repo *own = own_repo(m);
 	int rc;
 
+	if (own)
+		rc = repo_load(own, f, d);
 	pthread_mutex_lock(&m->repo_lock);
-	rc = repo_load(m->repo, f, d);
+	if (!own)
+		rc = repo_load(m->repo, f, d);
 	m->reads++;
 	pthread_mutex_unlock(&m->repo_lock);
 	return rc;
@@ -449,6 +496,8 @@ build_run(const struct build_options *opt, struct diag *d)
 		em.cache = cache_entries_load(repo_git_dir(repo), edigest.ptr);
 		em.repo = repo;
 		em.src = &src;
+		em.main_thread = pthread_self();
+		em.have_thread_repo = pthread_key_create(&em.thread_repo, free_thread_repo) == 0;
 	}
 	if (repo_read_skipping(&src, repo, opt->snapshot, opt->ref, prefixes,
 			       sizeof(prefixes) / sizeof(*prefixes), use_memo ? memo_skip : NULL, &em,
@@ -555,6 +604,9 @@ out:
 	buf_release(&em.fresh);
 	cache_entries_free(em.cache);
 	free(em.keys);
+	/* The threads that read have ended, each freeing its repository object. */
+	if (em.have_thread_repo)
+		pthread_key_delete(em.thread_repo);
 	cache_pages_free(pages);
 	output_free(out);
 	/* No json_decref(model): its every byte is in the arena, released here in a few calls. */
