@@ -46,6 +46,7 @@ struct announcement {
 	const struct announcement *previous;  /* the one before it in the same scope */
 	int is_current;                    /* the newest of its scope */
 	json_t *json;
+	json_t *sitemap_item;              /* its item in the model's sitemap, made with json */
 	char key[41];                      /* entry_key's, once json is made */
 	char *rec;                         /* its record for the memo, when it loaded cleanly */
 	size_t rec_len;
@@ -293,6 +294,7 @@ announcement_release(struct announcement *a)
 	free(a->summary_text);
 	free(a->rec);
 	json_decref(a->json);
+	json_decref(a->sitemap_item);
 }
 
 /*
@@ -616,8 +618,14 @@ json_share_run(void *arg)
 	struct json_share *js = arg;
 
 	for (size_t i = js->begin; i < js->end; i++) {
-		js->b->items[i].json = entry_json(js->b, &js->b->items[i]);
-		entry_key(&js->b->items[i]);
+		struct announcement *a = &js->b->items[i];
+
+		a->json = entry_json(js->b, a);
+		/* The entry's own strings: its URL, and its last update in UTC. */
+		a->sitemap_item = json_object();
+		json_object_set(a->sitemap_item, "url", json_object_get(a->json, "url"));
+		json_object_set(a->sitemap_item, "lastmod", json_object_get(a->json, "updated_utc"));
+		entry_key(a);
 	}
 	return NULL;
 }
@@ -1226,13 +1234,10 @@ assemble(struct model_builder *b, json_t *pages)
 	sitemap_add(sitemap, cfg->url, "", newest);
 	sitemap_add(sitemap, cfg->url, "history/", newest);
 	sitemap_add(sitemap, cfg->url, "levels/", newest);
-	for (i = 0; i < json_array_size(entries); i++) {
-		json_t *e = json_array_get(entries, i), *item = json_object();
-
-		/* The entry's own strings: its URL, and its last update in UTC. */
-		json_object_set(item, "url", json_object_get(e, "url"));
-		json_object_set(item, "lastmod", json_object_get(e, "updated_utc"));
-		json_array_append_new(sitemap, item);
+	/* In the order of "entries", newest first; the items were made with the entries. */
+	for (i = b->count; i-- > 0;) {
+		json_array_append_new(sitemap, b->items[i].sitemap_item);
+		b->items[i].sitemap_item = NULL;
 	}
 	for (i = 0; i < json_array_size(pages); i++)
 		sitemap_add(sitemap, cfg->url,

@@ -10,6 +10,7 @@
 #include "feeds.h"
 #include "model.h"
 #include "repo.h"
+#include "xmlout.h"
 
 /*
  * What a page knows about itself, handed to the template as the innermost context (see
@@ -599,16 +600,44 @@ struct fixed_pages {
 	struct buf sitemap;        /* written here, staged with the feeds */
 };
 
-/* The fixed pages, staged, and the sitemap, which only needs the model as it is. */
+struct sitemap_job {
+	struct buf *out;
+	const json_t *model;
+	int rc;
+};
+
+static void *
+sitemap_run(void *arg)
+{
+	struct sitemap_job *job = arg;
+
+	job->rc = sitemap_write(job->out, job->model);
+	return NULL;
+}
+
+/*
+ * The fixed pages, staged, and the sitemap, which only needs the model as it is: on a thread of
+ * its own, as it takes as long as the history page (each lists every announcement).
+ */
 static int
 render_fixed(void *arg)
 {
 	struct fixed_pages *fp = arg;
+	struct sitemap_job job = { &fp->sitemap, fp->model, 0 };
+	pthread_t tid;
+	int threaded, rc = 0;
 
-	for (size_t i = 0; i < fp->n; i++)
-		if (render_page(fp->o, fp->model, fp->t, &fp->pages[i], fp->m, fp->d) < 0)
-			return -1;
-	if (sitemap_write(&fp->sitemap, fp->model) < 0)
+	xmlout_init();
+	threaded = pthread_create(&tid, NULL, sitemap_run, &job) == 0;
+	for (size_t i = 0; i < fp->n && rc == 0; i++)
+		rc = render_page(fp->o, fp->model, fp->t, &fp->pages[i], fp->m, fp->d);
+	if (threaded)
+		pthread_join(tid, NULL);
+	else
+		sitemap_run(&job);
+	if (rc < 0)
+		return -1;
+	if (job.rc < 0)
 		return diag_error(fp->d, NULL, 0, 0, "cannot write 'sitemap.xml'");
 	return 0;
 }

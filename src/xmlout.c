@@ -145,6 +145,12 @@ xmlout_link(struct xmlout *x, const char *element, const char *rel, const char *
 	xmlout_end(x);
 }
 
+void
+xmlout_init(void)
+{
+	xmlInitParser();
+}
+
 const char *
 xmlout_library_version(void)
 {

@@ -36,6 +36,9 @@ void xmlout_text(struct xmlout *x, const char *text);
 int xmlout_finish(struct xmlout *x, struct buf *out);
 void xmlout_free(struct xmlout *x);
 
+/* Sets libxml2 up: on the main thread, before any writer runs on another (libxml2's rule). */
+void xmlout_init(void);
+
 /* The version of the libxml2 library loaded, e.g. "20914": the feeds' bytes depend on it. */
 const char *xmlout_library_version(void);
 
