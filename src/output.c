@@ -62,6 +62,7 @@ struct output {
 	size_t nslots;
 	FILE *log;      /* where to list changes (verbose builds), or NULL */
 	struct spill *spill;  /* output_spill: step 1 runs while files are added */
+	struct file **sorted; /* after output_commit: the files by path, for output_foreach */
 };
 
 /* A folder named by a prefix of some path (no copy). */
@@ -115,6 +116,7 @@ output_free(struct output *o)
 		file_release(&o->files[i]);
 	free(o->files);
 	free(o->slots);
+	free(o->sorted);
 	free(o->dir);
 	free(o);
 }
@@ -208,6 +210,7 @@ output_add_owned(struct output *o, const char *relpath, char *data, size_t len)
 	assert(path_is_safe(relpath, plen));
 	assert(strcmp(relpath, MANIFEST) != 0);
 	assert(data || len == 0);
+	assert(!o->sorted && "staged after the commit");
 	if (!data)
 		data = xcalloc(1, 1);
 	/* Keep the load factor at or under one half so probes stay short. */
@@ -301,7 +304,7 @@ int
 output_foreach(const struct output *o, int (*fn)(void *arg, const char *relpath), void *arg)
 {
 	for (size_t i = 0; i < o->n; i++) {
-		int rc = fn(arg, o->files[i].path);
+		int rc = fn(arg, o->sorted ? o->sorted[i]->path : o->files[i].path);
 
 		if (rc)
 			return rc;
@@ -1387,7 +1390,9 @@ out:
 	free(c.made_dirs);
 	free(keep);
 	free(manifest);
-	free(c.sorted);
+	/* Kept for output_foreach: what the caches record after a commit comes out sorted. */
+	free(o->sorted);
+	o->sorted = c.sorted;
 	buf_release(&c.old_manifest);
 	return rc;
 }

@@ -64,7 +64,10 @@ void output_spill(struct output *o, struct diag *d);
 /* The manifest's name in the site folder. */
 #define OUTPUT_MANIFEST ".threatfeed-files"
 
-/* Calls fn(arg, relpath) for each staged file in staging order; returns the first nonzero result. */
+/*
+ * Calls fn(arg, relpath) for each staged file, in staging order or, after output_commit, by path
+ * (strcmp); returns the first nonzero result.
+ */
 int output_foreach(const struct output *o, int (*fn)(void *arg, const char *relpath), void *arg);
 
 /* Writes as described above. I/O errors are reported through d (with strerror) and return -1. */
