@@ -351,7 +351,7 @@ struct render {
 	json_t **stack;         /* stack[depth - 1] is searched first */
 	size_t depth;
 	unsigned level;         /* sections and partials entered, bound by TEMPLATE_MAX_DEPTH */
-	unsigned long steps;    /* nodes visited, bound by the set's max_steps */
+	unsigned long steps;    /* nodes visited and bodies entered, bound by the set's max_steps */
 	const struct template *failed_in;  /* where a limit was reached: the innermost tag */
 	const struct node *failed_at;
 	struct buf indent;      /* the standalone partials' indentation, accumulated */
@@ -547,6 +547,9 @@ render_nodes(struct render *r, const struct template *t, size_t from, size_t to)
 	/* The template itself is level 0; each section or partial within it adds one. */
 	if (r->level > TEMPLATE_MAX_DEPTH)
 		return TEMPLATE_TOO_DEEP;
+	/* Each pass over a body counts, so sections with empty bodies nested over a list count too. */
+	if (++r->steps > r->set->max_steps)
+		return TEMPLATE_TOO_LONG;
 	r->level++;
 	for (size_t i = from; i < to && rc == 0; i++) {
 		const struct node *n = &t->nodes[i];
@@ -554,6 +557,10 @@ render_nodes(struct render *r, const struct template *t, size_t from, size_t to)
 
 		if (++r->steps > r->set->max_steps) {
 			rc = TEMPLATE_TOO_LONG;
+			if (!r->failed_in) {
+				r->failed_in = t;
+				r->failed_at = n;
+			}
 			break;
 		}
 		switch (n->kind) {
@@ -643,7 +650,7 @@ template_render_page(struct buf *out, const struct template_set *set, const char
 		diag_error(d, path, line, col, "sections and partials nested deeper than %d while "
 			   "rendering '%s' (does a partial include itself?)", TEMPLATE_MAX_DEPTH, page);
 	else if (rc == TEMPLATE_TOO_LONG)
-		diag_error(d, path, line, col, "more than %lu tags visited while rendering '%s' (are "
+		diag_error(d, path, line, col, "more than %lu steps while rendering '%s' (are "
 			   "sections nested over the same long list?)", set->max_steps, page);
 	else if (rc < 0)
 		diag_error(d, NULL, 0, 0, "cannot render '%s' with template '%s'", page, name);

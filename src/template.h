@@ -27,9 +27,10 @@ struct template_set;
 
 #define TEMPLATE_MAX_DEPTH 64    /* nested sections and partials */
 /*
- * Tags and pieces of text one render may visit, by default. Depth alone does not bound the work:
+ * Steps one render may take, by default: each tag or piece of text visited and each pass over a
+ * section's or partial's body counts one. Depth alone does not bound the work:
  * sections nested over the same long list ("{{#entries}}{{#entries}}...") multiply it, and a
- * build would hang. A history page of 100,000 announcements visits about 2.5 million.
+ * build would hang. A history page of 100,000 announcements takes about 2.7 million.
  */
 #define TEMPLATE_MAX_STEPS ((unsigned long)1 << 26)
 

@@ -230,6 +230,7 @@ test_set(void)
 	struct diag d;
 	const char *page = "<h1>{{site}}</h1>\n<ul>\n  {{#entries}}\n  {{> row}}\n  {{/entries}}\n</ul>\n";
 	const char *row = "<li>{{title}}</li>\n";
+	const char *empty = "{{#entries}}{{#entries}}{{/entries}}{{/entries}}";
 	const char *nested = "{{#entries}}{{#entries}}{{#entries}}{{#entries}}x"
 			     "{{/entries}}{{/entries}}{{/entries}}{{/entries}}";
 
@@ -261,17 +262,29 @@ test_set(void)
 	ok(template_render(&b, set, "self", &data, 1) == TEMPLATE_TOO_DEEP,
 	   "but rendering stops at TEMPLATE_MAX_DEPTH, and says so");
 
-	/* Two entries, sections nested four deep over them: 1 + 2 + 4 + 8 sections and 16 texts. */
+	/*
+	 * Two entries, sections nested four deep over them: 1 + 2 + 4 + 8 sections and 16 texts
+	 * visited, and 1 + 2 + 4 + 8 + 16 bodies entered (the template's own first).
+	 */
 	ok(template_set_add(set, "nested", "nested", nested, strlen(nested), &d) == 0,
 	   "sections nested over one list compile");
 	buf_reset(&b);
-	template_set_max_steps(set, 31);
+	template_set_max_steps(set, 62);
 	ok(template_render(&b, set, "nested", &data, 1) == 0 && b.len == 16,
 	   "a render within its steps succeeds");
-	template_set_max_steps(set, 30);
+	template_set_max_steps(set, 61);
 	buf_reset(&b);
 	ok(template_render(&b, set, "nested", &data, 1) == TEMPLATE_TOO_LONG,
 	   "one step more than the set allows fails, and says why");
+	/* Empty bodies make no nodes; their passes still count: 1 + 2 sections, 1 + 2 + 4 bodies. */
+	ok(template_set_add(set, "empty", "empty", empty, strlen(empty), &d) == 0,
+	   "sections with empty bodies compile");
+	template_set_max_steps(set, 10);
+	buf_reset(&b);
+	ok(template_render(&b, set, "empty", &data, 1) == 0, "empty bodies within the steps succeed");
+	template_set_max_steps(set, 9);
+	ok(template_render(&b, set, "empty", &data, 1) == TEMPLATE_TOO_LONG,
+	   "and each pass over an empty body is a step");
 	template_set_max_steps(set, TEMPLATE_MAX_STEPS);
 	fclose(f);
 	is_str(msg, "threatfeed: row:1:1: unclosed section 'x' (expected {{/x}})\n", "one message in all");
