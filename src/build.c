@@ -342,7 +342,7 @@ own_repo(struct entries_memo *m)
 	if (r)
 		return r == (void *)&no_thread_repo ? NULL : r;
 	diag_init_memory(&quiet, &mem, &memlen, 1);
-	if (repo_open(&r, repo_git_dir(m->repo), &quiet) < 0)
+	if (repo_open_again(&r, m->repo, &quiet) < 0)
 		r = NULL;
 	fclose(quiet.out);
 	free(mem);

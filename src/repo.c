@@ -100,21 +100,10 @@ out:
 	return rc;
 }
 
-int
-repo_open(struct repo **out, const char *path, struct diag *d)
+/* libgit2's process-wide settings for reading a commit's files. */
+static void
+set_options(void)
 {
-	struct repo *r = xcalloc(1, sizeof(*r));
-	const char *workdir;
-	int rc = -1;
-
-	*out = NULL;
-	if (git_libgit2_init() < 0) {
-		diag_error(d, NULL, 0, 0, "cannot initialise libgit2: %s", git_words());
-		free(r);
-		return -1;
-	}
-	if (isolate_config(d) < 0)
-		goto out;
 	/*
 	 * Pack files are read through mapped windows, and every page touched stays resident: reading
 	 * 10,000 blobs spread over a pack touches most of it. Small windows, and few of them kept
@@ -129,6 +118,31 @@ repo_open(struct repo **out, const char *path, struct diag *d)
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	/* Each tree and blob is read once per build: libgit2's object cache only held memory. */
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
+}
+
+/*
+ * repo_open, and with setup libgit2's process-wide settings too. A thread opening another object
+ * beside a live one leaves them alone: they are set already, and setting them again would write
+ * what other threads are reading.
+ */
+static int
+open_repo(struct repo **out, const char *path, int setup, struct diag *d)
+{
+	struct repo *r = xcalloc(1, sizeof(*r));
+	const char *workdir;
+	int rc = -1;
+
+	*out = NULL;
+	if (git_libgit2_init() < 0) {
+		diag_error(d, NULL, 0, 0, "cannot initialise libgit2: %s", git_words());
+		free(r);
+		return -1;
+	}
+	if (setup) {
+		if (isolate_config(d) < 0)
+			goto out;
+		set_options();
+	}
 	/* An explicit folder (-C) is opened as given; otherwise search upward as git does. */
 	if (git_repository_open_ext(&r->git, path ? path : ".", path ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0,
 				    NULL) < 0) {
@@ -151,6 +165,18 @@ out:
 	if (rc < 0)
 		repo_free(r);
 	return rc;
+}
+
+int
+repo_open(struct repo **out, const char *path, struct diag *d)
+{
+	return open_repo(out, path, 1, d);
+}
+
+int
+repo_open_again(struct repo **out, const struct repo *r, struct diag *d)
+{
+	return open_repo(out, r->git_dir, 0, d);
 }
 
 void

@@ -54,6 +54,11 @@ enum repo_snapshot {
  * own words) and return -1. Free with repo_free.
  */
 int repo_open(struct repo **out, const char *path, struct diag *d);
+/*
+ * Another object on r's repository, for another thread (libgit2 wants one thread at a time on
+ * each). r must stay open meanwhile: its libgit2 settings are left as repo_open made them.
+ */
+int repo_open_again(struct repo **out, const struct repo *r, struct diag *d);
 void repo_free(struct repo *r);
 
 /* 1 for a bare repository. */
