@@ -56,7 +56,8 @@ static const struct command commands[] = {
 	  run_check },
 	{ "new", "new LEVEL [-C REPO] [--scope S] [--title T] [--date D] [--edit]",
 	  "Write a new announcement, content/levels/DATE[-SCOPE]-LEVEL.md, with complete front\n"
-	  "matter and a fixed id, and print its path. Never replaces an existing file.\n"
+	  "matter and a fixed id, and print its path. Never replaces an existing file. Its body\n"
+	  "is a line to replace with the announcement: 'check' and 'build' refuse it until then.\n"
 	  "  -C, --repo REPO   the repository (default: found upward from the current folder)\n"
 	  "      --scope S     the scope (required when the site has several)\n"
 	  "      --title T     the title (default: derived from the level when published)\n"

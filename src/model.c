@@ -182,6 +182,38 @@ file_stem(const char *path, const char *dir)
 	return xstrndup(name, len - 3);
 }
 
+/* Is [p, end) blank: spaces, tabs and a carriage return at most? */
+static int
+is_blank(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	return p == end;
+}
+
+/* The number (from 0) of the first line of body that is the placeholder of `new`, or -1. */
+static long
+placeholder_line(const char *body, size_t len)
+{
+	static const char sentence[] = MODEL_PLACEHOLDER_BODY;
+	const char *end = body + len, *line = body;
+	long n = 0;
+
+	while (line < end) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		const char *at;
+
+		if (!eol)
+			eol = end;
+		at = memmem(line, (size_t)(eol - line), sentence, sizeof(sentence) - 1);
+		if (at && is_blank(line, at) && is_blank(at + sizeof(sentence) - 1, eol))
+			return n;
+		line = eol + 1;
+		n++;
+	}
+	return -1;
+}
+
 static int
 load_announcement(struct model_builder *b, struct announcement *a, const struct source_file *f)
 {
@@ -192,6 +224,7 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 	const struct frontmatter_field *level, *date, *title, *scope, *updated, *expires, *id;
 	struct buf list = BUF_INIT, html = BUF_INIT, text = BUF_INIT;
 	size_t errors_before = d->errors;
+	long placeholder;
 
 	a->src = f;
 	if (frontmatter_parse(&fm, path, f->data, f->size, d) < 0)
@@ -268,6 +301,11 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 	if (!is_slug(a->slug))
 		diag_error(d, path, 0, 0, "file name '%s.md' is not usable in a URL (expected lowercase "
 			   "letters, digits, '-', '_' or '.')", a->slug);
+
+	if ((placeholder = placeholder_line(fm.body, fm.body_len)) >= 0)
+		diag_error(d, path, fm.body_line + (unsigned)placeholder, 1,
+			   "the body is still the placeholder 'threatfeed new' wrote (replace that line "
+			   "with the announcement)");
 
 	/* With a memo the HTML is made when a page shows it (model_entry_content), not kept here. */
 	if (markdown_render(b->memo ? NULL : &html, &text, SUMMARY_MAX, fm.body, fm.body_len) < 0) {

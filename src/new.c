@@ -15,7 +15,6 @@
 #include "repo.h"
 
 #define LEVELS_DIR "content/levels/"
-#define PLACEHOLDER "Say what changed, why, and what the public should do.\n"
 
 static int
 is_plain_char(char c)
@@ -121,7 +120,7 @@ compose(struct buf *text, const struct config *cfg, const struct level_def *leve
 	}
 	rc |= buf_puts(text, "\nid: ");
 	rc |= new_yaml_scalar(text, id);
-	rc |= buf_puts(text, "\n---\n" PLACEHOLDER);
+	rc |= buf_puts(text, "\n---\n" MODEL_PLACEHOLDER_BODY "\n");
 	free(id);
 	return rc < 0 ? -1 : 0;
 }

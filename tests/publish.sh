@@ -126,6 +126,13 @@ id: $id
 Say what changed, why, and what the public should do.
 EOF
 same_file "$file" "$TMP_ROOT/want.md" "new writes complete front matter with a fixed id"
+run_tf check -C "$ed" --worktree
+is "$status" 1 "check refuses the file as new wrote it, before its body is written"
+is "$err" "threatfeed: content/levels/2024-06-01-national-severe.md:7:1: the body is still the placeholder 'threatfeed new' wrote (replace that line with the announcement)" \
+	"... naming the placeholder's line"
+sed -i 's/^Say what changed.*/The national threat level is raised to SEVERE./' "$file"
+run_tf check -C "$ed" --worktree
+is "$status" 0 "... and accepts it once that line is replaced"
 cp "$file" "$TMP_ROOT/new.copy"
 run_tf new severe --scope national --date 2024-06-01T12:30:00+01:00 -C "$ed"
 is "$status" 1 "new never overwrites: exit 1"
