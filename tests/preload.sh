@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Builds under libraries that stand in for others (LD_PRELOAD, tests/shims/): a change the caches
-# must notice though the threatfeed binary stays the same, and a machine where no thread starts.
+# must notice though the threatfeed binary stays the same, a machine where no thread starts, and
+# threads that cannot open a repository object of their own.
 . "$(dirname "$0")/lib.sh"
 
 shims=$THREATFEED_BUILD/shims
-[ -f "$shims/cmark-upgrade.so" ] && [ -f "$shims/no-threads.so" ] || bail "no shims in $shims (make unit)"
+for shim in cmark-upgrade no-threads main-thread-repository; do
+	[ -f "$shims/$shim.so" ] || bail "no $shim.so in $shims (make unit)"
+done
 # A sanitizer's runtime wants to be loaded first; the shims, built without one, come before it.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 S=$TMP_ROOT/sites
@@ -61,5 +64,20 @@ LD_PRELOAD=$shims/no-threads.so timeout 120 $TEST_WRAPPER "$THREATFEED" build -q
 	>"$TMP_ROOT/nt.out" 2>"$TMP_ROOT/nt.err"
 is "$?" 0 "a warm build where no thread starts succeeds"
 check_quiet "and leaves the same site" diff -r "$S/threads" "$S/no-threads"
+
+# ---- only the main thread can open the repository: the others read through its object ----
+
+mkdir -p "$S/main-repo"
+mv "$big/.git/threatfeed" "$big/.git/threatfeed.away"
+SHIM_REPORT=$TMP_ROOT/refused LD_PRELOAD=$shims/main-thread-repository.so timeout 120 \
+	$TEST_WRAPPER "$THREATFEED" build -q -C "$big" -o "$S/main-repo" >"$TMP_ROOT/mr.out" 2>"$TMP_ROOT/mr.err"
+is "$?" 0 "a build whose threads cannot open the repository succeeds"
+is "$(cat "$TMP_ROOT/mr.err")" "" "it says nothing on stderr"
+refused=$(cat "$TMP_ROOT/refused" 2>/dev/null)
+[ "${refused:-0}" -gt 0 ]
+ok $? "the rendering threads did try to open their own (refused: ${refused:-none})"
+check_quiet "its site equals the one built without the shim" diff -r "$S/threads" "$S/main-repo"
+rm -rf "$big/.git/threatfeed"
+mv "$big/.git/threatfeed.away" "$big/.git/threatfeed"
 
 done_testing
