@@ -132,6 +132,24 @@ find_command(const char *name)
 	return NULL;
 }
 
+/*
+ * The options every command treats alike, once its own are handled: -h prints the command's help
+ * and ends the program; a missing value or an unknown option is a usage error.
+ */
+static int
+common_option(const char *command, int c, char **argv)
+{
+	switch (c) {
+	case 'h':
+		fputs(find_command(command)->help, stdout);
+		exit(EXIT_OK);
+	case ':':
+		return usage_error(command, "option '%s' needs a value", argv[optind - 1]);
+	default:
+		return usage_error(command, "unknown option '%s'", argv[optind - 1]);
+	}
+}
+
 enum { OPT_REF = 256, OPT_WORKTREE, OPT_STAGED, OPT_DUMP_MODEL, OPT_PING };
 
 /* Options of build and check; the few that only one of them takes are refused by the other. */
@@ -193,13 +211,8 @@ parse_options(struct build_options *opt, const char *command, int argc, char **a
 				return usage_error(command, "unknown option '%s'", "--ping");
 			opt->ping = 1;
 			break;
-		case 'h':
-			fputs(find_command(command)->help, stdout);
-			exit(EXIT_OK);
-		case ':':
-			return usage_error(command, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error(command, "unknown option '%s'", argv[optind - 1]);
+			return common_option(command, c, argv);
 		}
 	}
 	if (optind < argc)
@@ -273,13 +286,8 @@ run_ping(int argc, char **argv)
 		case 'n':
 			opt.ping_dry_run = 1;
 			break;
-		case 'h':
-			fputs(find_command("ping")->help, stdout);
-			return EXIT_OK;
-		case ':':
-			return usage_error("ping", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("ping", "unknown option '%s'", argv[optind - 1]);
+			return common_option("ping", c, argv);
 		}
 	}
 	if (optind < argc)
@@ -332,13 +340,8 @@ run_new(int argc, char **argv)
 		case OPT_EDIT:
 			opt.edit = 1;
 			break;
-		case 'h':
-			fputs(find_command("new")->help, stdout);
-			return EXIT_OK;
-		case ':':
-			return usage_error("new", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("new", "unknown option '%s'", argv[optind - 1]);
+			return common_option("new", c, argv);
 		}
 	}
 	if (optind == argc)
@@ -386,13 +389,8 @@ run_hooks(int argc, char **argv)
 		case OPT_BRANCH:
 			opt.branch = optarg;
 			break;
-		case 'h':
-			fputs(find_command("hooks")->help, stdout);
-			return EXIT_OK;
-		case ':':
-			return usage_error("hooks", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("hooks", "unknown option '%s'", argv[optind - 1]);
+			return common_option("hooks", c, argv);
 		}
 	}
 	if (optind < argc)
