@@ -78,14 +78,8 @@ is "$(cut -f1,2 <<<"$new_entry")" "$(cut -f1,2 <<<"$old_entry")" \
 
 # ---- committed content only ----
 
-put "$repo" content/levels/2020-03-01-national-critical.md <<'EOF'
----
-level: critical
-date: 2020-03-01T12:00:00Z
-scope: national
----
-UNCOMMITTEDNEW announcement.
-EOF
+announcement critical 2020-03-01T12:00:00Z national 'UNCOMMITTEDNEW announcement.' |
+	put "$repo" content/levels/2020-03-01-national-critical.md
 git -C "$repo" add content/levels/2020-03-01-national-critical.md   # staged, not committed
 echo "UNCOMMITTEDEDIT" >>"$repo/content/levels/2019-11-04-national-substantial.md"
 sed -i 's/^\ttitle = Test threat level$/\ttitle = UNCOMMITTEDCONF/' "$repo/threatfeed.conf"

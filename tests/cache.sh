@@ -76,14 +76,8 @@ check_quiet "the replaced page is restored" diff -r "$S/ref" "$site"
 
 # ---- a new commit, another ref, another folder ----
 
-put "$repo" content/levels/2024-01-01-national-low.md <<'EOF2'
----
-level: low
-date: 2024-01-01T10:00:00Z
-scope: national
----
-Lowered for the benchmark of the cache.
-EOF2
+announcement low 2024-01-01T10:00:00Z national 'Lowered for the benchmark of the cache.' |
+	put "$repo" content/levels/2024-01-01-national-low.md
 commit "$repo" "lowered" >/dev/null
 run_tf build -C "$repo"
 is "$status" 0 "build of a new commit succeeds"
@@ -270,27 +264,15 @@ same_as_cold inc6 "removal"
 
 # What an entry page is made from besides its own file (render.h, the pages' keys): the
 # announcement before it, whether it is the newest of its scope, and the site's settings.
-put "$inc" content/levels/2016-05-01-national-critical.md <<'EOF2'
----
-level: critical
-date: 2016-05-01T10:00:00+01:00
-scope: national
----
-Raised for a while.
-EOF2
+announcement critical 2016-05-01T10:00:00+01:00 national 'Raised for a while.' |
+	put "$inc" content/levels/2016-05-01-national-critical.md
 commit "$inc" "one in between" >/dev/null
 build_ok "incremental: build after an announcement in between" -C "$inc"
 grep -q "CRITICAL" "$isite/2020/2020-01-01-national-low/index.html"
 ok $? "the next announcement's page names its new previous level"
 same_as_cold inc7 "in between"
-put "$inc" content/levels/2021-02-01-national-moderate.md <<'EOF2'
----
-level: moderate
-date: 2021-02-01T10:00:00Z
-scope: national
----
-The newest.
-EOF2
+announcement moderate 2021-02-01T10:00:00Z national 'The newest.' |
+	put "$inc" content/levels/2021-02-01-national-moderate.md
 commit "$inc" "a newer one" >/dev/null
 build_ok "incremental: build after a newer announcement" -C "$inc"
 grep -q "no longer in force" "$isite/2020/2020-01-01-national-low/index.html"

@@ -128,14 +128,8 @@ run_tf check
 is "$status" 0 "check finds the repository upward"
 cd "$empty" || bail "cd"
 
-put "$repo" content/levels/staged.md <<'EOF'
----
-level: sever
-date: 2015-01-01T10:00:00Z
-scope: national
----
-Staged, not committed.
-EOF
+announcement sever 2015-01-01T10:00:00Z national 'Staged, not committed.' |
+	put "$repo" content/levels/staged.md
 git -C "$repo" add content/levels/staged.md
 run_tf check -C "$repo" --staged
 is "$status" 1 "check --staged sees a bad staged file"

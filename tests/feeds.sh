@@ -29,14 +29,8 @@ Body **A** with [a link](https://example.org/a) & more.
 
 Second paragraph.
 EOF
-put "$repo" content/levels/2016-05-11-northern-ireland-substantial.md <<'EOF'
----
-level: substantial
-date: 2016-05-11T08:00:00+01:00
-scope: northern-ireland
----
-Body *B*.
-EOF
+announcement substantial 2016-05-11T08:00:00+01:00 northern-ireland 'Body *B*.' |
+	put "$repo" content/levels/2016-05-11-northern-ireland-substantial.md
 put "$repo" content/levels/2019-11-04-national-substantial.md <<'EOF'
 ---
 level: substantial
@@ -336,20 +330,9 @@ commit "$empty" "settings only" >/dev/null
 build_ok "a site with no announcement yet builds" -C "$empty" -o "$TMP_ROOT/empty" || bail "no empty site"
 single=$(new_repo)
 printf '[site]\n\ttitle = One scope\n\turl = https://one.example.org\n' >"$single/threatfeed.conf"
-put "$single" content/levels/2015-01-01-low.md <<'EOF'
----
-level: low
-date: 2015-01-01T10:00:00Z
----
-Body.
-EOF
-put "$single" content/levels/2016-01-01-moderate.md <<'EOF'
----
-level: moderate
-date: 2016-01-01T01:00:00+02:00
----
-Raised.
-EOF
+announcement low 2015-01-01T10:00:00Z "" 'Body.' | put "$single" content/levels/2015-01-01-low.md
+announcement moderate 2016-01-01T01:00:00+02:00 "" 'Raised.' |
+	put "$single" content/levels/2016-01-01-moderate.md
 commit "$single" "one scope" >/dev/null
 build_ok "a site without scopes builds" -C "$single" -o "$TMP_ROOT/single" || bail "no single site"
 for d in empty single; do

@@ -169,6 +169,14 @@ put() {
 	cat >"$1/$2"
 }
 
+# announcement LEVEL DATE SCOPE BODY: prints an announcement's Markdown, for `| put REPO PATH`;
+# an empty SCOPE writes none, and BODY is one line.
+announcement() {
+	printf -- '---\nlevel: %s\ndate: %s\n' "$1" "$2"
+	[ -z "$3" ] || printf 'scope: %s\n' "$3"
+	printf -- '---\n%s\n' "$4"
+}
+
 # Commit dates are fixed (a day after the previous commit) so repositories are the same every run.
 commit() {
 	local n when
@@ -206,14 +214,8 @@ northern-ireland/atom.xml northern-ireland/rss.xml northern-ireland/feed.json"
 
 base_content() {
 	base_conf | put "$1" threatfeed.conf
-	put "$1" content/levels/2010-09-24-northern-ireland-severe.md <<'EOF'
----
-level: severe
-date: 2010-09-24T09:00:00+01:00
-scope: northern-ireland
----
-The threat level for Northern Ireland-related terrorism in Great Britain is **SEVERE**.
-EOF
+	announcement severe 2010-09-24T09:00:00+01:00 northern-ireland 'The threat level for Northern Ireland-related terrorism in Great Britain is **SEVERE**.' |
+		put "$1" content/levels/2010-09-24-northern-ireland-severe.md
 	put "$1" content/levels/2014-08-29-national-severe.md <<'EOF'
 ---
 level: severe

@@ -102,26 +102,16 @@ ping_repo() {
 		printf '[site]\n\ttitle = Ping & test\n\turl = %s\n[ping]\n\ttimeout = 1\n\tretries = 1\n' "$SITE_URL"
 		for line in "$@"; do printf '\t%s\n' "$line"; done
 	} | put "$r" threatfeed.conf
-	put "$r" content/levels/2014-08-29-severe.md <<'EOF2'
----
-level: severe
-date: 2014-08-29T14:00:00+01:00
----
-The threat level is **SEVERE**.
-EOF2
+	announcement severe 2014-08-29T14:00:00+01:00 "" 'The threat level is **SEVERE**.' |
+		put "$r" content/levels/2014-08-29-severe.md
 	commit "$r" "first" >/dev/null
 	echo "$r"
 }
 
 # announce REPO: commits a new announcement, so every feed changes.
 announce() {
-	put "$1" content/levels/2019-11-04-substantial.md <<'EOF2'
----
-level: substantial
-date: 2019-11-04T10:00:00Z
----
-The threat level is **SUBSTANTIAL**.
-EOF2
+	announcement substantial 2019-11-04T10:00:00Z "" 'The threat level is **SUBSTANTIAL**.' |
+		put "$1" content/levels/2019-11-04-substantial.md
 	commit "$1" "lowered" >/dev/null
 }
 
@@ -226,13 +216,8 @@ is "$(count "$hub_log") $(count "$rpc_log") $(count "$basic_log")" "6 6 12" "eve
 is "$(snapshot "$site")" "$before" "pinging never touches the site folder"
 
 # ---- a new commit plus build --ping reaches the hub ----
-put "$repo" content/levels/2021-02-09-moderate.md <<'EOF'
----
-level: moderate
-date: 2021-02-09T10:00:00Z
----
-The threat level is **MODERATE**.
-EOF
+announcement moderate 2021-02-09T10:00:00Z "" 'The threat level is **MODERATE**.' |
+	put "$repo" content/levels/2021-02-09-moderate.md
 commit "$repo" "lowered again" >/dev/null
 : >"$hub_log"
 ln -sfn "$site/feed.json" "$TMP_ROOT/watched"
@@ -245,13 +230,7 @@ is "$(watched "$hub_log")" "$(sha256sum <"$site/feed.json" | cut -d' ' -f1)" \
 
 # ---- a content error: exit 1, nothing sent ----
 
-put "$repo" content/levels/2022-01-01-bad.md <<'EOF'
----
-level: sever
-date: 2022-01-01T00:00:00Z
----
-x
-EOF
+announcement sever 2022-01-01T00:00:00Z "" 'x' | put "$repo" content/levels/2022-01-01-bad.md
 commit "$repo" "typo" >/dev/null
 : >"$hub_log"
 run_tf build -C "$repo" --ping

@@ -302,14 +302,8 @@ git -C "$ed" reset -q --hard "$good"
 conc=$(base_repo)
 shas=()
 for i in 1 2 3 4 5 6; do
-	put "$conc" "content/levels/2025-0$i-01-national-low.md" <<EOF
----
-level: low
-date: 2025-0$i-01T10:00:00Z
-scope: national
----
-Announcement number $i.
-EOF
+	announcement low 2025-0$i-01T10:00:00Z national "Announcement number $i." |
+		put "$conc" "content/levels/2025-0$i-01-national-low.md"
 	commit "$conc" "announcement $i" >/dev/null
 	shas+=("$(git -C "$conc" rev-parse HEAD)")
 done
@@ -338,14 +332,8 @@ check_quiet "the folder then matches a fresh build of the newest tip" diff -r "$
 # which land (a push that raced and lost is refused); whatever it decided, the deploy folder ends
 # as the site of the branch's final commit, built whole.
 for i in 1 2; do
-	put "$ed" "content/levels/2025-0$i-15-national-substantial.md" <<EOF
----
-level: substantial
-date: 2025-0$i-15T10:00:00Z
-scope: national
----
-Pushed concurrently, number $i.
-EOF
+	announcement substantial 2025-0$i-15T10:00:00Z national "Pushed concurrently, number $i." |
+		put "$ed" "content/levels/2025-0$i-15-national-substantial.md"
 	git -C "$ed" add -A && git -C "$ed" commit -q -m "concurrent $i"
 done
 git -C "$ed" push -q origin HEAD~1:main >/dev/null 2>&1 &
