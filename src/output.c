@@ -9,6 +9,11 @@
  *   3. files the previous build listed in the manifest but this one did not stage are removed,
  *      then the new manifest replaces the old one.
  *
+ * A site folder that does not exist yet is built whole in a new folder beside it instead, named
+ * ".NAME.new-XXXXXX", where each file is written under its own name; step 2 is then one rename of
+ * that folder. No web server sees a new site half written, and a first build saves a rename per
+ * file and the flush of them all.
+ *
  * Paths on disk are the site folder joined with the staged path; no path component below the site
  * folder is followed if it is a symbolic link, so a link planted in the site cannot make a build
  * write or delete outside it.
@@ -54,7 +59,8 @@ struct file {
 struct spill;
 
 struct output {
-	char *dir;
+	char *dir;      /* where files are written: the site folder, or the new folder beside it */
+	char *final_dir; /* while the site is built beside it (see above): the site folder, else NULL */
 	struct file *files;
 	size_t n, cap;
 	/* Open-addressing hash of paths to index + 1 (0 is an empty slot); nslots is a power of 2. */
@@ -118,6 +124,7 @@ output_free(struct output *o)
 	free(o->slots);
 	free(o->sorted);
 	free(o->dir);
+	free(o->final_dir);
 	free(o);
 }
 
@@ -430,7 +437,10 @@ make_site_dir(struct commit *c, int *made)
 	size_t len = strlen(dir);
 	int rc = 0;
 
-	*made = 0;
+	/* Built beside the site folder (stage_site): the new folder is this build's. */
+	*made = c->o->final_dir != NULL;
+	if (*made)
+		return 0;
 	for (size_t i = 1; i <= len && rc == 0; i++) {
 		char *prefix;
 
@@ -443,6 +453,44 @@ make_site_dir(struct commit *c, int *made)
 		free(prefix);
 	}
 	return rc;
+}
+
+static char *parent_of(const char *path);
+static char *without_trailing_slash(const char *path);
+
+/*
+ * When the site folder does not exist yet but the folder that would hold it does, makes the new
+ * folder beside it that the site is built in (see the top of this file) and writes there from now
+ * on. Otherwise, or when that folder cannot be made, the site folder is written as it is.
+ */
+static void
+stage_site(struct commit *c)
+{
+	struct output *o = c->o;
+	struct stat st;
+	char *path = without_trailing_slash(o->dir), *parent = parent_of(path);
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	struct buf staging = BUF_INIT;
+
+	if (o->final_dir || lstat(path, &st) == 0 || errno != ENOENT || stat(parent, &st) < 0 ||
+	    !S_ISDIR(st.st_mode) || !*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+	    strlen(base) > TMP_BASENAME_MAX)
+		goto out;
+	if (buf_add(&staging, path, (size_t)(base - path)) < 0 ||
+	    buf_printf(&staging, ".%s.new-XXXXXX", base) < 0 || !mkdtemp(staging.ptr))
+		goto out;
+	/* mkdtemp makes it 0700; the web server must be able to enter it once it is the site. */
+	if (chmod(staging.ptr, 0755) < 0) {
+		rmdir(staging.ptr);
+		goto out;
+	}
+	note_made_dir(c, staging.ptr);
+	o->final_dir = o->dir;
+	o->dir = buf_detach(&staging, NULL);
+out:
+	buf_release(&staging);
+	free(path);
+	free(parent);
 }
 
 /* --- step 1 in parallel -------------------------------------------------------------------- */
@@ -485,6 +533,7 @@ worker_dirs(void *arg)
 }
 
 static int write_temp(struct diag *d, const char *target, const char *data, size_t len, int sync,
+		      int in_place,
 		      char **tmp);
 static int same_bytes(struct diag *d, const char *path, const char *data, size_t len);
 
@@ -513,7 +562,8 @@ worker_files(void *arg)
 			w->rc = -1;
 		} else if (same) {
 			w->unchanged++;
-		} else if (write_temp(w->c.d, f->target, f->data, f->len, 0, &f->tmp) < 0) {
+		} else if (write_temp(w->c.d, f->target, f->data, f->len, 0, w->c.o->final_dir != NULL,
+				      &f->tmp) < 0) {
 			w->rc = -1;
 		} else {
 			w->ntmp++;
@@ -720,10 +770,12 @@ out:
  * Writes data to a new ".<basename>.tmp-XXXXXX" beside target and sets *tmp to its path. The
  * file is created 0600 by mkstemp and then made 0644 on purpose: the web server must read it.
  * With sync, the file is fsynced too (the manifest, written alone); the site's files are instead
- * covered by one syncfs before the renames.
+ * covered by one syncfs before the renames. With in_place (a site built beside its folder, whose
+ * folder is renamed instead), the file is target itself, which must not exist yet.
  */
 static int
-write_temp(struct diag *d, const char *target, const char *data, size_t len, int sync, char **tmp)
+write_temp(struct diag *d, const char *target, const char *data, size_t len, int sync,
+	   int in_place, char **tmp)
 {
 	struct buf name = BUF_INIT;
 	const char *slash = strrchr(target, '/');
@@ -732,13 +784,16 @@ write_temp(struct diag *d, const char *target, const char *data, size_t len, int
 	int fd = -1, rc = -1;
 
 	*tmp = NULL;
-	if (buf_add(&name, target, (size_t)(base - target)) < 0 ||
-	    buf_printf(&name, ".%.*s.tmp-XXXXXX",
-		       (int)(blen < TMP_BASENAME_MAX ? blen : TMP_BASENAME_MAX), base) < 0) {
+	if (in_place ? buf_puts(&name, target) < 0 :
+		       buf_add(&name, target, (size_t)(base - target)) < 0 ||
+			       buf_printf(&name, ".%.*s.tmp-XXXXXX",
+					  (int)(blen < TMP_BASENAME_MAX ? blen : TMP_BASENAME_MAX),
+					  base) < 0) {
 		diag_error(d, target, 0, 0, "out of memory");
 		goto out;
 	}
-	fd = mkostemp(name.ptr, O_CLOEXEC);
+	fd = in_place ? open(name.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) :
+			mkostemp(name.ptr, O_CLOEXEC);
 	if (fd < 0) {
 		io_error(d, target, "cannot write");
 		goto out;
@@ -975,7 +1030,7 @@ write_manifest(struct commit *c, struct dirref *keep, size_t nkeep)
 		rc = 0;
 		goto out;
 	}
-	if (write_temp(c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 1, &tmp) < 0)
+	if (write_temp(c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 1, 0, &tmp) < 0)
 		goto out;
 	if (rename(tmp, path) < 0) {
 		io_error(c->d, path, "cannot write");
@@ -1011,6 +1066,74 @@ sync_site(const struct output *o, struct diag *d)
 	return rc;
 }
 
+/* The folder that holds path (which has no trailing '/'), or "." for a bare name. */
+static char *
+parent_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+/* path without the '/' characters that end it, if any (the root stays "/"). */
+static char *
+without_trailing_slash(const char *path)
+{
+	size_t len = strlen(path);
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	return xstrndup(path, len);
+}
+
+/*
+ * Step 2 for a site built beside its folder: the new folder takes the site folder's name in one
+ * rename, made durable by a flush of the folder that holds it. Until then, a failure removes it
+ * with every file and folder in it, and nothing was there to change.
+ */
+static int
+publish_whole(struct commit *c, size_t *written)
+{
+	struct output *o = c->o;
+	char *target = without_trailing_slash(o->final_dir), *parent = parent_of(target);
+	int rc;
+
+	/* rename() replaces a folder only when it is empty: one made meanwhile is refused here. */
+	if (rename(o->dir, target) < 0) {
+		rc = errno == ENOTEMPTY || errno == EEXIST ?
+			     diag_error(c->d, o->final_dir, 0, 0, "cannot create folder: another "
+					"program made it during the build (nothing was written to it)") :
+			     io_error(c->d, o->final_dir, "cannot create folder");
+		undo(c, 1);
+		goto out;
+	}
+	for (size_t i = 0; i < o->n; i++) {
+		struct file *f = c->sorted[i];
+
+		if (!f->tmp)
+			continue;
+		free(f->tmp);
+		f->tmp = NULL;
+		(*written)++;
+		if (o->log)
+			fprintf(o->log, "wrote %s\n", f->path);
+	}
+	/* The folders made are the site's now, and the rest of the commit works in it. */
+	for (size_t i = 0; i < c->nmade; i++)
+		free(c->made_dirs[i]);
+	c->nmade = 0;
+	free(o->dir);
+	o->dir = o->final_dir;
+	o->final_dir = NULL;
+	rc = sync_dir(c->d, parent);
+out:
+	free(target);
+	free(parent);
+	return rc;
+}
+
 /*
  * Step 2: renames, then one syncfs that makes them durable. An fsync per folder touched would cost
  * a cold build of 10,000 pages 10,000 flushes (a sixth of its time when profiled); syncfs covers
@@ -1019,7 +1142,8 @@ sync_site(const struct output *o, struct diag *d)
 static int
 rename_all(struct commit *c, size_t *written)
 {
-
+	if (c->o->final_dir)
+		return publish_whole(c, written);
 	for (size_t i = 0; i < c->o->n; i++) {
 		struct file *f = c->sorted[i];
 
@@ -1154,7 +1278,8 @@ spill_one(struct spill *sp, struct spill_item *it)
 	if (!sp->failed) {
 		if ((folder_new = spill_dirs(sp, rel)) < 0 ||
 		    (!folder_new && (same = same_bytes(&sp->d, it->target, it->data, it->len)) < 0) ||
-		    (!same && write_temp(&sp->d, it->target, it->data, it->len, 0, &r.tmp) < 0))
+		    (!same && write_temp(&sp->d, it->target, it->data, it->len, 0,
+					 sp->o->final_dir != NULL, &r.tmp) < 0))
 			sp->failed = 1;
 		else
 			r.same = same;
@@ -1211,6 +1336,8 @@ output_spill(struct output *o, struct diag *d)
 	sp->c.d = &sp->d;
 	sp->known = (struct buf)BUF_INIT;
 	diag_init_memory(&sp->d, &sp->msgs, &sp->msglen, d->quiet);
+	/* Before any path is joined to the site folder's, on this thread. */
+	stage_site(&sp->c);
 	pthread_mutex_init(&sp->lock, NULL);
 	pthread_cond_init(&sp->cond, NULL);
 	/* Without a thread, each file is written as it is added. */
@@ -1349,6 +1476,7 @@ output_commit(struct output *o, struct output_stats *stats, struct diag *d)
 			goto out;
 		}
 	}
+	stage_site(&c);
 	manifest = join(o->dir, MANIFEST, sizeof(MANIFEST) - 1);
 	if (!manifest) {
 		diag_error(d, o->dir, 0, 0, "out of memory");

@@ -57,8 +57,8 @@ for c in "${cases[@]}"; do
 
 	if [ "$want_status" -ne 0 ]; then
 		run_tf build -q -C "$repo" -o "$TMP_ROOT/fresh"
-		[ ! -e "$TMP_ROOT/fresh" ]
-		ok $? "$name: a failed build into a new folder does not create it"
+		[ ! -e "$TMP_ROOT/fresh" ] && ! compgen -G "$TMP_ROOT/.fresh.*" >/dev/null
+		ok $? "$name: a failed build into a new folder does not create it, nor one beside it"
 		rm -rf "$TMP_ROOT/fresh"
 	fi
 

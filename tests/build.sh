@@ -23,6 +23,14 @@ for f in $BASE_FILES .threatfeed-files; do
 done
 extra=$(comm -13 <(printf '%s\n' $BASE_FILES .threatfeed-files | LC_ALL=C sort) <(files_of "$site"))
 is "$extra" "" "base site has no unexpected file (no temporary file left behind)"
+# A new site folder is built beside it and appears with one rename (src/output.c).
+is "$(find "$repo" -maxdepth 1 -name '.site.*')" "" "the first build leaves no folder beside the site"
+(umask 077 && tf build -q -C "$repo" -o "$S/private" >/dev/null)
+ok $? "a first build under umask 077"
+is "$(stat -c %a "$S/private") $(stat -c %a "$S/private/2014")" "755 755" \
+	"... gives a site folder and folders a web server can enter"
+build_ok "a first build into a folder whose parents do not exist yet" -C "$repo" -o "$S/new/er/site"
+check_quiet "... writes the same site" diff -r "$S/private" "$S/new/er/site"
 
 # ---- reproducible ----
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds under libraries that stand in for others (LD_PRELOAD, tests/shims/): a change the caches
-# must notice though the threatfeed binary stays the same, a machine where no thread starts, and
-# threads that cannot open a repository object of their own.
+# must notice though the threatfeed binary stays the same, a machine where no thread starts,
+# threads that cannot open a repository object of their own, and a site folder that another
+# program makes while a first build writes the site beside it.
 . "$(dirname "$0")/lib.sh"
 
 shims=$THREATFEED_BUILD/shims
-for shim in cmark-upgrade no-threads main-thread-repository; do
+for shim in cmark-upgrade no-threads main-thread-repository site-appears; do
 	[ -f "$shims/$shim.so" ] || bail "no $shim.so in $shims (make unit)"
 done
 # A sanitizer's runtime wants to be loaded first; the shims, built without one, come before it.
@@ -79,5 +80,15 @@ ok $? "the rendering threads did try to open their own (refused: ${refused:-none
 check_quiet "its site equals the one built without the shim" diff -r "$S/threads" "$S/main-repo"
 rm -rf "$big/.git/threatfeed"
 mv "$big/.git/threatfeed.away" "$big/.git/threatfeed"
+
+# ---- the site folder appears while a first build writes beside it: the build leaves it alone ----
+
+LD_PRELOAD=$shims/site-appears.so timeout 120 $TEST_WRAPPER "$THREATFEED" build -q -C "$big" \
+	-o "$S/appeared" >"$TMP_ROOT/ap.out" 2>"$TMP_ROOT/ap.err"
+is "$?" 1 "a first build whose site folder appears meanwhile fails"
+is "$(cat "$TMP_ROOT/ap.err")" "threatfeed: $S/appeared: cannot create folder: another program made it during the build (nothing was written to it)" \
+	"... saying so"
+is "$(ls -A "$S/appeared")" "theirs" "... leaving the folder that appeared as it was"
+is "$(find "$S" -maxdepth 1 -name '.appeared.*')" "" "... and nothing of its own beside it"
 
 done_testing
