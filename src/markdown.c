@@ -42,6 +42,9 @@ add_xml_safe(struct buf *out, const char *s, size_t len)
 	uint32_t cp;
 
 	while (i < len) {
+		i += plain_ascii_prefix(s + i, len - i);
+		if (i == len)
+			break;
 		n = utf8_decode(u + i, len - i, &cp);
 		if (n && xml_char_allowed(cp) && cp != 0) {
 			i += n;

@@ -577,6 +577,42 @@ utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
 	return n;
 }
 
+static int
+is_plain_ascii(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x80) || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * Pages and sources are mostly ASCII, so eight bytes are passed at once while none has its top bit
+ * set or lies below 0x20. In a word with no top bit set, subtracting 0x20 from every byte borrows
+ * into a byte's top bit exactly when some byte is below 0x20 ("has a byte less than n" in Sean
+ * Anderson's "Bit Twiddling Hacks"). A word that fails goes byte by byte.
+ */
+size_t
+plain_ascii_prefix(const char *data, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	size_t i = 0;
+
+	while (i < len) {
+		if (len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, sizeof(w));
+			if (!(w & highs) && !((w - 0x20 * ones) & ~w & highs)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (!is_plain_ascii(s[i]))
+			break;
+		i++;
+	}
+	return i;
+}
+
 int
 text_check(const char *data, size_t len, unsigned *line, unsigned *col, const char **why)
 {
@@ -585,6 +621,9 @@ text_check(const char *data, size_t len, unsigned *line, unsigned *col, const ch
 	uint32_t cp;
 
 	while (i < len) {
+		i += plain_ascii_prefix(data + i, len - i);
+		if (i == len)
+			break;
 		n = utf8_decode(s + i, len - i, &cp);
 		if (!n) {
 			*why = "invalid UTF-8";

@@ -107,6 +107,11 @@ void date_to_civil(struct civil_time *out, int64_t epoch, int offset_minutes);
  */
 int text_check(const char *data, size_t len, unsigned *line, unsigned *col, const char **why);
 
+/*
+ * Length of the longest prefix of data[0..len) made of ASCII characters that XML 1.0 allows (tab,
+ * LF, CR, U+0020 to U+007F): what the text checks may pass over without decoding UTF-8.
+ */
+size_t plain_ascii_prefix(const char *data, size_t len);
 /* Length of the UTF-8 sequence at s (RFC 3629 section 4), its code point in *cp; 0 when invalid. */
 size_t utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp);
 /* 1 when XML 1.0 allows code point cp in a document (section 2.2), else 0. NUL is not allowed. */

@@ -150,6 +150,36 @@ test_text(void)
 	check_text("NUL byte", "a\nb\0c", 5, -1, 2, 2, "NUL byte");
 	check_text("control character", "level\x01", 6, -1, 1, 6, "control character that XML 1.0 forbids");
 	check_text("U+FFFE", "\xef\xbf\xbe", 3, -1, 1, 1, "control character that XML 1.0 forbids");
+	check_text("control character after whole words of ASCII", "0123456789abcdef\x1f", 17, -1, 1,
+		   17, "control character that XML 1.0 forbids");
+	check_text("invalid byte in the middle of a word", "0123456789a\xff" "cdef", 16, -1, 1, 12,
+		   "invalid UTF-8");
+}
+
+/* Each byte value at each place of a 24-byte text of 'a': the prefix stops exactly before it. */
+static void
+test_plain_ascii_prefix(void)
+{
+	char text[24];
+	size_t wrong = 0;
+
+	for (int c = 0; c < 256; c++) {
+		int plain = (c >= 0x20 && c < 0x80) || c == '\t' || c == '\n' || c == '\r';
+
+		for (size_t at = 0; at < sizeof(text); at++) {
+			memset(text, 'a', sizeof(text));
+			text[at] = (char)c;
+			for (size_t len = 0; len <= sizeof(text); len++) {
+				size_t want = plain || at >= len ? len : at;
+
+				wrong += plain_ascii_prefix(text, len) != want;
+			}
+		}
+	}
+	ok(wrong == 0, "plain_ascii_prefix stops at the first byte that is not plain ASCII (%zu wrong)",
+	   wrong);
+	ok(plain_ascii_prefix("tab\tline\ncr\r~\x7f", 14) == 14,
+	   "tab, LF, CR, '~' and DEL are plain ASCII");
 }
 
 static void
@@ -184,6 +214,7 @@ main(void)
 	test_buf();
 	test_dates();
 	test_text();
+	test_plain_ascii_prefix();
 	test_diag();
 	return tests_done();
 }
