@@ -196,20 +196,22 @@ static long
 placeholder_line(const char *body, size_t len)
 {
 	static const char sentence[] = MODEL_PLACEHOLDER_BODY;
-	const char *end = body + len, *line = body;
-	long n = 0;
+	const size_t slen = sizeof(sentence) - 1;
+	const char *end = body + len, *at = body;
 
-	while (line < end) {
-		const char *eol = memchr(line, '\n', (size_t)(end - line));
-		const char *at;
+	/* One search of the whole body: the sentence is rare, and lines are checked only around it. */
+	while ((at = memmem(at, (size_t)(end - at), sentence, slen))) {
+		const char *line = at, *eol = memchr(at, '\n', (size_t)(end - at));
+		long n = 0;
 
-		if (!eol)
-			eol = end;
-		at = memmem(line, (size_t)(eol - line), sentence, sizeof(sentence) - 1);
-		if (at && is_blank(line, at) && is_blank(at + sizeof(sentence) - 1, eol))
+		while (line > body && line[-1] != '\n')
+			line--;
+		if (is_blank(line, at) && is_blank(at + slen, eol ? eol : end)) {
+			for (const char *p = body; p < line; p++)
+				n += *p == '\n';
 			return n;
-		line = eol + 1;
-		n++;
+		}
+		at++;
 	}
 	return -1;
 }
