@@ -294,6 +294,11 @@ render_page(struct output *o, const json_t *model, const struct template_set *t,
  */
 #define ENTRY_WINDOW 64
 #define ENTRY_WORKERS 8
+/*
+ * Staging a page takes a fraction of the time rendering one does, so the staging thread would
+ * otherwise sleep and be woken for every page: it waits for this many more, well inside the window.
+ */
+#define ENTRY_BATCH 16
 
 /* Workers share the model's values, so their reference counts must be atomic. */
 #if !JANSSON_THREAD_SAFE_REFCOUNT
@@ -324,6 +329,7 @@ struct entry_pool {
 	size_t next;               /* the next job to take */
 	size_t held;               /* jobs done with their HTML, not staged yet */
 	size_t want;               /* the job the staging thread waits for, or SIZE_MAX */
+	size_t want_too;           /* ... and the later one it waits for as well, to wake less */
 	int room_waiters;
 	int stop;
 };
@@ -428,7 +434,8 @@ entry_worker(void *arg)
 		pthread_mutex_lock(&pool->lock);
 		job->done = 1;
 		pool->held += job->out.html != NULL;
-		if (pool->want == i)
+		if (pool->want != SIZE_MAX && pool->jobs[pool->want].done &&
+		    pool->jobs[pool->want_too].done)
 			pthread_cond_signal(&pool->ready);
 		pthread_mutex_unlock(&pool->lock);
 	}
@@ -439,16 +446,23 @@ entry_worker(void *arg)
 	return NULL;
 }
 
-/* Waits for job i, lets the workers go on, and replays what the page said. */
+/*
+ * Waits for job i, lets the workers go on, and replays what the page said. With batch, a wait for
+ * job i lasts until job i + batch is done too (or the last one), so that the pages in between are
+ * staged without waiting again; the workers take jobs in order and the window holds them all.
+ */
 static struct entry_job *
-take_job(struct entry_pool *pool, size_t i, struct diag *d)
+take_job(struct entry_pool *pool, size_t i, size_t batch, struct diag *d)
 {
 	struct entry_job *job = &pool->jobs[i];
+	size_t too = pool->n - i > batch ? i + batch : pool->n - 1;
 
 	pthread_mutex_lock(&pool->lock);
-	while (!job->done) {
+	if (!job->done) {
 		pool->want = i;
-		pthread_cond_wait(&pool->ready, &pool->lock);
+		pool->want_too = too;
+		while (!job->done || !pool->jobs[too].done)
+			pthread_cond_wait(&pool->ready, &pool->lock);
 	}
 	pool->want = SIZE_MAX;
 	pool->held -= job->out.html != NULL;
@@ -510,7 +524,7 @@ render_entries(struct output *o, const json_t *model, const struct template_set 
 			pool.held += pool.jobs[i].out.html != NULL;
 			pool.next = i + 1;
 		}
-		job = take_job(&pool, i, d);
+		job = take_job(&pool, i, running ? ENTRY_BATCH : 0, d);
 		rc = job->rc < 0 ? -1 : stage_page(o, job->relpath, &job->out, d);
 		free(job->relpath);
 		job->relpath = NULL;
