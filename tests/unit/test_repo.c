@@ -424,6 +424,18 @@ test_scale(void)
 	source_set_release(&set);
 }
 
+/* repo_hash_bytes gives Git's blob ids, as `git hash-object` does. */
+static void
+test_hash_bytes(void)
+{
+	char id[41];
+
+	ok(repo_hash_bytes(id, "", 0) == 0 && strcmp(id, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391") == 0,
+	   "the empty blob's id");
+	ok(repo_hash_bytes(id, "hello\n", 6) == 0 &&
+	   strcmp(id, "ce013625030ba8dba906f756967f9e9ca394464a") == 0, "the id of \"hello\\n\"");
+}
+
 int
 main(void)
 {
@@ -448,6 +460,7 @@ main(void)
 	test_empty();
 	test_isolation();
 	test_scale();
+	test_hash_bytes();
 
 	/* repo_parse_config is covered by test_config; one smoke check that it needs no open repo. */
 	capture_start(&c);
