@@ -211,7 +211,8 @@ placeholder_line(const char *body, size_t len)
 				n += *p == '\n';
 			return n;
 		}
-		at++;
+		/* Any later match on this line has the sentence before it: on to the next line. */
+		at = eol ? eol + 1 : end;
 	}
 	return -1;
 }

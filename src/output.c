@@ -485,8 +485,13 @@ stage_site(struct commit *c)
 		goto out;
 	}
 	note_made_dir(c, staging.ptr);
-	o->final_dir = o->dir;
+	free(o->dir);
+	o->final_dir = path;
+	path = NULL;
 	o->dir = buf_detach(&staging, NULL);
+	/* Messages name the site folder, not the new one that stands for it until the rename. */
+	c->d->hidden = o->dir;
+	c->d->shown = o->final_dir;
 out:
 	buf_release(&staging);
 	free(path);
@@ -597,6 +602,8 @@ run_workers(struct commit *c, void *(*fn)(void *), const struct dirref *dirs, si
 		w[i].c.made_dirs = NULL;
 		w[i].c.nmade = 0;
 		diag_init_memory(&w[i].d, &w[i].msgs, &w[i].msglen, c->d->quiet);
+		w[i].d.hidden = c->d->hidden;
+		w[i].d.shown = c->d->shown;
 		w[i].c.d = &w[i].d;
 		w[i].begin = n * (size_t)i / (size_t)nw;
 		w[i].end = n * (size_t)(i + 1) / (size_t)nw;
@@ -1012,9 +1019,13 @@ build_manifest(struct buf *out, struct commit *c, struct dirref *keep, size_t nk
 	return rc;
 }
 
-/* Replaces the manifest if its bytes changed: temporary file, fsync, rename, fsync the folder. */
+/*
+ * Replaces the manifest if its bytes changed: temporary file, fsync, rename, fsync the folder. In
+ * a site built beside its folder (o->final_dir) it is written under its own name instead, before
+ * the one syncfs, and *in_place is set to its path for the caller to remove on failure.
+ */
 static int
-write_manifest(struct commit *c, struct dirref *keep, size_t nkeep)
+write_manifest(struct commit *c, struct dirref *keep, size_t nkeep, char **in_place)
 {
 	struct buf bytes = BUF_INIT;
 	char *path = join(c->o->dir, MANIFEST, sizeof(MANIFEST) - 1);
@@ -1023,6 +1034,10 @@ write_manifest(struct commit *c, struct dirref *keep, size_t nkeep)
 
 	if (!path || build_manifest(&bytes, c, keep, nkeep) < 0) {
 		diag_error(c->d, c->o->dir, 0, 0, "out of memory");
+		goto out;
+	}
+	if (c->o->final_dir) {
+		rc = write_temp(c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 0, 1, in_place);
 		goto out;
 	}
 	if (c->have_old_manifest && bytes.len == c->old_manifest.len &&
@@ -1089,9 +1104,9 @@ without_trailing_slash(const char *path)
 }
 
 /*
- * Step 2 for a site built beside its folder: the new folder takes the site folder's name in one
- * rename, made durable by a flush of the folder that holds it. Until then, a failure removes it
- * with every file and folder in it, and nothing was there to change.
+ * Step 2 for a site built beside its folder: the new folder, manifest included, takes the site
+ * folder's name in one rename, made durable by a flush of the folder that holds it. When the
+ * rename fails o->final_dir is still set, and the caller removes what was built.
  */
 static int
 publish_whole(struct commit *c, size_t *written)
@@ -1106,7 +1121,6 @@ publish_whole(struct commit *c, size_t *written)
 			     diag_error(c->d, o->final_dir, 0, 0, "cannot create folder: another "
 					"program made it during the build (nothing was written to it)") :
 			     io_error(c->d, o->final_dir, "cannot create folder");
-		undo(c, 1);
 		goto out;
 	}
 	for (size_t i = 0; i < o->n; i++) {
@@ -1124,6 +1138,7 @@ publish_whole(struct commit *c, size_t *written)
 	for (size_t i = 0; i < c->nmade; i++)
 		free(c->made_dirs[i]);
 	c->nmade = 0;
+	c->d->hidden = c->d->shown = NULL;
 	free(o->dir);
 	o->dir = o->final_dir;
 	o->final_dir = NULL;
@@ -1142,8 +1157,6 @@ out:
 static int
 rename_all(struct commit *c, size_t *written)
 {
-	if (c->o->final_dir)
-		return publish_whole(c, written);
 	for (size_t i = 0; i < c->o->n; i++) {
 		struct file *f = c->sorted[i];
 
@@ -1168,8 +1181,11 @@ write_all_temps(struct commit *c, size_t *unchanged)
 
 	if (run_workers(c, worker_files, NULL, c->o->n, unchanged, &ntmp) < 0)
 		return -1;
-	/* One syncfs instead of an fsync per file: thousands of pages would wait on thousands. */
-	return ntmp ? sync_site(c->o, c->d) : 0;
+	/*
+	 * One syncfs instead of an fsync per file: thousands of pages would wait on thousands. A site
+	 * built beside its folder always has one, for its manifest at least.
+	 */
+	return ntmp || c->o->final_dir ? sync_site(c->o, c->d) : 0;
 }
 
 /* --- spilling: step 1 while the files are still being added ------------------------------- */
@@ -1452,7 +1468,8 @@ output_commit(struct output *o, struct output_stats *stats, struct diag *d)
 	struct commit c = { o, d, NULL, NULL, 0, BUF_INIT, 0 };
 	struct dirref *keep = NULL;
 	size_t nkeep = 0;
-	char *manifest = NULL;
+	char *manifest = NULL, *new_manifest = NULL;
+	const char *hidden = d->hidden, *shown = d->shown;
 	int rc = -1, made;
 
 	memset(stats, 0, sizeof(*stats));
@@ -1477,14 +1494,31 @@ output_commit(struct output *o, struct output_stats *stats, struct diag *d)
 		}
 	}
 	stage_site(&c);
+	if (o->final_dir) {
+		d->hidden = o->dir;
+		d->shown = o->final_dir;
+	}
 	manifest = join(o->dir, MANIFEST, sizeof(MANIFEST) - 1);
 	if (!manifest) {
 		diag_error(d, o->dir, 0, 0, "out of memory");
+		undo(&c, 1);
 		goto out;
 	}
 	if (make_site_dir(&c, &made) < 0 || read_manifest(&c, manifest) < 0 || make_sub_dirs(&c) < 0 ||
+	    (o->final_dir && write_manifest(&c, NULL, 0, &new_manifest) < 0) ||
 	    write_all_temps(&c, &stats->unchanged) < 0) {
+		if (new_manifest)
+			unlink(new_manifest);
 		undo(&c, 1);
+		goto out;
+	}
+	if (o->final_dir) {
+		rc = publish_whole(&c, &stats->written);
+		/* Not in place: nothing of the new folder may stay. */
+		if (o->final_dir) {
+			unlink(new_manifest);
+			undo(&c, 1);
+		}
 		goto out;
 	}
 	rc = rename_all(&c, &stats->written);
@@ -1495,7 +1529,7 @@ output_commit(struct output *o, struct output_stats *stats, struct diag *d)
 	/* Make the removals durable before the manifest forgets the files. */
 	if (stats->removed && sync_site(o, d) < 0)
 		rc = -1;
-	if (write_manifest(&c, keep, nkeep) < 0)
+	if (write_manifest(&c, keep, nkeep, NULL) < 0)
 		rc = -1;
 out:
 	for (size_t i = 0; i < o->n; i++) {
@@ -1507,6 +1541,9 @@ out:
 	free(c.made_dirs);
 	free(keep);
 	free(manifest);
+	free(new_manifest);
+	d->hidden = hidden;
+	d->shown = shown;
 	/* Kept for output_foreach: what the caches record after a commit comes out sorted. */
 	free(o->sorted);
 	o->sorted = c.sorted;

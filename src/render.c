@@ -299,6 +299,7 @@ render_page(struct output *o, const json_t *model, const struct template_set *t,
  * otherwise sleep and be woken for every page: it waits for this many more, well inside the window.
  */
 #define ENTRY_BATCH 16
+_Static_assert(ENTRY_BATCH < ENTRY_WINDOW, "a batch must fit in the window, or the wait never ends");
 
 /* Workers share the model's values, so their reference counts must be atomic. */
 #if !JANSSON_THREAD_SAFE_REFCOUNT

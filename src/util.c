@@ -205,6 +205,12 @@ diag_print(struct diag *d, const char *kind, const char *path, unsigned line, un
 {
 	fputs("threatfeed: ", d->out);
 	if (path) {
+		size_t hidden_len = d->hidden && d->shown ? strlen(d->hidden) : 0;
+
+		if (hidden_len && strncmp(path, d->hidden, hidden_len) == 0) {
+			fputs(d->shown, d->out);
+			path += hidden_len;
+		}
 		fputs(path, d->out);
 		if (line) {
 			fprintf(d->out, ":%u", line);

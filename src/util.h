@@ -55,6 +55,8 @@ struct diag {
 	size_t errors;
 	size_t warnings;
 	int quiet;          /* suppresses warnings (not errors) */
+	/* A path that starts with `hidden` is printed with `shown` in its place, when both are set. */
+	const char *hidden, *shown;
 };
 
 void diag_init(struct diag *d, FILE *out);

@@ -31,6 +31,13 @@ is "$(stat -c %a "$S/private") $(stat -c %a "$S/private/2014")" "755 755" \
 	"... gives a site folder and folders a web server can enter"
 build_ok "a first build into a folder whose parents do not exist yet" -C "$repo" -o "$S/new/er/site"
 check_quiet "... writes the same site" diff -r "$S/private" "$S/new/er/site"
+# A write that fails (files limited to 2 KiB): the message names the site folder, and neither it
+# nor the folder the site was being built in is left behind.
+(trap '' XFSZ; ulimit -f 2; tf build -q -C "$repo" -o "$S/limited" >/dev/null 2>"$TMP_ROOT/limited.err")
+is "$?" 1 "a first build whose writes fail exits 1"
+like "$(head -n 1 "$TMP_ROOT/limited.err")" "^threatfeed: $S/limited/[^ ]+: cannot write: File too large$" \
+	"... naming the file in the site folder"
+is "$(find "$S" -maxdepth 1 -name '*limited*')" "" "... and leaves nothing behind"
 
 # ---- reproducible ----
 
