@@ -5,10 +5,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define ARENA_BLOCK ((size_t)1 << 20)
 #define SCRATCH_BLOCK ((size_t)64 << 10)
-#define ARENA_LARGE ((size_t)256)
+#define ARENA_LARGE ((size_t)1024)
+/*
+ * Sizes whose freed values are handed out again: jansson's hash tables (16 bytes a bucket) and
+ * arrays (8 a slot) grow by doubling, each time freeing the table before, and every entry object
+ * of the model grows its table to 32 buckets. Without reuse the tables outgrown would be lost
+ * until the end of the build; with malloc they were a locked allocation each.
+ */
+#define REUSE_MIN 128
+#define REUSE_CLASSES 3 /* 128, 256 and 512 bytes */
 
 /* jansson's values hold pointers, 64-bit integers and doubles: 8-byte alignment is enough. */
 #define ARENA_ALIGN sizeof(uint64_t)
@@ -19,9 +28,16 @@ struct block {
 	uint64_t data[];
 };
 
-/* Before each value: whether it is large (malloc'ed on its own, freed when jansson frees it). */
+/*
+ * Before each value: whether it is large (malloc'ed on its own, freed when jansson frees it), and
+ * for a small one its reuse class + 1, or 0 when its size has none.
+ */
 union header {
-	uint64_t large;
+	struct {
+		uint32_t large;
+		uint32_t reuse;
+	} is;
+	uint64_t align;
 };
 
 /* Large values are listed, so that arena_end frees the ones still in use. */
@@ -40,6 +56,21 @@ static json_free_t saved_free;
 static _Thread_local struct block *current;  /* this thread's newest lasting block */
 static _Thread_local struct block *scratch;  /* this thread's scratch blocks, newest first */
 static _Thread_local int in_scratch;
+/*
+ * Values freed by this thread, by reuse class: [0] outside scratch space, [1] inside it (emptied
+ * with it). Each free value holds the next one's address.
+ */
+static _Thread_local void *reusable[2][REUSE_CLASSES];
+
+/* The reuse class of a request of size bytes, or -1. */
+static int
+reuse_class(size_t size)
+{
+	for (int k = 0; k < REUSE_CLASSES; k++)
+		if (size == (size_t)REUSE_MIN << k)
+			return k;
+	return -1;
+}
 
 static struct block *
 new_block(size_t size)
@@ -60,9 +91,16 @@ arena_malloc(size_t size)
 	size_t need = (size + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN + sizeof(union header);
 	struct block *b = in_scratch ? scratch : current;
 	union header *h;
+	int k = reuse_class(size);
 
 	if (need < size)
 		return NULL;
+	if (k >= 0 && reusable[in_scratch][k]) {
+		void *p = reusable[in_scratch][k];
+
+		memcpy(&reusable[in_scratch][k], p, sizeof(void *));
+		return p;
+	}
 	if (size >= ARENA_LARGE) {
 		struct large *l = malloc(sizeof(*l) + need);
 
@@ -76,7 +114,8 @@ arena_malloc(size_t size)
 		larges = l;
 		pthread_mutex_unlock(&lock);
 		h = (union header *)l->align;
-		h->large = 1;
+		h->is.large = 1;
+		h->is.reuse = 0;
 		return h + 1;
 	}
 	if (!b || b->size - b->used < need) {
@@ -96,7 +135,8 @@ arena_malloc(size_t size)
 	}
 	h = (union header *)((char *)b->data + b->used);
 	b->used += need;
-	h->large = 0;
+	h->is.large = 0;
+	h->is.reuse = (uint32_t)(k + 1);
 	return h + 1;
 }
 
@@ -106,8 +146,18 @@ arena_free(void *p)
 	union header *h = p;
 	struct large *l;
 
-	if (!p || !h[-1].large)
+	if (!p)
 		return;
+	if (!h[-1].is.large) {
+		/* A value freed in scratch space may come from it: it is reused only there. */
+		if (h[-1].is.reuse) {
+			void **list = &reusable[in_scratch][h[-1].is.reuse - 1];
+
+			memcpy(p, list, sizeof(void *));
+			*list = p;
+		}
+		return;
+	}
 	l = (struct large *)((char *)(h - 1) - offsetof(struct large, align));
 	pthread_mutex_lock(&lock);
 	if (l->prev)
@@ -163,6 +213,7 @@ arena_scratch_end(void)
 	if (!in_scratch)
 		return;
 	in_scratch = 0;
+	memset(reusable[1], 0, sizeof(reusable[1]));
 	/* The oldest block stays for the next page; a page that needed more gives the rest back. */
 	while (scratch && scratch->next) {
 		struct block *next = scratch->next;
@@ -178,6 +229,7 @@ void
 arena_thread_done(void)
 {
 	in_scratch = 0;
+	memset(reusable, 0, sizeof(reusable));
 	while (scratch) {
 		struct block *next = scratch->next;
 

@@ -4,8 +4,9 @@
  * The model of a big site is some 400,000 small jansson allocations, all freed together at the
  * end of a build: handing them out from large blocks and freeing the blocks wholesale saves a
  * fifth of an incremental build (glibc's free and consolidation were that much of it). Small
- * values are never freed one by one; large ones (an entry's HTML) come from malloc and go back to
- * it when jansson frees them, so memory does not grow with the site's bodies.
+ * values are never freed one by one, but those of 128, 256 and 512 bytes (the hash tables that
+ * objects outgrow) are handed out again; large ones (an entry's HTML) come from malloc and go back
+ * to it when jansson frees them, so memory does not grow with the site's bodies.
  *
  * What a page makes for itself (its context) is small and dead once the page is rendered; between
  * arena_scratch_begin and arena_scratch_end a thread's small values come from a scratch block of
