@@ -319,16 +319,6 @@ out:
 	return ret;
 }
 
-/* Whether s[0..len) is a blank line's content: spaces, tabs, a CR at most (CommonMark 4.9). */
-static int
-is_blank(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-			return 0;
-	return 1;
-}
-
 /*
  * How much of md[0..len) decides its first paragraph: up to the first blank line after some text,
  * or all of it. cmark settles blocks line by line, and a blank line closes any open paragraph, so
@@ -347,7 +337,8 @@ summary_prefix(const char *md, size_t len)
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
 		const char *next = nl ? nl + 1 : end;
 
-		if (!is_blank(line, (size_t)((nl ? nl : end) - line)))
+		/* A blank line's content: spaces, tabs, a CR at most (CommonMark 4.9). */
+		if (!is_blank_line(line, (size_t)((nl ? nl : end) - line)))
 			text_seen = 1;
 		else if (text_seen && nl)
 			return (size_t)(next - md);

@@ -182,15 +182,6 @@ file_stem(const char *path, const char *dir)
 	return xstrndup(name, len - 3);
 }
 
-/* Is [p, end) blank: spaces, tabs and a carriage return at most? */
-static int
-is_blank(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
-		p++;
-	return p == end;
-}
-
 /* The number (from 0) of the first line of body that is the placeholder of `new`, or -1. */
 static long
 placeholder_line(const char *body, size_t len)
@@ -206,7 +197,8 @@ placeholder_line(const char *body, size_t len)
 
 		while (line > body && line[-1] != '\n')
 			line--;
-		if (is_blank(line, at) && is_blank(at + slen, eol ? eol : end)) {
+		if (is_blank_line(line, (size_t)(at - line)) &&
+		    is_blank_line(at + slen, (size_t)((eol ? eol : end) - (at + slen)))) {
 			for (const char *p = body; p < line; p++)
 				n += *p == '\n';
 			return n;

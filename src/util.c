@@ -583,6 +583,15 @@ utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
 	return n;
 }
 
+int
+is_blank_line(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
 static int
 is_plain_ascii(unsigned char c)
 {

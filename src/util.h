@@ -119,6 +119,9 @@ size_t utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp);
 /* 1 when XML 1.0 allows code point cp in a document (section 2.2), else 0. NUL is not allowed. */
 int xml_char_allowed(uint32_t cp);
 
+/* Whether s[0..len) holds nothing but spaces, tabs and carriage returns (a blank line's content). */
+int is_blank_line(const char *s, size_t len);
+
 /* The 1-based line and column (in bytes) of byte `offset` of data. */
 void text_position(const char *data, size_t len, size_t offset, unsigned *line, unsigned *col);
 

@@ -183,6 +183,14 @@ test_plain_ascii_prefix(void)
 }
 
 static void
+test_blank_line(void)
+{
+	ok(is_blank_line("", 0) && is_blank_line(" \t\r", 3), "spaces, tabs and CR are blank");
+	ok(!is_blank_line(" x ", 3) && !is_blank_line("\n", 1), "text or a line feed is not");
+	ok(is_blank_line("  x", 2), "only the given length is looked at");
+}
+
+static void
 test_diag(void)
 {
 	char *text = NULL;
@@ -215,6 +223,7 @@ main(void)
 	test_dates();
 	test_text();
 	test_plain_ascii_prefix();
+	test_blank_line();
 	test_diag();
 	return tests_done();
 }
