@@ -60,7 +60,8 @@ struct spill;
 
 struct output {
 	char *dir;      /* where files are written: the site folder, or the new folder beside it */
-	char *final_dir; /* while the site is built beside it (see above): the site folder, else NULL */
+	char *final_dir; /* while the site is built beside it (see above): the site folder, without a
+			  * trailing '/', else NULL */
 	struct file *files;
 	size_t n, cap;
 	/* Open-addressing hash of paths to index + 1 (0 is an empty slot); nslots is a power of 2. */
@@ -791,14 +792,16 @@ write_temp(struct diag *d, const char *target, const char *data, size_t len, int
 	int fd = -1, rc = -1;
 
 	*tmp = NULL;
-	if (in_place ? buf_puts(&name, target) < 0 :
-		       buf_add(&name, target, (size_t)(base - target)) < 0 ||
-			       buf_printf(&name, ".%.*s.tmp-XXXXXX",
-					  (int)(blen < TMP_BASENAME_MAX ? blen : TMP_BASENAME_MAX),
-					  base) < 0) {
+	if (in_place)
+		rc = buf_puts(&name, target);
+	else if ((rc = buf_add(&name, target, (size_t)(base - target))) == 0)
+		rc = buf_printf(&name, ".%.*s.tmp-XXXXXX",
+				(int)(blen < TMP_BASENAME_MAX ? blen : TMP_BASENAME_MAX), base);
+	if (rc < 0) {
 		diag_error(d, target, 0, 0, "out of memory");
 		goto out;
 	}
+	rc = -1;
 	fd = in_place ? open(name.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) :
 			mkostemp(name.ptr, O_CLOEXEC);
 	if (fd < 0) {
@@ -1112,11 +1115,11 @@ static int
 publish_whole(struct commit *c, size_t *written)
 {
 	struct output *o = c->o;
-	char *target = without_trailing_slash(o->final_dir), *parent = parent_of(target);
+	char *parent = parent_of(o->final_dir);
 	int rc;
 
 	/* rename() replaces a folder only when it is empty: one made meanwhile is refused here. */
-	if (rename(o->dir, target) < 0) {
+	if (rename(o->dir, o->final_dir) < 0) {
 		rc = errno == ENOTEMPTY || errno == EEXIST ?
 			     diag_error(c->d, o->final_dir, 0, 0, "cannot create folder: another "
 					"program made it during the build (nothing was written to it)") :
@@ -1144,7 +1147,6 @@ publish_whole(struct commit *c, size_t *written)
 	o->final_dir = NULL;
 	rc = sync_dir(c->d, parent);
 out:
-	free(target);
 	free(parent);
 	return rc;
 }
