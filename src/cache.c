@@ -664,17 +664,17 @@ cache_entries_load(const char *git_dir, const char *digest)
 			goto fail;
 	if (c->n > UINT32_MAX)
 		goto fail;
+	/* Each prefix's count goes one place up; summed, first[p] is where prefix p starts. */
 	c->first = xcalloc(ID_PREFIXES + 1, sizeof(*c->first));
-	for (size_t i = 0, r = 0; i <= ID_PREFIXES; i++) {
-		long p;
+	for (size_t r = 0; r < c->n; r++) {
+		long p = id_prefix(c->recs[r].id);
 
-		/* Sorted ids: the records of prefix i start after every smaller prefix's. */
-		while (r < c->n && (p = id_prefix(c->recs[r].id)) >= 0 && (size_t)p < i)
-			r++;
-		if (r < c->n && id_prefix(c->recs[r].id) < 0)
+		if (p < 0)
 			goto fail;
-		c->first[i] = (uint32_t)r;
+		c->first[p + 1]++;
 	}
+	for (size_t p = 0; p < ID_PREFIXES; p++)
+		c->first[p + 1] += c->first[p];
 	buf_release(&path);
 	return c;
 fail:

@@ -181,6 +181,24 @@ for f in entries-cache pages-cache; do
 	check_quiet "garbage $f: output equals the reference" diff -r "$S/inc1" "$S/inc-g-$f"
 done
 
+# A well-formed entries cache (its sum right) whose record ids are not lowercase hex, as no build
+# writes them: the cache is dropped, not trusted.
+build_ok "incremental: records the caches (ids)" -C "$inc"
+"$PYTHON" - "$icache/entries-cache" <<'EOF'
+import re, sys, zlib
+path = sys.argv[1]
+data = open(path, "rb").read()
+body = data[:data.rindex(b"sum ")]
+body, n = re.subn(rb"^([0-9a-f]{40}) ", lambda m: m.group(1).upper() + b" ", body, flags=re.M)
+assert n > 0
+open(path, "wb").write(body + b"sum %016x\n" % zlib.crc32(body))
+EOF
+rm -rf "$isite/2014" "$isite/index.html"
+build_ok "incremental: build with uppercase ids in the entries cache" -C "$inc"
+check_quiet "uppercase ids: output equals the reference" diff -r "$S/inc1" "$isite"
+grep -qE '^[0-9A-F]{40} ' "$icache/entries-cache"
+is "$?" 1 "... and the entries cache is written again as builds write it"
+
 # A template override re-renders every page that uses it.
 build_ok "incremental: warm before a template change" -C "$inc"
 sed 's|<main id="main"|<main data-override="yes" id="main"|' "$TOP_DIR/templates/entry.html.mustache" |
