@@ -46,6 +46,30 @@ checksum(const char *p, size_t len)
 	return crc;
 }
 
+/*
+ * Checks the magic and the sum line, which is last: "sum " + 16 hex digits + "\n", 21 bytes.
+ * Returns where the sum line starts, or NULL.
+ */
+static char *
+checked_body(char *data, size_t len, const char *magic)
+{
+	size_t mlen = strlen(magic);
+	char hex[17], *stop, *sum;
+	uint64_t want;
+
+	if (len < mlen + 21 || memcmp(data, magic, mlen) != 0)
+		return NULL;
+	sum = data + len - 21;
+	if (memcmp(sum, "sum ", 4) != 0 || memchr(sum + 4, '\n', 17) != data + len - 1)
+		return NULL;
+	memcpy(hex, sum + 4, 16);
+	hex[16] = '\0';
+	want = strtoull(hex, &stop, 16);
+	if (*stop || want != checksum(data, (size_t)(sum - data)))
+		return NULL;
+	return sum;
+}
+
 /* Reads a whole regular file of at most CACHE_MAX bytes; NULL on any problem. */
 static char *
 slurp(const char *path, size_t *len)
@@ -113,31 +137,16 @@ cache_site_is_current(const char *git_dir, const char *key, const char *site_dir
 {
 	struct buf path = BUF_INIT;
 	char *data = NULL;
-	const char *p, *end, *sum;
+	const char *p, *sum;
 	size_t len = 0, keylen = strlen(key);
-	uint64_t klen, count, want;
+	uint64_t klen, count;
 	int dirfd = -1, rc = 0;
 
 	cache_path(&path, git_dir, 1);
 	if (!path.ptr || !(data = slurp(path.ptr, &len)))
 		goto out;
-	end = data + len;
-	/* The sum line is last: "sum " + 16 hex digits + "\n", 21 bytes. */
-	if (len < sizeof(MAGIC) - 1 + 21 || memcmp(data, MAGIC, sizeof(MAGIC) - 1) != 0)
+	if (!(sum = checked_body(data, len, MAGIC)))
 		goto out;
-	sum = end - 21;
-	if (memcmp(sum, "sum ", 4) != 0 || memchr(sum + 4, '\n', 17) != end - 1)
-		goto out;
-	{
-		char hex[17];
-		char *stop;
-
-		memcpy(hex, sum + 4, 16);
-		hex[16] = '\0';
-		want = strtoull(hex, &stop, 16);
-		if (*stop || want != checksum(data, (size_t)(sum - data)))
-			goto out;
-	}
 	p = data + sizeof(MAGIC) - 1;
 	if (number(&p, sum, '\n', &klen) < 0 || klen != keylen || (size_t)(sum - p) < keylen + 1 ||
 	    memcmp(p, key, keylen) != 0 || p[keylen] != '\n')
@@ -321,27 +330,6 @@ static int
 compare_recs(const void *a, const void *b)
 {
 	return strcmp(((const struct page_rec *)a)->path, ((const struct page_rec *)b)->path);
-}
-
-/* Checks the magic and the sum line; returns where the sum line starts, or NULL. */
-static char *
-checked_body(char *data, size_t len, const char *magic)
-{
-	size_t mlen = strlen(magic);
-	char hex[17], *stop, *sum;
-	uint64_t want;
-
-	if (len < mlen + 21 || memcmp(data, magic, mlen) != 0)
-		return NULL;
-	sum = data + len - 21;
-	if (memcmp(sum, "sum ", 4) != 0 || memchr(sum + 4, '\n', 17) != data + len - 1)
-		return NULL;
-	memcpy(hex, sum + 4, 16);
-	hex[16] = '\0';
-	want = strtoull(hex, &stop, 16);
-	if (*stop || want != checksum(data, (size_t)(sum - data)))
-		return NULL;
-	return sum;
 }
 
 struct cache_pages *
