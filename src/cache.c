@@ -229,12 +229,29 @@ struct recorder {
 	int dirfd;
 	struct buf *out;
 	const struct cache_pages *known;
+	const struct output *o;
 };
 
-/* A file's state now: the pages cache's when it checked the file in this build, else stat's. */
+/*
+ * A file's state now: the commit's when it wrote the file into a site built whole, the pages
+ * cache's when it checked the file in this build, else stat's (a cold build of 10,000 pages
+ * would otherwise stat each twice, after the syncfs, with both cores idle).
+ */
 static int
-site_stat(int dirfd, const struct cache_pages *known, const char *rel, struct stat *st)
+site_stat(int dirfd, const struct output *o, const struct cache_pages *known, const char *rel,
+	  struct stat *st)
 {
+	struct output_file_state state;
+
+	if (output_file_state(o, rel, &state) == 0) {
+		memset(st, 0, sizeof(*st));
+		st->st_mode = S_IFREG;
+		st->st_ino = (ino_t)state.ino;
+		st->st_size = (off_t)state.size;
+		st->st_mtim = state.mtime;
+		st->st_ctim = state.ctime;
+		return 0;
+	}
 	if (known && known_stat(known, rel, st) == 0)
 		return 0;
 	if (fstatat(dirfd, rel, st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st->st_mode))
@@ -248,7 +265,7 @@ record_one(void *arg, const char *rel)
 	struct recorder *r = arg;
 	struct stat st;
 
-	if (strchr(rel, '\n') || site_stat(r->dirfd, r->known, rel, &st) < 0)
+	if (strchr(rel, '\n') || site_stat(r->dirfd, r->o, r->known, rel, &st) < 0)
 		return -1;
 	return put_stat(r->out, &st, rel);
 }
@@ -258,7 +275,7 @@ cache_record(const char *git_dir, const char *key, const char *site_dir, const s
 	     const struct cache_pages *known)
 {
 	struct buf data = BUF_INIT, files = BUF_INIT, dir = BUF_INIT, tmp = BUF_INIT, path = BUF_INIT;
-	struct recorder r = { -1, &files, known };
+	struct recorder r = { -1, &files, known, o };
 	size_t count = 0;
 	int fd = -1;
 
@@ -491,7 +508,7 @@ record_page(void *arg, const char *rel)
 	if (!tag || strchr(tag, ' ') || strchr(tag, '\n') || strchr(rel, '\n'))
 		return 0;
 	/* A file that is not there as written is left out: it is rendered next time. */
-	if (site_stat(r->dirfd, r->known, rel, &st) < 0)
+	if (site_stat(r->dirfd, r->o, r->known, rel, &st) < 0)
 		return 0;
 	if (buf_puts(r->out, tag) < 0 || buf_putc(r->out, ' ') < 0)
 		return -1;

@@ -54,6 +54,8 @@ struct file {
 	int kept;       /* output_keep: on disk already, never read nor written */
 	int spilled;    /* handed to the spill writer: tmp or same tells what it did */
 	int same;       /* the spill writer found the bytes on disk already */
+	int have_state; /* written in place (see write_temp): state is how the build leaves it */
+	struct output_file_state state;
 };
 
 struct spill;
@@ -70,6 +72,7 @@ struct output {
 	FILE *log;      /* where to list changes (verbose builds), or NULL */
 	struct spill *spill;  /* output_spill: step 1 runs while files are added */
 	struct file **sorted; /* after output_commit: the files by path, for output_foreach */
+	int committed;  /* output_commit succeeded */
 };
 
 /* A folder named by a prefix of some path (no copy). */
@@ -309,6 +312,18 @@ output_get_tag(const struct output *o, const char *relpath)
 }
 
 int
+output_file_state(const struct output *o, const char *relpath, struct output_file_state *state)
+{
+	size_t slot = find_slot(o, relpath, strlen(relpath));
+	const struct file *f = o->slots[slot] ? &o->files[o->slots[slot] - 1] : NULL;
+
+	if (!o->committed || !f || !f->have_state)
+		return -1;
+	*state = f->state;
+	return 0;
+}
+
+int
 output_foreach(const struct output *o, int (*fn)(void *arg, const char *relpath), void *arg)
 {
 	for (size_t i = 0; i < o->n; i++) {
@@ -539,8 +554,7 @@ worker_dirs(void *arg)
 }
 
 static int write_temp(struct diag *d, const char *target, const char *data, size_t len, int sync,
-		      int in_place,
-		      char **tmp);
+		      int in_place, char **tmp, struct output_file_state *state, int *have_state);
 static int same_bytes(struct diag *d, const char *path, const char *data, size_t len);
 
 /* Each changed file of the share into a temporary file beside its target. */
@@ -569,7 +583,7 @@ worker_files(void *arg)
 		} else if (same) {
 			w->unchanged++;
 		} else if (write_temp(w->c.d, f->target, f->data, f->len, 0, w->c.o->final_dir != NULL,
-				      &f->tmp) < 0) {
+				      &f->tmp, &f->state, &f->have_state) < 0) {
 			w->rc = -1;
 		} else {
 			w->ntmp++;
@@ -779,11 +793,13 @@ out:
  * file is created 0600 by mkstemp and then made 0644 on purpose: the web server must read it.
  * With sync, the file is fsynced too (the manifest, written alone); the site's files are instead
  * covered by one syncfs before the renames. With in_place (a site built beside its folder, whose
- * folder is renamed instead), the file is target itself, which must not exist yet.
+ * folder is renamed instead), the file is target itself, which must not exist yet, and with state
+ * its fstat is kept there (*have_state set): nothing changes the file after, as renaming its
+ * folder changes only the folder, so the build cache need not stat it again.
  */
 static int
 write_temp(struct diag *d, const char *target, const char *data, size_t len, int sync,
-	   int in_place, char **tmp)
+	   int in_place, char **tmp, struct output_file_state *state, int *have_state)
 {
 	struct buf name = BUF_INIT;
 	const char *slash = strrchr(target, '/');
@@ -812,6 +828,17 @@ write_temp(struct diag *d, const char *target, const char *data, size_t len, int
 	if (write_full(fd, data, len) < 0 || fchmod(fd, 0644) < 0 || (sync && fsync(fd) < 0)) {
 		io_error(d, target, "cannot write");
 		goto out;
+	}
+	if (in_place && state) {
+		struct stat st;
+
+		*have_state = fstat(fd, &st) == 0;
+		if (*have_state) {
+			state->ino = (uint64_t)st.st_ino;
+			state->size = (uint64_t)st.st_size;
+			state->mtime = st.st_mtim;
+			state->ctime = st.st_ctim;
+		}
 	}
 	/* close can report a deferred write error (NFS, quotas): check it. */
 	rc = close(fd);
@@ -1040,7 +1067,8 @@ write_manifest(struct commit *c, struct dirref *keep, size_t nkeep, char **in_pl
 		goto out;
 	}
 	if (c->o->final_dir) {
-		rc = write_temp(c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 0, 1, in_place);
+		rc = write_temp(c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 0, 1, in_place,
+				NULL, NULL);
 		goto out;
 	}
 	if (c->have_old_manifest && bytes.len == c->old_manifest.len &&
@@ -1048,7 +1076,7 @@ write_manifest(struct commit *c, struct dirref *keep, size_t nkeep, char **in_pl
 		rc = 0;
 		goto out;
 	}
-	if (write_temp(c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 1, 0, &tmp) < 0)
+	if (write_temp(c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 1, 0, &tmp, NULL, NULL) < 0)
 		goto out;
 	if (rename(tmp, path) < 0) {
 		io_error(c->d, path, "cannot write");
@@ -1213,6 +1241,8 @@ struct spill_result {
 	char *target;
 	char *tmp;
 	int same;
+	int have_state;
+	struct output_file_state state;
 };
 
 struct spill {
@@ -1289,7 +1319,7 @@ spill_dirs(struct spill *sp, const char *rel)
 static void
 spill_one(struct spill *sp, struct spill_item *it)
 {
-	struct spill_result r = { it->index, it->target, NULL, 0 };
+	struct spill_result r = { it->index, it->target, NULL, 0, 0, { 0, 0, { 0, 0 }, { 0, 0 } } };
 	const char *rel = it->target + strlen(sp->o->dir) + (sp->o->dir[strlen(sp->o->dir) - 1] != '/');
 	int same = 0, folder_new;
 
@@ -1297,7 +1327,7 @@ spill_one(struct spill *sp, struct spill_item *it)
 		if ((folder_new = spill_dirs(sp, rel)) < 0 ||
 		    (!folder_new && (same = same_bytes(&sp->d, it->target, it->data, it->len)) < 0) ||
 		    (!same && write_temp(&sp->d, it->target, it->data, it->len, 0,
-					 sp->o->final_dir != NULL, &r.tmp) < 0))
+					 sp->o->final_dir != NULL, &r.tmp, &r.state, &r.have_state) < 0))
 			sp->failed = 1;
 		else
 			r.same = same;
@@ -1423,6 +1453,8 @@ spill_finish(struct output *o, struct diag *unused)
 		f->target = sp->res[i].target;
 		f->tmp = sp->res[i].tmp;
 		f->same = sp->res[i].same;
+		f->have_state = sp->res[i].have_state;
+		f->state = sp->res[i].state;
 	}
 	sp->nres = 0;
 }
@@ -1549,6 +1581,7 @@ out:
 	/* Kept for output_foreach: what the caches record after a commit comes out sorted. */
 	free(o->sorted);
 	o->sorted = c.sorted;
+	o->committed = rc == 0;
 	buf_release(&c.old_manifest);
 	return rc;
 }

@@ -15,7 +15,9 @@
 #define THREATFEED_OUTPUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -50,6 +52,16 @@ int output_keep(struct output *o, const char *relpath);
 /* A note kept with a staged file (the build cache records each page's input digest); -1 if absent. */
 int output_set_tag(struct output *o, const char *relpath, const char *tag);
 const char *output_get_tag(const struct output *o, const char *relpath);
+/* How a file stat'ed when the build left it: what the build cache records (cache.h). */
+struct output_file_state {
+	uint64_t ino, size;
+	struct timespec mtime, ctime;
+};
+/*
+ * After a successful output_commit: 0 and *state when the commit knows how relpath stats now
+ * without asking the file system (it wrote the file itself, in a site folder built whole); else -1.
+ */
+int output_file_state(const struct output *o, const char *relpath, struct output_file_state *state);
 /* The staged bytes for relpath, or NULL (also for a kept file; tests and the pinger use this). */
 const char *output_get(const struct output *o, const char *relpath, size_t *len);
 

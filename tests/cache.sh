@@ -122,6 +122,26 @@ same_as_cold() {
 build_ok "incremental: first build" -C "$inc"
 [ -s "$icache/entries-cache" ] && [ -s "$icache/pages-cache" ]
 ok $? "the entries and pages caches are recorded in the Git folder"
+# A first build writes its new site folder whole and records each file as it left it, with no
+# stat of its own (output_file_state): every line of both caches must say what stat says now.
+stat_lines() {
+	(cd "$1" && find . -type f -printf '%P\n' | while IFS= read -r f; do
+		stat -c '%i %s %.9Y %.9Z' -- "$f" | awk -v f="$f" '{ split($3, m, "."); split($4, c, ".");
+			print $1, $2, m[1], m[2] + 0, c[1], c[2] + 0, f }'
+	done) | LC_ALL=C sort
+}
+stat_lines "$isite" >"$TMP_ROOT/stat-lines"
+grep -E '^[0-9]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+ ' "$icache/build-cache" | LC_ALL=C sort \
+	>"$TMP_ROOT/build-cache-lines"
+check_quiet "the build cache records every file of a first build as it stats" \
+	diff "$TMP_ROOT/stat-lines" "$TMP_ROOT/build-cache-lines"
+grep -E '^[0-9a-f+]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+ ' "$icache/pages-cache" |
+	cut -d' ' -f2- | LC_ALL=C sort >"$TMP_ROOT/pages-cache-lines"
+is "$(LC_ALL=C comm -13 "$TMP_ROOT/stat-lines" "$TMP_ROOT/pages-cache-lines")" "" \
+	"the pages cache records each page of a first build as it stats"
+# Pages come from templates; the feeds, level.json and the sitemap do not.
+is "$(wc -l <"$TMP_ROOT/pages-cache-lines")" "$(grep -cE '\.(html|css|txt)$' "$TMP_ROOT/stat-lines")" \
+	"the pages cache records every page of a first build"
 cold_ref inc0
 check_quiet "incremental: first build equals a build without caches" diff -r "$S/inc0" "$isite"
 
