@@ -107,9 +107,11 @@ mark_position(struct walk *w, const yaml_mark_t *m, unsigned *line, unsigned *co
 	position(w, char_to_byte(w, m->index), line, col);
 }
 
-/* Finds the block; on failure reports it and returns -1. */
-static int
-find_block(struct block *blk, const char *path, const char *data, size_t len, struct diag *d)
+enum block_problem { BLOCK_FOUND, BLOCK_MISSING, BLOCK_TOO_LONG, BLOCK_UNTERMINATED };
+
+/* Finds the block, or says what is wrong with it. */
+static enum block_problem
+find_block(struct block *blk, const char *data, size_t len)
 {
 	size_t i = 0, next = len, n;
 	unsigned line = 1;
@@ -119,24 +121,38 @@ find_block(struct block *blk, const char *path, const char *data, size_t len, st
 		i = 3;
 	n = len > i ? line_at(data, len, i, &next) : 0;
 	if (!is_marker_line(data + i, n, "---"))
-		return diag_error(d, path, 1, 1, "missing front matter (expected a first line '---')");
+		return BLOCK_MISSING;
 	blk->start = next;
 	for (i = next; i < len; i = next) {
 		line++;
 		if (i - blk->start > FRONTMATTER_MAX_BYTES)
-			return diag_error(d, path, 1, 1, "front matter is longer than %zu KiB "
-					  "(expected a closing '---' line)",
-					  FRONTMATTER_MAX_BYTES / 1024);
+			return BLOCK_TOO_LONG;
 		n = line_at(data, len, i, &next);
 		if (is_marker_line(data + i, n, "---") || is_marker_line(data + i, n, "...")) {
 			blk->len = i - blk->start;
 			blk->body = next;
 			blk->body_line = line + 1;
-			return 0;
+			return BLOCK_FOUND;
 		}
 	}
-	return diag_error(d, path, 1, 1,
-			  "unterminated front matter (expected a closing '---' line)");
+	return BLOCK_UNTERMINATED;
+}
+
+static int
+block_error(enum block_problem problem, const char *path, struct diag *d)
+{
+	switch (problem) {
+	case BLOCK_FOUND:
+		return 0;
+	case BLOCK_MISSING:
+		return diag_error(d, path, 1, 1, "missing front matter (expected a first line '---')");
+	case BLOCK_TOO_LONG:
+		return diag_error(d, path, 1, 1, "front matter is longer than %zu KiB "
+				  "(expected a closing '---' line)", FRONTMATTER_MAX_BYTES / 1024);
+	case BLOCK_UNTERMINATED:
+		break;
+	}
+	return diag_error(d, path, 1, 1, "unterminated front matter (expected a closing '---' line)");
 }
 
 /* Reports libyaml's failure in its own words, at the position it gives in bytes or characters. */
@@ -458,7 +474,7 @@ frontmatter_parse(struct frontmatter *out, const char *path, const char *data, s
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (find_block(&blk, path, data, len, d) < 0)
+	if (block_error(find_block(&blk, data, len), path, d) < 0)
 		return -1;
 	memset(&w, 0, sizeof(w));
 	w.path = path;
@@ -484,6 +500,18 @@ out:
 	if (ret < 0)
 		frontmatter_release(out);
 	return ret;
+}
+
+int
+frontmatter_body(const char *data, size_t len, const char **body, size_t *body_len)
+{
+	struct block blk;
+
+	if (find_block(&blk, data, len) != BLOCK_FOUND)
+		return -1;
+	*body = data + blk.body;
+	*body_len = len - blk.body;
+	return 0;
 }
 
 const struct frontmatter_field *

@@ -38,6 +38,11 @@ struct frontmatter {
  */
 int frontmatter_parse(struct frontmatter *out, const char *path, const char *data, size_t len,
 		      struct diag *d);
+/*
+ * The body of data[0..len), which frontmatter_parse accepted before (the same blob): found by the
+ * closing line alone, for a second reading that needs the body only. -1 when there is no block.
+ */
+int frontmatter_body(const char *data, size_t len, const char **body, size_t *body_len);
 const struct frontmatter_field *frontmatter_get(const struct frontmatter *fm, const char *key);
 void frontmatter_release(struct frontmatter *fm);
 

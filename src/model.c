@@ -1351,17 +1351,17 @@ model_flat(json_t *v)
 int
 model_entry_html(struct buf *out, const struct source_file *f, struct diag *d)
 {
-	struct frontmatter fm;
-	int rc = 0;
+	const char *body;
+	size_t body_len;
 
 	if (f->kind != SOURCE_FILE || !f->data)
 		return diag_error(d, f->path, 0, 0, "cannot read the file again");
-	if (frontmatter_parse(&fm, f->path, f->data, f->size, d) < 0)
-		return -1;
-	if (markdown_to_html(out, fm.body, fm.body_len) < 0)
-		rc = diag_error(d, f->path, 0, 0, "out of memory rendering Markdown");
-	frontmatter_release(&fm);
-	return rc;
+	/* Its front matter was checked when it was loaded, in this build or the one cached. */
+	if (frontmatter_body(f->data, f->size, &body, &body_len) < 0)
+		return diag_error(d, f->path, 1, 1, "front matter not found again");
+	if (markdown_to_html(out, body, body_len) < 0)
+		return diag_error(d, f->path, 0, 0, "out of memory rendering Markdown");
+	return 0;
 }
 
 int

@@ -128,7 +128,10 @@ json_t *model_flat(json_t *v);
 
 /* Adds "content_html" to an ENTRY built from a memo, once f (its source) has been read. */
 int model_entry_content(json_t *entry, const struct source_file *f, struct diag *d);
-/* Appends the HTML of announcement f (read) to out, leaving the model alone; any thread may call. */
+/*
+ * Appends the HTML of announcement f (read, and loaded cleanly by this build or the one its cached
+ * record came from) to out, leaving the model alone; any thread may call.
+ */
 int model_entry_html(struct buf *out, const struct source_file *f, struct diag *d);
 
 /* Default entry id: stable across renames and edits (see model.c). Caller frees. */

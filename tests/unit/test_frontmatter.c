@@ -155,6 +155,45 @@ test_shapes(void)
 	free(messages);
 }
 
+/* frontmatter_body finds what frontmatter_parse calls the body, without the YAML. */
+static void
+body_as_parsed(const char *s, size_t len, const char *what)
+{
+	struct frontmatter fm;
+	char *messages = NULL;
+	const char *body = NULL;
+	size_t body_len = 0;
+
+	if (ok(parse(&fm, s, len, &messages) == 0, "%s: parses", what))
+		ok(frontmatter_body(s, len, &body, &body_len) == 0 && body == fm.body &&
+		   body_len == fm.body_len, "%s: frontmatter_body gives the parsed body", what);
+	frontmatter_release(&fm);
+	free(messages);
+}
+
+static void
+test_body(void)
+{
+	static const struct {
+		const char *s, *what;
+	} good[] = {
+		{ "---\nlevel: low\n---\nBody *text*.\n", "plain" },
+		{ "---\r\nlevel: low\r\n---\r\nBody\r\n", "CRLF" },
+		{ "---\n---\nOnly a body\n", "empty block" },
+		{ "---  \n# nothing here\n\n...\n", "'...' closing" },
+		{ "---\nlevel: low\n---", "no final newline" },
+		{ "\xEF\xBB\xBF---\nlevel: low\n---\nB\n", "byte order mark" },
+		{ "---\ntitle: '---'\n---\n---\nA rule in the body\n", "marker-like value and body" },
+	};
+	const char *body;
+	size_t body_len;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
+		body_as_parsed(good[i].s, strlen(good[i].s), good[i].what);
+	ok(frontmatter_body("no block\n", 9, &body, &body_len) < 0, "no block: no body");
+	ok(frontmatter_body("---\nlevel: low\n", 15, &body, &body_len) < 0, "unterminated: no body");
+}
+
 static void
 test_bad(void)
 {
@@ -255,6 +294,7 @@ main(void)
 {
 	test_good();
 	test_shapes();
+	test_body();
 	test_bad();
 	return tests_done();
 }
