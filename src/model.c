@@ -707,15 +707,16 @@ make_entries_json(struct model_builder *b)
 			pthread_join(tid[i], NULL);
 }
 
+/* A feed's updated is its newest entry's updated (updated_epoch), not the build time (invariant 6). */
 static json_t *
-feed_json(const struct model_builder *b, const char *dir, const char *title, json_t *entries)
+feed_json(const struct model_builder *b, const char *dir, const char *title, json_t *entries,
+	  int64_t updated_epoch)
 {
 	const struct config *cfg = b->cfg;
 	json_t *f = json_object(), *hubs = json_array(), *newest = json_array();
 	struct buf s = BUF_INIT;
-	struct timestamp updated = { 0, 0 };
+	struct timestamp updated = { updated_epoch, 0 };
 	size_t i;
-	json_t *e;
 
 	set_string(f, "dir", dir);
 	set_string(f, "title", title);
@@ -733,20 +734,10 @@ feed_json(const struct model_builder *b, const char *dir, const char *title, jso
 		json_array_append_new(hubs, json_string(cfg->websub[i]));
 	json_object_set_new(f, "hubs", hubs);
 
-	json_array_foreach(entries, i, e) {
-		/* A feed's updated is its newest entry's updated, not the build time (invariant 6). */
-		const char *u = model_str(e, "updated");
-		const char *why;
-		struct timestamp t;
-
-		if (date_parse_rfc3339(&t, u, &why, NULL) == 0 && t.epoch > updated.epoch)
-			updated = t;
-		if (i < (size_t)cfg->feed_entries)
-			json_array_append(newest, e);
-	}
+	for (i = 0; i < json_array_size(entries) && i < (size_t)cfg->feed_entries; i++)
+		json_array_append(newest, json_array_get(entries, i));
 	date_format_utc(&s, updated.epoch);
 	set_buf_reset(f, "updated", &s);
-	updated.offset_minutes = 0;
 	date_format_rfc822(&s, &updated);
 	set_buf_reset(f, "updated_rfc822", &s);
 	json_object_set_new(f, "entries", newest);
@@ -769,6 +760,14 @@ sitemap_add(json_t *sitemap, const char *url, const char *path, int64_t lastmod)
 }
 
 /* Loads the announcements among src->files[begin, end) into b->items from b->count on. */
+/* An announcement without an explicit id gets its default one here, on the loading threads. */
+static void
+give_default_id(const struct model_builder *b, struct announcement *a)
+{
+	if (!a->id)
+		a->id = model_default_id(b->cfg, a->scope ? a->scope->name : "", &a->date);
+}
+
 static void
 load_range(struct model_builder *b, const struct source_set *src, size_t begin, size_t end)
 {
@@ -798,7 +797,7 @@ load_range(struct model_builder *b, const struct source_set *src, size_t begin, 
 			if (b->memo && b->memo->get)
 				rec = b->memo->get(b->memo->arg, f->id, &len);
 			if (rec && decode_record(b, &b->items[b->count], f, rec, len) == 0) {
-				b->count++;
+				give_default_id(b, &b->items[b->count++]);
 				continue;
 			}
 			announcement_release(&b->items[b->count]);
@@ -822,7 +821,7 @@ load_range(struct model_builder *b, const struct source_set *src, size_t begin, 
 		/* Only a file that said nothing is remembered: a memo must not swallow a warning. */
 		if (b->memo && d->errors == errors_before && d->warnings == warnings_before)
 			encode_record(&b->items[b->count]);
-		b->count++;
+		give_default_id(b, &b->items[b->count++]);
 		/*
 		 * With a memo the body is read again when a page shows it (model.h): a big site's
 		 * sources are not all held while its model is built. This share alone owns f.
@@ -1036,7 +1035,7 @@ compare_ids(const void *x, const void *y)
 	return c ? c : strcmp((*a)->src->path, (*b)->src->path);
 }
 
-/* Orders announcements, links each to the previous one in its scope, fixes ids, checks clashes. */
+/* Orders announcements, links each to the previous one in its scope, checks clashes of ids. */
 static int
 order_announcements(struct model_builder *b)
 {
@@ -1057,8 +1056,6 @@ order_announcements(struct model_builder *b)
 				   last[s]->src->path);
 		a->previous = last[s];
 		last[s] = a;
-		if (!a->id)
-			a->id = model_default_id(b->cfg, a->scope ? a->scope->name : "", &a->date);
 	}
 	free(last);
 
@@ -1194,7 +1191,7 @@ assemble(struct model_builder *b, json_t *pages)
 	json_t *recent = json_array();
 	json_t **scope_entries = xcalloc(nscopes, sizeof(*scope_entries));
 	json_t **scope_current = xcalloc(nscopes, sizeof(*scope_current));
-	int64_t newest = 0;
+	int64_t newest = 0, *scope_newest = xcalloc(nscopes, sizeof(*scope_newest));
 
 	for (s = 0; s < nscopes; s++)
 		scope_entries[s] = json_array();
@@ -1232,11 +1229,13 @@ assemble(struct model_builder *b, json_t *pages)
 		json_array_append(scope_entries[s], a->json);
 		if (a->updated.epoch > newest)
 			newest = a->updated.epoch;
+		if (a->updated.epoch > scope_newest[s])
+			scope_newest[s] = a->updated.epoch;
 	}
 
 	for (i = 0; i < json_array_size(entries) && i < RECENT_MAX; i++)
 		json_array_append(recent, json_array_get(entries, i));
-	json_array_append_new(feeds, feed_json(b, "", cfg->title, entries));
+	json_array_append_new(feeds, feed_json(b, "", cfg->title, entries, newest));
 	for (s = 0; s < nscopes; s++) {
 		json_t *scope = json_object(), *feed;
 		const struct scope_def *def = cfg->nscopes ? &cfg->scopes[s] : NULL;
@@ -1253,7 +1252,7 @@ assemble(struct model_builder *b, json_t *pages)
 		json_object_set_new(scope, "entries", scope_entries[s]);
 		json_object_set_new(scope, "scale", scale_json(cfg, scope_current[s]));
 		if (cfg->nscopes > 1) {
-			feed = feed_json(b, dir.ptr, def->title, scope_entries[s]);
+			feed = feed_json(b, dir.ptr, def->title, scope_entries[s], scope_newest[s]);
 			json_array_append(feeds, feed);
 			sitemap_add(sitemap, cfg->url, dir.ptr, newest);
 		} else {
@@ -1287,6 +1286,7 @@ assemble(struct model_builder *b, json_t *pages)
 	json_object_set_new(root, "sitemap", sitemap);
 	free(scope_entries);
 	free(scope_current);
+	free(scope_newest);
 	for (i = 0; i < cfg->nlevels; i++) {
 		json_decref(b->levels[i].name);
 		json_decref(b->levels[i].title);

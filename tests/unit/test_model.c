@@ -75,7 +75,7 @@ test_history(const struct config *cfg)
 	add_file(&set, "content/levels/b.md", "---\nlevel: critical\ndate: 2006-08-10T02:00:00+01:00\n"
 		 "scope: national\n---\nRaised *now*.\n\nSecond paragraph.\n");
 	add_file(&set, "content/levels/a.md", "---\nlevel: severe\ndate: 2006-08-01T10:00:00+01:00\n"
-		 "scope: national\ntitle: Published\n---\nFirst.\n");
+		 "scope: national\ntitle: Published\nupdated: 2007-01-01T00:00:00Z\n---\nFirst.\n");
 	add_file(&set, "content/levels/c.md", "---\nlevel: severe\ndate: 2006-08-10T01:30:00Z\n"
 		 "scope: national\nupdated: 2006-08-11T09:00:00Z\n---\nLowered.\n");
 	add_file(&set, "content/levels/ni.md", "---\nlevel: severe\ndate: 2010-09-24T12:00:00+01:00\n"
@@ -125,6 +125,11 @@ test_history(const struct config *cfg)
 	       "https://Threat.Example.org:8443/sub/national/atom.xml", "scope feed URL");
 	is_str(str(json_array_get(feeds, 0), "updated"), "2010-09-24T11:00:00Z",
 	       "feed updated is its newest entry's, not the build time");
+	/* The oldest national announcement was revised last: a scope feed's updated is its latest. */
+	is_str(str(json_array_get(feeds, 1), "updated"), "2007-01-01T00:00:00Z",
+	       "a scope feed's updated is its latest revision, an older entry's too");
+	is_str(str(json_array_get(feeds, 2), "updated"), "2010-09-24T11:00:00Z",
+	       "each scope feed's updated is its own entries'");
 	is_str(str(json_array_get(json_object_get(model, "pages"), 0), "path"), "pages/about/",
 	       "free page path");
 	json_decref(model);
