@@ -12,13 +12,15 @@
  * A site folder that does not exist yet is built whole in a new folder beside it instead, named
  * ".NAME.new-XXXXXX", where each file is written under its own name; step 2 is then one rename of
  * that folder. No web server sees a new site half written, and a first build saves a rename per
- * file and the flush of them all.
+ * file and the flush of them all. The build holds an flock on that folder until it ends, so that a
+ * later one can remove what a killed build left there (remove_dead_builds).
  *
  * Paths on disk are the site folder joined with the staged path; no path component below the site
  * folder is followed if it is a symbolic link, so a link planted in the site cannot make a build
  * write or delete outside it.
  */
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -26,7 +28,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "output.h"
@@ -73,6 +77,7 @@ struct output {
 	struct spill *spill;  /* output_spill: step 1 runs while files are added */
 	struct file **sorted; /* after output_commit: the files by path, for output_foreach */
 	int committed;  /* output_commit succeeded */
+	int staging_lock; /* an flock on the new folder while this build owns it (stage_site), or -1 */
 };
 
 /* A folder named by a prefix of some path (no copy). */
@@ -90,6 +95,7 @@ output_new(const char *dir)
 	o->dir = xstrdup(dir);
 	o->nslots = 64;
 	o->slots = xcalloc(o->nslots, sizeof(*o->slots));
+	o->staging_lock = -1;
 	return o;
 }
 
@@ -129,6 +135,8 @@ output_free(struct output *o)
 	free(o->sorted);
 	free(o->dir);
 	free(o->final_dir);
+	if (o->staging_lock >= 0)
+		close(o->staging_lock);
 	free(o);
 }
 
@@ -499,6 +507,15 @@ stage_site(struct commit *c)
 	if (chmod(staging.ptr, 0755) < 0) {
 		rmdir(staging.ptr);
 		goto out;
+	}
+	/*
+	 * Held until this build ends, however it ends, so that a later build can tell the folder
+	 * of one that was killed (remove_dead_builds) from this one's.
+	 */
+	o->staging_lock = open(staging.ptr, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (o->staging_lock >= 0 && flock(o->staging_lock, LOCK_EX | LOCK_NB) < 0) {
+		close(o->staging_lock);
+		o->staging_lock = -1;
 	}
 	note_made_dir(c, staging.ptr);
 	free(o->dir);
@@ -1135,6 +1152,107 @@ without_trailing_slash(const char *path)
 }
 
 /*
+ * Removes name, a folder in dirfd, and everything in it, never following a symbolic link: each
+ * level is opened relative to the one above, so a link put in place of a folder is unlinked, not
+ * entered. Best effort.
+ */
+static void
+remove_tree_at(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *dir;
+	struct dirent *e;
+
+	if (fd < 0) {
+		unlinkat(dirfd, name, 0);
+		return;
+	}
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(dir))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN)
+			remove_tree_at(fd, e->d_name);
+		else
+			unlinkat(fd, e->d_name, 0);
+	}
+	closedir(dir);
+	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+/* Whether name is what stage_site names a new folder for a site folder called base. */
+static int
+is_new_folder_name(const char *name, const char *base)
+{
+	size_t blen = strlen(base);
+
+	if (name[0] != '.' || strncmp(name + 1, base, blen) != 0 ||
+	    strncmp(name + 1 + blen, ".new-", 5) != 0)
+		return 0;
+	name += 1 + blen + 5;
+	for (int i = 0; i < 6; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9')))
+			return 0;
+	return name[6] == '\0';
+}
+
+/* A new folder this old and unlocked is no live build's, even one between mkdtemp and flock. */
+#define DEAD_BUILD_AGE 60
+
+/*
+ * A build killed midway leaves its new folder beside the site folder, as big as the site. Each
+ * build holds an flock on its own until it ends (stage_site), so a folder of that name that is
+ * ours, older than a minute and that nobody holds is a dead build's: removed, best effort, while
+ * holding its lock so that two builds never remove one together. A file system without flock on
+ * folders makes the lock fail, and then nothing is removed.
+ */
+static void
+remove_dead_builds(struct output *o, const char *site_dir)
+{
+	char *path = without_trailing_slash(site_dir), *parent = parent_of(path);
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = pfd >= 0 ? fdopendir(pfd) : NULL;
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	if (!dir) {
+		if (pfd >= 0)
+			close(pfd);
+		goto out;
+	}
+	while ((e = readdir(dir))) {
+		struct stat st, again;
+		int fd;
+
+		if (!is_new_folder_name(e->d_name, base) ||
+		    fstatat(pfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != geteuid() || now - st.st_mtime < DEAD_BUILD_AGE)
+			continue;
+		fd = openat(pfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &again) == 0 && again.st_ino == st.st_ino && again.st_dev == st.st_dev &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			remove_tree_at(pfd, e->d_name);
+			if (o->log)
+				fprintf(o->log, "removed %s/%s (left by a build that did not finish)\n",
+					parent, e->d_name);
+		}
+		close(fd);
+	}
+	closedir(dir);
+out:
+	free(path);
+	free(parent);
+}
+
+/*
  * Step 2 for a site built beside its folder: the new folder, manifest included, takes the site
  * folder's name in one rename, made durable by a flush of the folder that holds it. When the
  * rename fails o->final_dir is still set, and the caller removes what was built.
@@ -1583,5 +1701,11 @@ out:
 	o->sorted = c.sorted;
 	o->committed = rc == 0;
 	buf_release(&c.old_manifest);
+	if (o->staging_lock >= 0) {
+		close(o->staging_lock);
+		o->staging_lock = -1;
+	}
+	if (rc == 0)
+		remove_dead_builds(o, o->dir);
 	return rc;
 }

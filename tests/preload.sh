@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds under libraries that stand in for others (LD_PRELOAD, tests/shims/): a change the caches
 # must notice though the threatfeed binary stays the same, a machine where no thread starts,
-# threads that cannot open a repository object of their own, and a site folder that another
-# program makes while a first build writes the site beside it.
+# threads that cannot open a repository object of their own, a site folder that another program
+# makes while a first build writes the site beside it, and the lock a first build holds there.
 . "$(dirname "$0")/lib.sh"
 
 shims=$THREATFEED_BUILD/shims
-for shim in cmark-upgrade no-threads main-thread-repository site-appears; do
+for shim in cmark-upgrade no-threads main-thread-repository site-appears staging-locked; do
 	[ -f "$shims/$shim.so" ] || bail "no $shim.so in $shims (make unit)"
 done
 # A sanitizer's runtime wants to be loaded first; the shims, built without one, come before it.
@@ -90,5 +90,14 @@ is "$(cat "$TMP_ROOT/ap.err")" "threatfeed: $S/appeared: cannot create folder: a
 	"... saying so"
 is "$(ls -A "$S/appeared")" "theirs" "... leaving the folder that appeared as it was"
 is "$(find "$S" -maxdepth 1 -name '.appeared.*')" "" "... and nothing of its own beside it"
+
+# ---- a first build holds the lock on the folder it builds in, to the end ----
+
+SHIM_REPORT=$TMP_ROOT/staging-lock LD_PRELOAD=$shims/staging-locked.so timeout 120 \
+	$TEST_WRAPPER "$THREATFEED" build -q -C "$big" -o "$S/locked" >"$TMP_ROOT/lk.out" 2>"$TMP_ROOT/lk.err"
+is "$?" 0 "a first build under the lock-checking shim succeeds"
+is "$(cat "$TMP_ROOT/staging-lock" 2>/dev/null)" "held" \
+	"its new folder is locked when it takes the site folder's name (a later build leaves it alone)"
+check_quiet "... and its site equals the one built without the shim" diff -r "$S/threads" "$S/locked"
 
 done_testing
