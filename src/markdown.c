@@ -372,6 +372,25 @@ markdown_to_html(struct buf *out, const char *md, size_t len)
 	return markdown_render(out, NULL, 0, md, len);
 }
 
+int
+markdown_line_in_paragraph(const char *md, size_t len, unsigned line)
+{
+	cmark_node *doc = markdown_parse(md, len);
+	cmark_iter *it = cmark_iter_new(doc);
+	cmark_event_type ev;
+	int found = 0;
+
+	while (!found && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *n = cmark_iter_get_node(it);
+
+		found = ev == CMARK_EVENT_ENTER && cmark_node_get_type(n) == CMARK_NODE_PARAGRAPH &&
+			cmark_node_get_start_line(n) <= (int)line && (int)line <= cmark_node_get_end_line(n);
+	}
+	cmark_iter_free(it);
+	markdown_done();
+	return found;
+}
+
 const char *
 markdown_library_version(void)
 {

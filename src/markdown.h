@@ -24,6 +24,12 @@ int markdown_first_paragraph_text(struct buf *out, const char *md, size_t len, s
 int markdown_render(struct buf *html, struct buf *summary, size_t summary_max, const char *md,
 		    size_t len);
 
+/*
+ * Whether line (1-based) of md[0..len) is part of a paragraph, as opposed to a code block, an HTML
+ * block (which safe mode drops), a heading or no block at all.
+ */
+int markdown_line_in_paragraph(const char *md, size_t len, unsigned line);
+
 /* The version of the cmark library loaded, e.g. "0.30.2": the HTML depends on it. */
 const char *markdown_library_version(void);
 

@@ -182,9 +182,13 @@ file_stem(const char *path, const char *dir)
 	return xstrndup(name, len - 3);
 }
 
-/* The number (from 0) of the first line of body that is the placeholder of `new`, or -1. */
+/*
+ * The number (from 0) of the first line of body that is the placeholder of `new` in a paragraph,
+ * or -1; *col gets the placeholder's column there (1-based, in bytes). A line that only quotes it,
+ * or holds it in a code block, is not one: that is what the editor chose to publish.
+ */
 static long
-placeholder_line(const char *body, size_t len)
+placeholder_line(const char *body, size_t len, unsigned *col)
 {
 	static const char sentence[] = MODEL_PLACEHOLDER_BODY;
 	const size_t slen = sizeof(sentence) - 1;
@@ -199,9 +203,18 @@ placeholder_line(const char *body, size_t len)
 			line--;
 		if (is_blank_line(line, (size_t)(at - line)) &&
 		    is_blank_line(at + slen, (size_t)((eol ? eol : end) - (at + slen)))) {
-			for (const char *p = body; p < line; p++)
+			unsigned cmark_line = 1;
+
+			/* cmark ends a line at a lone CR too; messages count LF as everywhere else. */
+			for (const char *p = body; p < line; p++) {
 				n += *p == '\n';
-			return n;
+				cmark_line += *p == '\n' || (*p == '\r' && p[1] != '\n');
+			}
+			/* Only now, with a candidate, is the body parsed to see what holds the line. */
+			if (markdown_line_in_paragraph(body, len, cmark_line)) {
+				*col = (unsigned)(at - line) + 1;
+				return n;
+			}
 		}
 		/* Any later match on this line has the sentence before it: on to the next line. */
 		at = eol ? eol + 1 : end;
@@ -220,6 +233,7 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 	struct buf list = BUF_INIT, html = BUF_INIT, text = BUF_INIT;
 	size_t errors_before = d->errors;
 	long placeholder;
+	unsigned placeholder_col = 1;
 
 	a->src = f;
 	if (frontmatter_parse(&fm, path, f->data, f->size, d) < 0)
@@ -297,8 +311,8 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 		diag_error(d, path, 0, 0, "file name '%s.md' is not usable in a URL (expected lowercase "
 			   "letters, digits, '-', '_' or '.')", a->slug);
 
-	if ((placeholder = placeholder_line(fm.body, fm.body_len)) >= 0)
-		diag_error(d, path, fm.body_line + (unsigned)placeholder, 1,
+	if ((placeholder = placeholder_line(fm.body, fm.body_len, &placeholder_col)) >= 0)
+		diag_error(d, path, fm.body_line + (unsigned)placeholder, placeholder_col,
 			   "the body is still the placeholder 'threatfeed new' wrote (replace that line "
 			   "with the announcement)");
 

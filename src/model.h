@@ -118,8 +118,8 @@ struct model_memo {
 int model_build_memo(json_t **out, const struct config *cfg, const struct source_set *src,
 		     const struct model_memo *memo, struct diag *d);
 /*
- * The body `threatfeed new` writes for the editor to replace. An announcement with a line that is
- * still this sentence is refused, so an unedited file can never be published.
+ * The body `threatfeed new` writes for the editor to replace. An announcement with a paragraph
+ * line that is still this sentence is refused, so an unedited file can never be published.
  */
 #define MODEL_PLACEHOLDER_BODY "Say what changed, why, and what the public should do."
 

@@ -167,6 +167,42 @@ test_xml_characters(void)
 	buf_release(&b);
 }
 
+static void
+test_line_in_paragraph(void)
+{
+	static const char md[] =
+		"# A heading\n"             /* 1 */
+		"\n"                        /* 2 */
+		"First paragraph,\n"        /* 3 */
+		"two lines.\n"              /* 4 */
+		"\n"                        /* 5 */
+		"```\n"                     /* 6 */
+		"fenced code\n"             /* 7 */
+		"```\n"                     /* 8 */
+		"\n"                        /* 9 */
+		"    indented code\n"       /* 10 */
+		"\n"                        /* 11 */
+		"- a list item\n"           /* 12 */
+		"<div>\n"                   /* 13 */
+		"raw HTML\n"                /* 14 */
+		"</div>\n";                 /* 15 */
+	static const struct {
+		unsigned line;
+		int in;
+		const char *what;
+	} cases[] = {
+		{ 1, 0, "a heading" }, { 2, 0, "a blank line" }, { 3, 1, "a paragraph's first line" },
+		{ 4, 1, "its second line" }, { 6, 0, "a fence" }, { 7, 0, "fenced code" },
+		{ 10, 0, "indented code" }, { 12, 1, "a list item's paragraph" },
+		{ 14, 0, "an HTML block" }, { 99, 0, "past the end" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		ok(markdown_line_in_paragraph(md, sizeof(md) - 1, cases[i].line) == cases[i].in,
+		   "line %u, %s: %s a paragraph", cases[i].line, cases[i].what,
+		   cases[i].in ? "in" : "not in");
+}
+
 int
 main(void)
 {
@@ -174,5 +210,6 @@ main(void)
 	test_safe();
 	test_render();
 	test_summary();
+	test_line_in_paragraph();
 	return tests_done();
 }
