@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -263,10 +264,11 @@ render_seed(struct buf *seed, struct repo *repo, const struct build_options *opt
 struct entries_memo {
 	struct cache_entries *cache;
 	struct buf fresh;          /* records of this build (cache_entries_add) */
-	size_t reads, puts;        /* files read, records handed over */
+	atomic_size_t reads;       /* files read, by any thread */
+	size_t puts;               /* records handed over */
 	struct repo *repo;
 	struct source_set *src;
-	pthread_mutex_t repo_lock;   /* the repository's and reads' */
+	pthread_mutex_t repo_lock;   /* the main repository object's, for threads without their own */
 	pthread_key_t thread_repo;   /* another thread's own repository object (memo_read) */
 	int have_thread_repo;
 	pthread_t main_thread;
@@ -360,13 +362,14 @@ memo_read(void *arg, struct source_file *f, struct diag *d)
 	struct repo *own = own_repo(m);
 	int rc;
 
-	if (own)
+	if (own) {
 		rc = repo_load(own, f, d);
-	pthread_mutex_lock(&m->repo_lock);
-	if (!own)
+	} else {
+		pthread_mutex_lock(&m->repo_lock);
 		rc = repo_load(m->repo, f, d);
-	m->reads++;
-	pthread_mutex_unlock(&m->repo_lock);
+		pthread_mutex_unlock(&m->repo_lock);
+	}
+	atomic_fetch_add_explicit(&m->reads, 1, memory_order_relaxed);
 	return rc;
 }
 
@@ -518,7 +521,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	 * rewriting a record of every one, so a commit or two may pass before it is; records of
 	 * files gone are harmless until they are most of it.
 	 */
-	fresh = em.reads;
+	fresh = atomic_load(&em.reads);
 	hits = em.puts > fresh ? em.puts - fresh : 0;
 	if (use_memo && ((fresh && (fresh > ENTRIES_SLACK || fresh * 64 > hits)) ||
 			 2 * hits < cache_entries_count(em.cache)))
