@@ -773,7 +773,6 @@ sitemap_add(json_t *sitemap, const char *url, const char *path, int64_t lastmod)
 	buf_release(&s);
 }
 
-/* Loads the announcements among src->files[begin, end) into b->items from b->count on. */
 /* An announcement without an explicit id gets its default one here, on the loading threads. */
 static void
 give_default_id(const struct model_builder *b, struct announcement *a)
@@ -782,6 +781,7 @@ give_default_id(const struct model_builder *b, struct announcement *a)
 		a->id = model_default_id(b->cfg, a->scope ? a->scope->name : "", &a->date);
 }
 
+/* Loads the announcements among src->files[begin, end) into b->items from b->count on. */
 static void
 load_range(struct model_builder *b, const struct source_set *src, size_t begin, size_t end)
 {

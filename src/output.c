@@ -28,8 +28,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -513,9 +515,13 @@ stage_site(struct commit *c)
 	 * of one that was killed (remove_dead_builds) from this one's.
 	 */
 	o->staging_lock = open(staging.ptr, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (o->staging_lock >= 0 && flock(o->staging_lock, LOCK_EX | LOCK_NB) < 0) {
-		close(o->staging_lock);
+	if (o->staging_lock < 0 || flock(o->staging_lock, LOCK_EX | LOCK_NB) < 0) {
+		/* Unlocked, another build could take it for a dead one's: the site is written as it is. */
+		if (o->staging_lock >= 0)
+			close(o->staging_lock);
 		o->staging_lock = -1;
+		rmdir(staging.ptr);
+		goto out;
 	}
 	note_made_dir(c, staging.ptr);
 	free(o->dir);
@@ -1154,34 +1160,39 @@ without_trailing_slash(const char *path)
 /*
  * Removes name, a folder in dirfd, and everything in it, never following a symbolic link: each
  * level is opened relative to the one above, so a link put in place of a folder is unlinked, not
- * entered. Best effort.
+ * entered. A folder is read again until a pass removes nothing, as unlinking while reading may
+ * hide entries. 0 when name is gone.
  */
-static void
+static int
 remove_tree_at(int dirfd, const char *name)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *dir;
 	struct dirent *e;
+	size_t removed;
 
-	if (fd < 0) {
-		unlinkat(dirfd, name, 0);
-		return;
-	}
+	if (fd < 0)
+		return unlinkat(dirfd, name, 0);
 	dir = fdopendir(fd);
 	if (!dir) {
 		close(fd);
-		return;
+		return -1;
 	}
-	while ((e = readdir(dir))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN)
-			remove_tree_at(fd, e->d_name);
-		else
-			unlinkat(fd, e->d_name, 0);
-	}
+	do {
+		removed = 0;
+		rewinddir(dir);
+		while ((e = readdir(dir))) {
+			int rc;
+
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			rc = e->d_type == DT_DIR || e->d_type == DT_UNKNOWN ? remove_tree_at(fd, e->d_name) :
+									       unlinkat(fd, e->d_name, 0);
+			removed += rc == 0;
+		}
+	} while (removed);
 	closedir(dir);
-	unlinkat(dirfd, name, AT_REMOVEDIR);
+	return unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
 /* Whether name is what stage_site names a new folder for a site folder called base. */
@@ -1201,15 +1212,41 @@ is_new_folder_name(const char *name, const char *base)
 	return name[6] == '\0';
 }
 
-/* A new folder this old and unlocked is no live build's, even one between mkdtemp and flock. */
-#define DEAD_BUILD_AGE 60
+/*
+ * Whether fd's file system is one where an flock on a folder is seen by every process that may
+ * build there. Over NFS or SMB another machine's build would not see it, so nothing is removed.
+ */
+static int
+folder_locks_are_shared(int fd)
+{
+	struct statfs fs;
+
+	if (fstatfs(fd, &fs) < 0)
+		return 0;
+	switch ((unsigned long)fs.f_type) {
+	case EXT4_SUPER_MAGIC:          /* ext2 and ext3 too */
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+	case TMPFS_MAGIC:
+	case F2FS_SUPER_MAGIC:
+	case OVERLAYFS_SUPER_MAGIC:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A new folder this old and unlocked is no live build's: not one between mkdtemp and flock, nor
+ * one of an older threatfeed that took no lock.
+ */
+#define DEAD_BUILD_AGE (15 * 60)
 
 /*
  * A build killed midway leaves its new folder beside the site folder, as big as the site. Each
  * build holds an flock on its own until it ends (stage_site), so a folder of that name that is
- * ours, older than a minute and that nobody holds is a dead build's: removed, best effort, while
- * holding its lock so that two builds never remove one together. A file system without flock on
- * folders makes the lock fail, and then nothing is removed.
+ * ours, a quarter of an hour old and that nobody holds is a dead build's: removed, best effort,
+ * while holding its lock so that two builds never remove one together.
  */
 static void
 remove_dead_builds(struct output *o, const char *site_dir)
@@ -1217,7 +1254,7 @@ remove_dead_builds(struct output *o, const char *site_dir)
 	char *path = without_trailing_slash(site_dir), *parent = parent_of(path);
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *dir = pfd >= 0 ? fdopendir(pfd) : NULL;
+	DIR *dir = pfd >= 0 && folder_locks_are_shared(pfd) ? fdopendir(pfd) : NULL;
 	struct dirent *e;
 	time_t now = time(NULL);
 
@@ -1227,7 +1264,7 @@ remove_dead_builds(struct output *o, const char *site_dir)
 		goto out;
 	}
 	while ((e = readdir(dir))) {
-		struct stat st, again;
+		struct stat st, locked, now_there;
 		int fd;
 
 		if (!is_new_folder_name(e->d_name, base) ||
@@ -1237,13 +1274,14 @@ remove_dead_builds(struct output *o, const char *site_dir)
 		fd = openat(pfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (fstat(fd, &again) == 0 && again.st_ino == st.st_ino && again.st_dev == st.st_dev &&
-		    flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			remove_tree_at(pfd, e->d_name);
-			if (o->log)
-				fprintf(o->log, "removed %s/%s (left by a build that did not finish)\n",
-					parent, e->d_name);
-		}
+		/* What is locked must be what the name still holds, and still be there. */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &locked) == 0 &&
+		    locked.st_ino == st.st_ino && locked.st_dev == st.st_dev && locked.st_nlink > 0 &&
+		    fstatat(pfd, e->d_name, &now_there, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now_there.st_ino == locked.st_ino && now_there.st_dev == locked.st_dev &&
+		    remove_tree_at(pfd, e->d_name) == 0 && o->log)
+			fprintf(o->log, "cleared %s/%s (left by a build that did not finish)\n", parent,
+				e->d_name);
 		close(fd);
 	}
 	closedir(dir);

@@ -59,7 +59,7 @@ struct output_file_state {
 };
 /*
  * After a successful output_commit: 0 and *state when the commit knows how relpath stats now
- * without asking the file system (it wrote the file itself, in a site folder built whole); else -1.
+ * without a stat (it wrote the file itself, in a site folder built whole); else -1.
  */
 int output_file_state(const struct output *o, const char *relpath, struct output_file_state *state);
 /* The staged bytes for relpath, or NULL (also for a kept file; tests and the pinger use this). */
