@@ -265,7 +265,7 @@ struct entries_memo {
 	struct cache_entries *cache;
 	struct buf fresh;          /* records of this build (cache_entries_add) */
 	atomic_size_t reads;       /* files read, by any thread */
-	size_t puts;               /* records handed over */
+	int rewrite;               /* memo_want: the cache is rewritten with this build's records */
 	struct repo *repo;
 	struct source_set *src;
 	pthread_mutex_t repo_lock;   /* the main repository object's, for threads without their own */
@@ -373,13 +373,26 @@ memo_read(void *arg, struct source_file *f, struct diag *d)
 	return rc;
 }
 
+/*
+ * Whether to rewrite the entries cache: when it would save real work. A few announcements read
+ * afresh cost less than rewriting a record of every one, so a commit or two may pass before it
+ * is; records of files gone are harmless until they are most of it.
+ */
+static int
+memo_want(void *arg, size_t records)
+{
+	struct entries_memo *m = arg;
+	size_t fresh = atomic_load(&m->reads), hits = records > fresh ? records - fresh : 0;
+
+	m->rewrite = (fresh && (fresh > ENTRIES_SLACK || fresh * 64 > hits)) ||
+		     2 * hits < cache_entries_count(m->cache);
+	return m->rewrite;
+}
+
 static void
 memo_put(void *arg, const char *id, const char *rec, size_t len)
 {
-	struct entries_memo *m = arg;
-
-	cache_entries_add(&m->fresh, id, rec, len);
-	m->puts++;
+	cache_entries_add(&((struct entries_memo *)arg)->fresh, id, rec, len);
 }
 
 /* Reads an unread announcement when its page or a feed shows its body (render.h). */
@@ -455,10 +468,9 @@ build_run(const struct build_options *opt, struct diag *d)
 	struct render_memo memo = { NULL, NULL, NULL, NULL, NULL, NULL, 0, "" };
 	struct cache_pages *pages = NULL;
 	struct entries_memo em = { .fresh = BUF_INIT, .repo_lock = PTHREAD_MUTEX_INITIALIZER };
-	struct model_memo mm = { memo_get, memo_put, memo_read, memo_entry_key, &em };
+	struct model_memo mm = { memo_get, memo_want, memo_put, memo_read, memo_entry_key, &em };
 	struct buf edigest = BUF_INIT;
 	int use_memo;
-	size_t fresh, hits;
 	size_t warnings_before = d->warnings;
 	int lock = -1, rc = -1, use_cache;
 
@@ -516,15 +528,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	load_templates(templates, &src, d);
 	if (model_build_memo(&model, &cfg, &src, use_memo ? &mm : NULL, d) < 0 || d->errors)
 		goto out;
-	/*
-	 * Rewritten when it would save real work: a few announcements read afresh cost less than
-	 * rewriting a record of every one, so a commit or two may pass before it is; records of
-	 * files gone are harmless until they are most of it.
-	 */
-	fresh = atomic_load(&em.reads);
-	hits = em.puts > fresh ? em.puts - fresh : 0;
-	if (use_memo && ((fresh && (fresh > ENTRIES_SLACK || fresh * 64 > hits)) ||
-			 2 * hits < cache_entries_count(em.cache)))
+	if (use_memo && em.rewrite)
 		cache_entries_record(repo_git_dir(repo), edigest.ptr, &em.fresh);
 	buf_release(&em.fresh);
 	if (opt->dump_model) {

@@ -1420,11 +1420,19 @@ model_build_memo(json_t **out, const struct config *cfg, const struct source_set
 	*out = assemble(&b, pages);
 	rc = 0;
 out:
-	for (size_t i = 0; i < b.count; i++) {
-		if (rc == 0 && memo && memo->put && b.items[i].rec)
-			memo->put(memo->arg, b.items[i].src->id, b.items[i].rec, b.items[i].rec_len);
-		announcement_release(&b.items[i]);
+	if (rc == 0 && memo && memo->put) {
+		size_t records = 0;
+
+		for (size_t i = 0; i < b.count; i++)
+			records += b.items[i].rec != NULL;
+		if (!memo->want || memo->want(memo->arg, records))
+			for (size_t i = 0; i < b.count; i++)
+				if (b.items[i].rec)
+					memo->put(memo->arg, b.items[i].src->id, b.items[i].rec,
+						  b.items[i].rec_len);
 	}
+	for (size_t i = 0; i < b.count; i++)
+		announcement_release(&b.items[i]);
 	free(b.items);
 	return rc;
 }

@@ -105,6 +105,12 @@ int model_build(json_t **out, const struct config *cfg, const struct source_set 
  */
 struct model_memo {
 	const char *(*get)(void *arg, const char *id, size_t *len);
+	/*
+	 * Asked once, when the model is built, with the number of records there are: whether put
+	 * should be given them (the memo is rewritten), or not (it is good enough as it is). NULL:
+	 * always.
+	 */
+	int (*want)(void *arg, size_t records);
 	void (*put)(void *arg, const char *id, const char *rec, size_t len);
 	int (*read)(void *arg, struct source_file *f, struct diag *d);
 	/*

@@ -350,4 +350,26 @@ is "$(printf '%s\n' "$err" | sed -n 's/^threatfeed: content\/levels\/\([^:]*\):.
 [ ! -e "$S/big-bad" ]
 ok $? "nothing is written"
 
+# When the entries cache is rewritten: not for one announcement read afresh among 300 (a record of
+# every one would cost more than reading it again), but once more than 32 have been.
+git -C "$big" reset -q --hard HEAD~1
+build_ok "the 300 announcements again" -C "$big" -o "$S/big"
+ecache=$big/.git/threatfeed/entries-cache
+before=$(stat -c '%i %.9Y' "$ecache")
+announcement low 2001-01-01T10:00:00Z national 'One more.' |
+	put "$big" content/levels/2001-001-national.md
+commit "$big" "one more" >/dev/null
+build_ok "one announcement more" -C "$big" -o "$S/big"
+is "$(stat -c '%i %.9Y' "$ecache")" "$before" "... leaves the entries cache as it was"
+for i in $(seq -w 2 40); do
+	announcement low "2001-01-02T10:$i:00Z" national "More, $i." |
+		put "$big" "content/levels/2001-0$i-national.md"
+done
+commit "$big" "39 more" >/dev/null
+build_ok "39 announcements more" -C "$big" -o "$S/big"
+[ "$(stat -c '%i %.9Y' "$ecache")" != "$before" ]
+ok $? "... rewrites the entries cache, with the 40 read afresh"
+grep -c '^[0-9a-f]\{40\} ' "$ecache" >"$TMP_ROOT/records"
+is "$(cat "$TMP_ROOT/records")" "340" "... holding a record of every announcement"
+
 done_testing
