@@ -274,7 +274,93 @@ struct entries_memo {
 	pthread_t main_thread;
 	char (*keys)[41];            /* each ENTRY's key (model_memo), in "entries" order */
 	size_t nkeys, capkeys;
+	int html_fd;                 /* the HTML kept between the passes (memo_keep_html), or -1 */
+	atomic_uint_least64_t html_end;
+	struct html_span *spans;     /* per source file, by its index in src */
 };
+
+/* Where an announcement's HTML is in html_fd, when ok. */
+struct html_span {
+	uint64_t off;
+	size_t len;
+	int ok;
+};
+
+/*
+ * The HTML the loading threads make of each announcement they read goes to an unlinked file in
+ * the Git folder, and the entry pages and feeds read it back from there: without it each body
+ * was inflated and rendered from Markdown a second time, a fifth of a cold build's CPU, and
+ * keeping it in memory would hold every body of a big site at once. The file's pages are in the
+ * kernel's cache, which can write them out; it is closed, and so freed unwritten, before the
+ * site is synced. Any failure only means reading the blob again.
+ */
+static int
+open_html_spill(const char *git_dir)
+{
+	struct buf dir = BUF_INIT;
+	int fd;
+
+	buf_printf(&dir, "%sthreatfeed", git_dir);
+	if (!dir.ptr)
+		return -1;
+	fd = open(dir.ptr, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && buf_puts(&dir, "/html.tmp-XXXXXX") == 0) {
+		fd = mkostemp(dir.ptr, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(dir.ptr);
+	}
+	buf_release(&dir);
+	return fd;
+}
+
+static void
+memo_keep_html(void *arg, const struct source_file *f, const char *html, size_t len)
+{
+	struct entries_memo *m = arg;
+	struct html_span *span = &m->spans[f - m->src->files];
+	uint64_t off = atomic_fetch_add(&m->html_end, (uint64_t)len);
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(m->html_fd, html + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		done += (size_t)n;
+	}
+	span->off = off;
+	span->len = len;
+	span->ok = 1;
+}
+
+/* Appends f's HTML, read back from where memo_keep_html put it, to out; -1 when there is none. */
+static int
+kept_html(struct entries_memo *m, const struct source_file *f, struct buf *out)
+{
+	const struct html_span *span;
+	size_t done = 0;
+
+	if (!m->spans || m->html_fd < 0)
+		return -1;
+	span = &m->spans[f - m->src->files];
+	if (!span->ok || buf_grow(out, span->len) < 0)
+		return -1;
+	while (done < span->len) {
+		ssize_t n = pread(m->html_fd, out->ptr + out->len + done, span->len - done,
+				  (off_t)(span->off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	out->len += span->len;
+	out->ptr[out->len] = '\0';
+	return 0;
+}
 
 /*
  * Every announcement is left unread by the tree walk: the loading threads take its record from
@@ -402,6 +488,7 @@ memo_need(void *arg, json_t *entry, struct diag *d)
 	struct entries_memo *m = arg;
 	const char *path = model_str(entry, "source");
 	struct source_file *f;
+	struct buf html = BUF_INIT;
 	int rc;
 
 	if (json_object_get(entry, "content_html"))
@@ -409,6 +496,11 @@ memo_need(void *arg, json_t *entry, struct diag *d)
 	f = path ? (struct source_file *)source_set_find(m->src, path) : NULL;
 	if (!f)
 		return diag_error(d, path, 0, 0, "cannot find the source of an announcement");
+	if (kept_html(m, f, &html) == 0) {
+		rc = model_entry_set_html(entry, html.ptr);
+		buf_release(&html);
+		return rc;
+	}
 	if (memo_read(m, f, d) < 0)
 		return -1;
 	rc = model_entry_content(entry, f, d);
@@ -434,6 +526,8 @@ memo_html(void *arg, const json_t *entry, struct buf *out, struct diag *d)
 	f = path ? (struct source_file *)source_set_find(m->src, path) : NULL;
 	if (!f)
 		return diag_error(d, path, 0, 0, "cannot find the source of an announcement");
+	if (kept_html(m, f, out) == 0)
+		return 0;
 	rc = memo_read(m, f, d);
 	if (rc == 0)
 		rc = model_entry_html(out, f, d);
@@ -467,8 +561,10 @@ build_run(const struct build_options *opt, struct diag *d)
 	struct buf dir = BUF_INIT, key = BUF_INIT, seed = BUF_INIT;
 	struct render_memo memo = { NULL, NULL, NULL, NULL, NULL, NULL, 0, "" };
 	struct cache_pages *pages = NULL;
-	struct entries_memo em = { .fresh = BUF_INIT, .repo_lock = PTHREAD_MUTEX_INITIALIZER };
-	struct model_memo mm = { memo_get, memo_want, memo_put, memo_read, memo_entry_key, &em };
+	struct entries_memo em = { .fresh = BUF_INIT, .repo_lock = PTHREAD_MUTEX_INITIALIZER,
+				   .html_fd = -1 };
+	struct model_memo mm = { memo_get, memo_want, memo_put, memo_read, NULL, memo_entry_key,
+				 &em };
 	struct buf edigest = BUF_INIT;
 	int use_memo;
 	size_t warnings_before = d->warnings;
@@ -518,6 +614,10 @@ build_run(const struct build_options *opt, struct diag *d)
 			       sizeof(prefixes) / sizeof(*prefixes), use_memo ? memo_skip : NULL, &em,
 			       d) < 0)
 		goto out;
+	if (use_memo && src.count && (em.html_fd = open_html_spill(repo_git_dir(repo))) >= 0) {
+		em.spans = xcalloc(src.count, sizeof(*em.spans));
+		mm.keep_html = memo_keep_html;
+	}
 	/*
 	 * Settings with errors still tell which levels and scopes exist, so the content is checked
 	 * too and every problem is reported in one run; nothing is written (d->errors is set).
@@ -575,6 +675,10 @@ build_run(const struct build_options *opt, struct diag *d)
 		rc = 0;
 		goto out;
 	}
+	/* Read back for the last time: closed, its pages are freed, never written by the sync. */
+	if (em.html_fd >= 0)
+		close(em.html_fd);
+	em.html_fd = -1;
 	if (output_commit(out, &stats, d) < 0)
 		goto out;
 	if (memo.seed)
@@ -611,6 +715,9 @@ out:
 	buf_release(&em.fresh);
 	cache_entries_free(em.cache);
 	free(em.keys);
+	free(em.spans);
+	if (em.html_fd >= 0)
+		close(em.html_fd);
 	/* The threads that read have ended, each freeing its repository object. */
 	if (em.have_thread_repo)
 		pthread_key_delete(em.thread_repo);

@@ -234,6 +234,7 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 	size_t errors_before = d->errors;
 	long placeholder;
 	unsigned placeholder_col = 1;
+	int want_html;
 
 	a->src = f;
 	if (frontmatter_parse(&fm, path, f->data, f->size, d) < 0)
@@ -316,11 +317,17 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 			   "the body is still the placeholder 'threatfeed new' wrote (replace that line "
 			   "with the announcement)");
 
-	/* With a memo the HTML is made when a page shows it (model_entry_content), not kept here. */
-	if (markdown_render(b->memo ? NULL : &html, &text, SUMMARY_MAX, fm.body, fm.body_len) < 0) {
+	/*
+	 * With a memo the HTML is not kept in the model: it is handed to keep_html, when there is
+	 * one, or made again when a page shows it (model_entry_content).
+	 */
+	want_html = !b->memo || b->memo->keep_html;
+	if (markdown_render(want_html ? &html : NULL, &text, SUMMARY_MAX, fm.body, fm.body_len) < 0) {
 		diag_error(d, path, 0, 0, "out of memory rendering Markdown");
 		goto out;
 	}
+	if (b->memo && want_html && d->errors == errors_before)
+		b->memo->keep_html(b->memo->arg, f, html.ptr ? html.ptr : "", html.len);
 	a->content_html = b->memo ? NULL : buf_detach(&html, NULL);
 	a->summary_text = buf_detach(&text, NULL);
 out:
@@ -1390,6 +1397,12 @@ model_entry_content(json_t *entry, const struct source_file *f, struct diag *d)
 		rc = set_string(entry, "content_html", html.ptr ? html.ptr : "");
 	buf_release(&html);
 	return rc;
+}
+
+int
+model_entry_set_html(json_t *entry, const char *html)
+{
+	return set_string(entry, "content_html", html);
 }
 
 int

@@ -114,6 +114,12 @@ struct model_memo {
 	void (*put)(void *arg, const char *id, const char *rec, size_t len);
 	int (*read)(void *arg, struct source_file *f, struct diag *d);
 	/*
+	 * Given the HTML of an announcement read and loaded cleanly in this build (from a loading
+	 * thread, several at once), to keep outside the model for its page and the feeds, which then
+	 * need not read and render it again. NULL: the loading threads make no HTML.
+	 */
+	void (*keep_html)(void *arg, const struct source_file *f, const char *html, size_t len);
+	/*
 	 * Given, for the ENTRY at index in "entries", a digest of everything it is made from besides
 	 * the settings and the binary ("" when there is none): equal keys, equal ENTRY objects.
 	 */
@@ -134,6 +140,8 @@ json_t *model_flat(json_t *v);
 
 /* Adds "content_html" to an ENTRY built from a memo, once f (its source) has been read. */
 int model_entry_content(json_t *entry, const struct source_file *f, struct diag *d);
+/* The same with html (NUL-terminated, as keep_html was given it) instead of reading f. */
+int model_entry_set_html(json_t *entry, const char *html);
 /*
  * Appends the HTML of announcement f (read, and loaded cleanly by this build or the one its cached
  * record came from) to out, leaving the model alone; any thread may call.

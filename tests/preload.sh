@@ -2,11 +2,12 @@
 # Builds under libraries that stand in for others (LD_PRELOAD, tests/shims/): a change the caches
 # must notice though the threatfeed binary stays the same, a machine where no thread starts,
 # threads that cannot open a repository object of their own, a site folder that another program
-# makes while a first build writes the site beside it, and the lock a first build holds there.
+# makes while a first build writes the site beside it, the lock a first build holds there, and a
+# disk with no room for the HTML a build keeps between its two passes.
 . "$(dirname "$0")/lib.sh"
 
 shims=$THREATFEED_BUILD/shims
-for shim in cmark-upgrade no-threads main-thread-repository site-appears staging-locked; do
+for shim in cmark-upgrade no-threads main-thread-repository site-appears staging-locked spill-full; do
 	[ -f "$shims/$shim.so" ] || bail "no $shim.so in $shims (make unit)"
 done
 # A sanitizer's runtime wants to be loaded first; the shims, built without one, come before it.
@@ -68,8 +69,8 @@ check_quiet "and leaves the same site" diff -r "$S/threads" "$S/no-threads"
 
 # ---- only the main thread can open the repository: the others read through its object ----
 
-mkdir -p "$S/main-repo"
-mv "$big/.git/threatfeed" "$big/.git/threatfeed.away"
+# The entries cache is warm from the builds above and the site folder new: every page is rendered,
+# from blobs the rendering threads read (a cold build's loading threads kept the HTML instead).
 SHIM_REPORT=$TMP_ROOT/refused LD_PRELOAD=$shims/main-thread-repository.so timeout 120 \
 	$TEST_WRAPPER "$THREATFEED" build -q -C "$big" -o "$S/main-repo" >"$TMP_ROOT/mr.out" 2>"$TMP_ROOT/mr.err"
 is "$?" 0 "a build whose threads cannot open the repository succeeds"
@@ -78,6 +79,20 @@ refused=$(cat "$TMP_ROOT/refused" 2>/dev/null)
 [ "${refused:-0}" -gt 0 ]
 ok $? "the rendering threads did try to open their own (refused: ${refused:-none})"
 check_quiet "its site equals the one built without the shim" diff -r "$S/threads" "$S/main-repo"
+
+# ---- no room for the HTML kept between the passes: the announcements are read again ----
+
+mv "$big/.git/threatfeed" "$big/.git/threatfeed.away"
+SHIM_REPORT=$TMP_ROOT/full LD_PRELOAD=$shims/spill-full.so timeout 120 \
+	$TEST_WRAPPER "$THREATFEED" build -q -C "$big" -o "$S/spill-full" >"$TMP_ROOT/sf.out" 2>"$TMP_ROOT/sf.err"
+is "$?" 0 "a cold build that cannot keep the HTML it makes succeeds"
+is "$(cat "$TMP_ROOT/sf.err")" "" "it says nothing on stderr"
+full=$(cat "$TMP_ROOT/full" 2>/dev/null)
+[ "${full:-0}" -ge 300 ]
+ok $? "it did try to keep each announcement's HTML (refused: ${full:-none})"
+check_quiet "its site equals the one built without the shim" diff -r "$S/threads" "$S/spill-full"
+is "$(ls "$big/.git/threatfeed" | tr '\n' ' ')" "build-cache build.lock entries-cache pages-cache " \
+	"and nothing of that HTML is left in the Git folder"
 rm -rf "$big/.git/threatfeed"
 mv "$big/.git/threatfeed.away" "$big/.git/threatfeed"
 
