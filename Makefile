@@ -76,7 +76,7 @@ $(BUILD)/tests/test_fuzz_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c tests/fuzz/f
 SHIM_SRCS = $(wildcard tests/shims/*.c)
 SHIM_LIBS = $(SHIM_SRCS:tests/shims/%.c=$(BUILD)/shims/%.so)
 
-$(BUILD)/shims/%.so: tests/shims/%.c | $(BUILD)
+$(BUILD)/shims/%.so: tests/shims/%.c $(wildcard tests/shims/*.h) | $(BUILD)
 	@mkdir -p $(BUILD)/shims
 	$(CC) -D_GNU_SOURCE -std=c17 $(WARNINGS) $(filter -Werror,$(CFLAGS)) -O2 -fPIC -shared \
 		$(shell pkg-config --cflags libcmark) -o $@ $< $(shell pkg-config --libs libcmark) -ldl

@@ -23,6 +23,15 @@ without_caches() {
 	mv "$1/.git/threatfeed.away" "$1/.git/threatfeed"
 }
 
+# shim_build SHIM OUT WHAT: builds $big into OUT with tests/shims/SHIM.c preloaded, which writes
+# what it did to $TMP_ROOT/SHIM.report; the build must succeed and say nothing.
+shim_build() {
+	SHIM_REPORT=$TMP_ROOT/$1.report LD_PRELOAD=$shims/$1.so timeout 120 \
+		$TEST_WRAPPER "$THREATFEED" build -q -C "$big" -o "$2" >"$TMP_ROOT/$1.out" 2>"$TMP_ROOT/$1.err"
+	is "$?" 0 "$3 succeeds"
+	is "$(cat "$TMP_ROOT/$1.err")" "" "... and says nothing on stderr"
+}
+
 # ---- an upgraded libcmark: the caches' keys name it, so no cached page or summary is kept ----
 
 repo=$(base_repo)
@@ -71,11 +80,8 @@ check_quiet "and leaves the same site" diff -r "$S/threads" "$S/no-threads"
 
 # The entries cache is warm from the builds above and the site folder new: every page is rendered,
 # from blobs the rendering threads read (a cold build's loading threads kept the HTML instead).
-SHIM_REPORT=$TMP_ROOT/refused LD_PRELOAD=$shims/main-thread-repository.so timeout 120 \
-	$TEST_WRAPPER "$THREATFEED" build -q -C "$big" -o "$S/main-repo" >"$TMP_ROOT/mr.out" 2>"$TMP_ROOT/mr.err"
-is "$?" 0 "a build whose threads cannot open the repository succeeds"
-is "$(cat "$TMP_ROOT/mr.err")" "" "it says nothing on stderr"
-refused=$(cat "$TMP_ROOT/refused" 2>/dev/null)
+shim_build main-thread-repository "$S/main-repo" "a build whose threads cannot open the repository"
+refused=$(cat "$TMP_ROOT/main-thread-repository.report" 2>/dev/null)
 [ "${refused:-0}" -gt 0 ]
 ok $? "the rendering threads did try to open their own (refused: ${refused:-none})"
 check_quiet "its site equals the one built without the shim" diff -r "$S/threads" "$S/main-repo"
@@ -83,11 +89,8 @@ check_quiet "its site equals the one built without the shim" diff -r "$S/threads
 # ---- no room for the HTML kept between the passes: the announcements are read again ----
 
 mv "$big/.git/threatfeed" "$big/.git/threatfeed.away"
-SHIM_REPORT=$TMP_ROOT/full LD_PRELOAD=$shims/spill-full.so timeout 120 \
-	$TEST_WRAPPER "$THREATFEED" build -q -C "$big" -o "$S/spill-full" >"$TMP_ROOT/sf.out" 2>"$TMP_ROOT/sf.err"
-is "$?" 0 "a cold build that cannot keep the HTML it makes succeeds"
-is "$(cat "$TMP_ROOT/sf.err")" "" "it says nothing on stderr"
-full=$(cat "$TMP_ROOT/full" 2>/dev/null)
+shim_build spill-full "$S/spill-full" "a cold build that cannot keep the HTML it makes"
+full=$(cat "$TMP_ROOT/spill-full.report" 2>/dev/null)
 [ "${full:-0}" -ge 300 ]
 ok $? "it did try to keep each announcement's HTML (refused: ${full:-none})"
 check_quiet "its site equals the one built without the shim" diff -r "$S/threads" "$S/spill-full"
@@ -108,10 +111,8 @@ is "$(find "$S" -maxdepth 1 -name '.appeared.*')" "" "... and nothing of its own
 
 # ---- a first build holds the lock on the folder it builds in, to the end ----
 
-SHIM_REPORT=$TMP_ROOT/staging-lock LD_PRELOAD=$shims/staging-locked.so timeout 120 \
-	$TEST_WRAPPER "$THREATFEED" build -q -C "$big" -o "$S/locked" >"$TMP_ROOT/lk.out" 2>"$TMP_ROOT/lk.err"
-is "$?" 0 "a first build under the lock-checking shim succeeds"
-is "$(cat "$TMP_ROOT/staging-lock" 2>/dev/null)" "held" \
+shim_build staging-locked "$S/locked" "a first build under the lock-checking shim"
+is "$(cat "$TMP_ROOT/staging-locked.report" 2>/dev/null)" "held" \
 	"its new folder is locked when it takes the site folder's name (a later build leaves it alone)"
 check_quiet "... and its site equals the one built without the shim" diff -r "$S/threads" "$S/locked"
 

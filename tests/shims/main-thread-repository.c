@@ -7,45 +7,26 @@
  * libgit2's header is not needed for one function: its prototype is declared here as git2.h has it.
  */
 #include <dlfcn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <stdatomic.h>
 #include <unistd.h>
+
+#include "refusals.h"
 
 typedef struct git_repository git_repository;
 
 int git_repository_open_ext(git_repository **out, const char *path, unsigned int flags,
 			    const char *ceiling_dirs);
 
-/* How many opens this library refused: tests/preload.sh checks the shim did its part. */
-static atomic_uint refused;
-
-static void
-report(void)
-{
-	const char *path = getenv("SHIM_REPORT");
-	FILE *f;
-
-	if (path && (f = fopen(path, "w"))) {
-		fprintf(f, "%u\n", atomic_load(&refused));
-		fclose(f);
-	}
-}
-
 int
 git_repository_open_ext(git_repository **out, const char *path, unsigned int flags,
 			const char *ceiling_dirs)
 {
 	static int (*real)(git_repository **, const char *, unsigned int, const char *);
-	static atomic_int registered;
 
 	if (gettid() != getpid()) {
-		atomic_fetch_add(&refused, 1);
+		shim_refuse();
 		*out = NULL;
 		return -1;
 	}
-	if (!atomic_exchange(&registered, 1))
-		atexit(report);
 	if (!real)
 		*(void **)&real = dlsym(RTLD_NEXT, "git_repository_open_ext");
 	return real(out, path, flags, ceiling_dirs);
