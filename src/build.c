@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,6 +277,8 @@ struct entries_memo {
 	size_t nkeys, capkeys;
 	int html_fd;                 /* the HTML kept between the passes (memo_keep_html), or -1 */
 	atomic_uint_least64_t html_end;
+	uint64_t html_max;           /* how big that file may grow */
+	atomic_int html_failed;      /* a write failed: no more are tried */
 	struct html_span *spans;     /* per source file, by its index in src */
 };
 
@@ -294,6 +297,24 @@ struct html_span {
  * kernel's cache, which can write them out; it is closed, and so freed unwritten, before the
  * site is synced. Any failure only means reading the blob again.
  */
+/*
+ * At most this much HTML is kept (10,000 announcements make 25 MB); the rest is read again. It
+ * keeps offsets within a 32-bit off_t, and a disk nearly full for the site from being filled.
+ */
+#define HTML_SPILL_MAX ((uint64_t)1 << 30)
+
+/* How big the file may grow: HTML_SPILL_MAX, or less under a file size limit, which would kill. */
+static uint64_t
+html_spill_max(void)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+	    (uint64_t)limit.rlim_cur < HTML_SPILL_MAX)
+		return (uint64_t)limit.rlim_cur;
+	return HTML_SPILL_MAX;
+}
+
 static int
 open_html_spill(const char *git_dir)
 {
@@ -318,16 +339,24 @@ memo_keep_html(void *arg, const struct source_file *f, const char *html, size_t 
 {
 	struct entries_memo *m = arg;
 	struct html_span *span = &m->spans[f - m->src->files];
-	uint64_t off = atomic_fetch_add(&m->html_end, (uint64_t)len);
+	uint64_t off;
 	size_t done = 0;
 
+	if (atomic_load(&m->html_failed))
+		return;
+	off = atomic_fetch_add(&m->html_end, (uint64_t)len);
+	if (off + len > m->html_max)
+		return;
 	while (done < len) {
 		ssize_t n = pwrite(m->html_fd, html + done, len - done, (off_t)(off + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			/* A full disk stays full: the other announcements do not try again. */
+			atomic_store(&m->html_failed, 1);
 			return;
+		}
 		done += (size_t)n;
 	}
 	span->off = off;
@@ -615,6 +644,7 @@ build_run(const struct build_options *opt, struct diag *d)
 			       d) < 0)
 		goto out;
 	if (use_memo && src.count && (em.html_fd = open_html_spill(repo_git_dir(repo))) >= 0) {
+		em.html_max = html_spill_max();
 		em.spans = xcalloc(src.count, sizeof(*em.spans));
 		mm.keep_html = memo_keep_html;
 	}

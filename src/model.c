@@ -844,8 +844,9 @@ load_range(struct model_builder *b, const struct source_set *src, size_t begin, 
 			encode_record(&b->items[b->count]);
 		give_default_id(b, &b->items[b->count++]);
 		/*
-		 * With a memo the body is read again when a page shows it (model.h): a big site's
-		 * sources are not all held while its model is built. This share alone owns f.
+		 * With a memo the body is not kept: its HTML went to keep_html, or the body is read
+		 * again when a page shows it (model.h), so a big site's sources are not all held while
+		 * its model is built. This share alone owns f.
 		 */
 		if (b->memo) {
 			struct source_file *own = (struct source_file *)f;

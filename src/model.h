@@ -96,9 +96,10 @@ int model_build(json_t **out, const struct config *cfg, const struct source_set 
  * A memo of announcements between builds (cache.h keeps it): a file that loaded without any
  * message is handed to put as an opaque record; a file repo_read_skipping left unread is built
  * from get's record for its blob id instead of its bytes, or, without a usable record, read by
- * read (from the loading threads, several at once) and loaded. With a memo no ENTRY has "content_html"
- * until model_entry_content adds it (the build does for the pages and feeds that show it, and
- * drops it again once written, so that a big site's bodies are never all in memory). With a memo,
+ * read (from the loading threads, several at once) and loaded. With a memo no ENTRY has
+ * "content_html" until model_entry_content or model_entry_set_html adds it (the build does for
+ * the pages and feeds that show it, and drops it again once written, so that a big site's bodies
+ * are never all in memory). With a memo,
  * model_build_memo also frees the bytes of each announcement it loaded and marks its source_file
  * unread (repo_load reads it again): src is otherwise left as it was.
  * Records are only valid for the same binary and settings: the caller keys the memo on both.
@@ -114,9 +115,9 @@ struct model_memo {
 	void (*put)(void *arg, const char *id, const char *rec, size_t len);
 	int (*read)(void *arg, struct source_file *f, struct diag *d);
 	/*
-	 * Given the HTML of an announcement read and loaded cleanly in this build (from a loading
-	 * thread, several at once), to keep outside the model for its page and the feeds, which then
-	 * need not read and render it again. NULL: the loading threads make no HTML.
+	 * Given the HTML of an announcement read and loaded without errors in this build (from a
+	 * loading thread, several at once), to keep outside the model for its page and the feeds,
+	 * which then need not read and render it again. NULL: the loading threads make no HTML.
 	 */
 	void (*keep_html)(void *arg, const struct source_file *f, const char *html, size_t len);
 	/*

@@ -38,6 +38,24 @@ is "$?" 1 "a first build whose writes fail exits 1"
 like "$(head -n 1 "$TMP_ROOT/limited.err")" "^threatfeed: $S/limited/[^ ]+: cannot write: File too large$" \
 	"... naming the file in the site folder"
 is "$(find "$S" -maxdepth 1 -name '*limited*')" "" "... and leaves nothing behind"
+# A file size limit that every site file is within, but not the HTML a cold build keeps between
+# its passes (src/build.c, html_spill_max): it keeps what fits and reads the rest again, instead
+# of being killed by SIGXFSZ.
+fat=$(new_repo)
+base_conf | put "$fat" threatfeed.conf
+para=$(for _ in $(seq 100); do printf 'A paragraph with *emphasis* and [a link](https://example.org/). '; done)
+# 80 bodies of 6 KB: about 640 KB of HTML, while the biggest site files, the feeds of 20 entries,
+# are about 250 KB.
+for i in $(seq -w 1 80); do
+	announcement severe "$(date -u -d @$((1262340000 + 10#$i * 60)) +%Y-%m-%dT%H:%M:%SZ)" national \
+		"$para" | put "$fat" "content/levels/2010-01-01-$i-national-severe.md"
+done
+commit "$fat" "80 long announcements" >/dev/null
+build_ok "80 long announcements build" -C "$fat" -o "$S/fat"
+rm -rf "$fat/.git/threatfeed"
+(ulimit -f 320; tf build -q -C "$fat" -o "$S/fat-limited" >/dev/null 2>"$TMP_ROOT/fat.err")
+is "$?" 0 "... and build under a file size limit below the HTML they make"
+check_quiet "... into the same site" diff -r "$S/fat" "$S/fat-limited"
 # A build killed midway leaves its new folder behind: the next build that writes a site of that
 # name removes it once nobody holds its lock and it is a quarter of an hour old. A live build's
 # folder (its lock held), a young one, a link and names that only look alike stay, and no link is

@@ -7,7 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 
 shims=$THREATFEED_BUILD/shims
-for shim in cmark-upgrade no-threads main-thread-repository site-appears staging-locked spill-full; do
+for shim in cmark-upgrade no-threads main-thread-repository site-appears staging-locked spill-full \
+	no-tmpfile; do
 	[ -f "$shims/$shim.so" ] || bail "no $shim.so in $shims (make unit)"
 done
 # A sanitizer's runtime wants to be loaded first; the shims, built without one, come before it.
@@ -30,6 +31,14 @@ shim_build() {
 		$TEST_WRAPPER "$THREATFEED" build -q -C "$big" -o "$2" >"$TMP_ROOT/$1.out" 2>"$TMP_ROOT/$1.err"
 	is "$?" 0 "$3 succeeds"
 	is "$(cat "$TMP_ROOT/$1.err")" "" "... and says nothing on stderr"
+}
+
+# at_least MIN REPORT WHAT: the count a shim wrote to $TMP_ROOT/REPORT is at least MIN.
+at_least() {
+	local n
+	n=$(cat "$TMP_ROOT/$2" 2>/dev/null)
+	[ "${n:-0}" -ge "$1" ]
+	ok $? "$3 ${n:-none})"
 }
 
 # ---- an upgraded libcmark: the caches' keys name it, so no cached page or summary is kept ----
@@ -81,21 +90,27 @@ check_quiet "and leaves the same site" diff -r "$S/threads" "$S/no-threads"
 # The entries cache is warm from the builds above and the site folder new: every page is rendered,
 # from blobs the rendering threads read (a cold build's loading threads kept the HTML instead).
 shim_build main-thread-repository "$S/main-repo" "a build whose threads cannot open the repository"
-refused=$(cat "$TMP_ROOT/main-thread-repository.report" 2>/dev/null)
-[ "${refused:-0}" -gt 0 ]
-ok $? "the rendering threads did try to open their own (refused: ${refused:-none})"
+at_least 1 main-thread-repository.report "the rendering threads did try to open their own (refused:"
 check_quiet "its site equals the one built without the shim" diff -r "$S/threads" "$S/main-repo"
 
-# ---- no room for the HTML kept between the passes: the announcements are read again ----
+# ---- the HTML kept between the passes: no room for it, no O_TMPFILE for it ----
 
+# cold_under SHIM WHAT: a cold build of $big under SHIM, whose site must equal the one built
+# without it, leaving nothing of that HTML in the Git folder.
+cold_under() {
+	rm -rf "$big/.git/threatfeed"
+	shim_build "$1" "$S/$1" "$2"
+	check_quiet "its site equals the one built without the shim" diff -r "$S/threads" "$S/$1"
+	is "$(ls "$big/.git/threatfeed" | tr '\n' ' ')" "build-cache build.lock entries-cache pages-cache " \
+		"and nothing of that HTML is left in the Git folder"
+}
 mv "$big/.git/threatfeed" "$big/.git/threatfeed.away"
-shim_build spill-full "$S/spill-full" "a cold build that cannot keep the HTML it makes"
-full=$(cat "$TMP_ROOT/spill-full.report" 2>/dev/null)
-[ "${full:-0}" -ge 300 ]
-ok $? "it did try to keep each announcement's HTML (refused: ${full:-none})"
-check_quiet "its site equals the one built without the shim" diff -r "$S/threads" "$S/spill-full"
-is "$(ls "$big/.git/threatfeed" | tr '\n' ' ')" "build-cache build.lock entries-cache pages-cache " \
-	"and nothing of that HTML is left in the Git folder"
+cold_under spill-full "a cold build that cannot keep the HTML it makes"
+at_least 1 spill-full.report "it did try to keep the HTML (refused:"
+# Without O_TMPFILE the file is made with a name, which goes at once.
+cold_under no-tmpfile "a cold build where O_TMPFILE is refused"
+at_least 1 no-tmpfile.report "it did ask for O_TMPFILE (refused:"
+at_least 300 no-tmpfile.report.writes "it kept each announcement's HTML in the file it made instead (writes:"
 rm -rf "$big/.git/threatfeed"
 mv "$big/.git/threatfeed.away" "$big/.git/threatfeed"
 

@@ -1,0 +1,72 @@
+/*
+ * Preloaded by tests/preload.sh: a file system without O_TMPFILE, on which a cold build must make
+ * the file for the HTML it keeps between its passes (src/build.c, open_html_spill) another way,
+ * and leave nothing of it behind. Writes to that file (pwrite) are counted in $SHIM_REPORT.writes,
+ * to show the file that was made instead is used.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "refusals.h"
+
+static atomic_uint writes;
+
+static void __attribute__((destructor))
+report_writes(void)
+{
+	const char *path = getenv("SHIM_REPORT");
+	char name[4096];
+	FILE *f;
+
+	/* Only a process that wrote reports: `timeout`, which runs the build, has the shim too. */
+	if (atomic_load(&writes) && path &&
+	    snprintf(name, sizeof(name), "%s.writes", path) < (int)sizeof(name) &&
+	    (f = fopen(name, "w"))) {
+		fprintf(f, "%u\n", atomic_load(&writes));
+		fclose(f);
+	}
+}
+
+ssize_t
+pwrite(int fd, const void *buf, size_t count, off_t offset)
+{
+	static ssize_t (*real)(int, const void *, size_t, off_t);
+
+	atomic_fetch_add(&writes, 1);
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "pwrite");
+	return real(fd, buf, count, offset);
+}
+
+/* The same function under its large-file name (off64_t is off_t on 64-bit Linux). */
+ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t offset) __attribute__((alias("pwrite")));
+
+int
+open(const char *path, int flags, ...)
+{
+	static int (*real)(const char *, int, ...);
+	mode_t mode = 0;
+
+	if (flags & (O_CREAT | __O_TMPFILE)) {
+		va_list ap;
+
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	if ((flags & O_TMPFILE) == O_TMPFILE) {
+		shim_refuse();
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "open");
+	return real(path, flags, mode);
+}
+
+/* The same function under its large-file name. */
+int open64(const char *path, int flags, ...) __attribute__((alias("open")));
