@@ -290,14 +290,6 @@ struct html_span {
 };
 
 /*
- * The HTML the loading threads make of each announcement they read goes to an unlinked file in
- * the Git folder, and the entry pages and feeds read it back from there: without it each body
- * was inflated and rendered from Markdown a second time, a fifth of a cold build's CPU, and
- * keeping it in memory would hold every body of a big site at once. The file's pages are in the
- * kernel's cache, which can write them out; it is closed, and so freed unwritten, before the
- * site is synced. Any failure only means reading the blob again.
- */
-/*
  * At most this much HTML is kept (10,000 announcements make 25 MB); the rest is read again. It
  * keeps offsets within a 32-bit off_t, and a disk nearly full for the site from being filled.
  */
@@ -315,6 +307,14 @@ html_spill_max(void)
 	return HTML_SPILL_MAX;
 }
 
+/*
+ * The HTML the loading threads make of each announcement they read goes to an unlinked file in
+ * the Git folder, and the entry pages and feeds read it back from there: without it each body
+ * was inflated and rendered from Markdown a second time, a fifth of a cold build's CPU, and
+ * keeping it in memory would hold every body of a big site at once. The file's pages are in the
+ * kernel's cache, which can write them out; it is closed, and so freed unwritten, before the
+ * site is synced. Any failure only means reading the blob again.
+ */
 static int
 open_html_spill(const char *git_dir)
 {
