@@ -1276,7 +1276,8 @@ assemble(struct model_builder *b, json_t *pages)
 		if (cfg->nscopes > 1) {
 			feed = feed_json(b, dir.ptr, def->title, scope_entries[s], scope_newest[s]);
 			json_array_append(feeds, feed);
-			sitemap_add(sitemap, cfg->url, dir.ptr, newest);
+			/* A scope's page shows its own announcements alone. */
+			sitemap_add(sitemap, cfg->url, dir.ptr, scope_newest[s] ? scope_newest[s] : newest);
 		} else {
 			feed = json_incref(json_array_get(feeds, 0));
 		}

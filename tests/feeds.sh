@@ -304,6 +304,12 @@ t(files == pages and len(locs) == len(pages), "sitemap.xml: one entry per HTML p
 lastmods = [u.findtext(SM + "lastmod") for u in sm.findall(SM + "url")]
 t(all(l is None or epoch(l) is not None for l in lastmods), "sitemap.xml: lastmod values are dates",
   lastmods)
+lastmod = {u.findtext(SM + "loc", ""): u.findtext(SM + "lastmod") for u in sm.findall(SM + "url")}
+t(epoch(lastmod.get(URL + "northern-ireland/") or "") == E("2016-05-11T07:00:00Z"),
+  "sitemap.xml: a scope page's lastmod is its own newest update, not another scope's",
+  lastmod.get(URL + "northern-ireland/"))
+t(epoch(lastmod.get(URL) or "") == E("2019-11-05T12:30:00Z"),
+  "sitemap.xml: the home page's lastmod is the newest update of all", lastmod.get(URL))
 PY
 )
 while IFS= read -r line; do
