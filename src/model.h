@@ -99,9 +99,9 @@ int model_build(json_t **out, const struct config *cfg, const struct source_set 
  * read (from the loading threads, several at once) and loaded. With a memo no ENTRY has
  * "content_html" until model_entry_content or model_entry_set_html adds it (the build does for
  * the pages and feeds that show it, and drops it again once written, so that a big site's bodies
- * are never all in memory). With a memo,
- * model_build_memo also frees the bytes of each announcement it loaded and marks its source_file
- * unread (repo_load reads it again): src is otherwise left as it was.
+ * are never all in memory). With a memo, model_build_memo also frees the bytes of each
+ * announcement it loaded and marks its source_file unread (repo_load reads it again): src is
+ * otherwise left as it was.
  * Records are only valid for the same binary and settings: the caller keys the memo on both.
  */
 struct model_memo {

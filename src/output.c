@@ -528,13 +528,20 @@ stage_site(struct commit *c)
 	o->final_dir = path;
 	path = NULL;
 	o->dir = buf_detach(&staging, NULL);
-	/* Messages name the site folder, not the new one that stands for it until the rename. */
-	c->d->hidden = o->dir;
-	c->d->shown = o->final_dir;
 out:
 	buf_release(&staging);
 	free(path);
 	free(parent);
+}
+
+/* Messages through d name the site folder, not the new one that stands for it until the rename. */
+static void
+name_site_folder(struct diag *d, const struct output *o)
+{
+	if (o->final_dir) {
+		d->hidden = o->dir;
+		d->shown = o->final_dir;
+	}
 }
 
 /* --- step 1 in parallel -------------------------------------------------------------------- */
@@ -1542,6 +1549,7 @@ output_spill(struct output *o, struct diag *d)
 	diag_init_memory(&sp->d, &sp->msgs, &sp->msglen, d->quiet);
 	/* Before any path is joined to the site folder's, on this thread. */
 	stage_site(&sp->c);
+	name_site_folder(&sp->d, o);
 	pthread_mutex_init(&sp->lock, NULL);
 	pthread_cond_init(&sp->cond, NULL);
 	/* Without a thread, each file is written as it is added. */
@@ -1684,10 +1692,7 @@ output_commit(struct output *o, struct output_stats *stats, struct diag *d)
 		}
 	}
 	stage_site(&c);
-	if (o->final_dir) {
-		d->hidden = o->dir;
-		d->shown = o->final_dir;
-	}
+	name_site_folder(d, o);
 	manifest = join(o->dir, MANIFEST, sizeof(MANIFEST) - 1);
 	if (!manifest) {
 		diag_error(d, o->dir, 0, 0, "out of memory");
