@@ -27,6 +27,8 @@
 #include "xmlout.h"
 
 #define TEMPLATES_DIR "templates/"
+/* Under the Git folder: the temporary files a build is making in the site (output.h). */
+#define TEMP_LIST_FILE "threatfeed/temporaries"
 #define TEMPLATE_SUFFIX ".mustache"
 
 /* "index.html.mustache" -> "index.html"; NULL for files that are not templates. */
@@ -587,7 +589,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	json_t *model = NULL;
 	struct output *out = NULL;
 	struct output_stats stats = { 0, 0, 0, 0 };
-	struct buf dir = BUF_INIT, key = BUF_INIT, seed = BUF_INIT;
+	struct buf dir = BUF_INIT, key = BUF_INIT, seed = BUF_INIT, tmplist = BUF_INIT;
 	struct render_memo memo = { NULL, NULL, NULL, NULL, NULL, NULL, 0, "" };
 	struct cache_pages *pages = NULL;
 	struct entries_memo em = { .fresh = BUF_INIT, .repo_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -678,6 +680,11 @@ build_run(const struct build_options *opt, struct diag *d)
 	out = output_new(dir.ptr);
 	if (opt->verbose)
 		output_set_log(out, stdout);
+	/* The lock is held: a list of temporary files found now is a killed build's. */
+	if (opt->write) {
+		buf_printf(&tmplist, "%s%s", repo_git_dir(repo), TEMP_LIST_FILE);
+		output_track_temporaries(out, tmplist.ptr);
+	}
 	/* Pages go to disk as they are rendered: a big site is never held in memory whole. */
 	if (opt->write)
 		output_spill(out, d);
@@ -741,6 +748,7 @@ out:
 	buf_release(&dir);
 	buf_release(&key);
 	buf_release(&seed);
+	buf_release(&tmplist);
 	buf_release(&edigest);
 	buf_release(&em.fresh);
 	cache_entries_free(em.cache);

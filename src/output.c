@@ -13,7 +13,9 @@
  * ".NAME.new-XXXXXX", where each file is written under its own name; step 2 is then one rename of
  * that folder. No web server sees a new site half written, and a first build saves a rename per
  * file and the flush of them all. The build holds an flock on that folder until it ends, so that a
- * later one can remove what a killed build left there (remove_dead_builds).
+ * later one can remove what a killed build left there (remove_dead_builds). In a site folder that
+ * exists, each temporary file is listed in the Git folder before it is made, for the same reason
+ * (output_track_temporaries).
  *
  * Paths on disk are the site folder joined with the staged path; no path component below the site
  * folder is followed if it is a symbolic link, so a link planted in the site cannot make a build
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <linux/magic.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -65,6 +68,7 @@ struct file {
 };
 
 struct spill;
+struct temp_list;
 
 struct output {
 	char *dir;      /* where files are written: the site folder, or the new folder beside it */
@@ -80,6 +84,7 @@ struct output {
 	struct file **sorted; /* after output_commit: the files by path, for output_foreach */
 	int committed;  /* output_commit succeeded */
 	int staging_lock; /* an flock on the new folder while this build owns it (stage_site), or -1 */
+	struct temp_list *temps; /* output_track_temporaries, or NULL */
 };
 
 /* A folder named by a prefix of some path (no copy). */
@@ -119,6 +124,7 @@ output_set_log(struct output *o, FILE *log)
 
 static void spill_finish(struct output *o, struct diag *d);
 static void spill_undo(struct output *o);
+static void temp_list_free(struct output *o);
 
 void
 output_free(struct output *o)
@@ -130,6 +136,7 @@ output_free(struct output *o)
 		spill_finish(o, NULL);
 		spill_undo(o);
 	}
+	temp_list_free(o);
 	for (size_t i = 0; i < o->n; i++)
 		file_release(&o->files[i]);
 	free(o->files);
@@ -583,8 +590,9 @@ worker_dirs(void *arg)
 	return NULL;
 }
 
-static int write_temp(struct diag *d, const char *target, const char *data, size_t len, int sync,
-		      int in_place, char **tmp, struct output_file_state *state, int *have_state);
+static int write_temp(struct output *o, struct diag *d, const char *target, const char *data,
+		      size_t len, int sync, int in_place, char **tmp, struct output_file_state *state,
+		      int *have_state);
 static int same_bytes(struct diag *d, const char *path, const char *data, size_t len);
 
 /* Each changed file of the share into a temporary file beside its target. */
@@ -612,8 +620,8 @@ worker_files(void *arg)
 			w->rc = -1;
 		} else if (same) {
 			w->unchanged++;
-		} else if (write_temp(w->c.d, f->target, f->data, f->len, 0, w->c.o->final_dir != NULL,
-				      &f->tmp, &f->state, &f->have_state) < 0) {
+		} else if (write_temp(w->c.o, w->c.d, f->target, f->data, f->len, 0,
+				      w->c.o->final_dir != NULL, &f->tmp, &f->state, &f->have_state) < 0) {
 			w->rc = -1;
 		} else {
 			w->ntmp++;
@@ -818,6 +826,247 @@ out:
 	return rc;
 }
 
+/* --- the list of temporary files in an existing site folder ------------------------------ */
+
+/*
+ * A temporary file outlives a build that is killed before it renames or removes it. In a site
+ * folder that already exists nothing else marks it as dead, and finding it would mean reading
+ * every folder of the site. So each one's path is appended to a list in the Git folder before the
+ * file is made, and the next build removes what that list names. A list left behind is a killed
+ * build's: builds hold the build lock while they write (output_track_temporaries). The list's
+ * first line is "site " and the site folder's real path; each further line is a temporary file's
+ * path in it. A first build, made whole in a new folder, makes no temporary file in the site.
+ */
+struct temp_list {
+	char *path;
+	int fd;                    /* open for appending once the first name is listed, else -1 */
+	int broken;                /* cannot be written: temporary files are made without it */
+	pthread_mutex_t lock;      /* opening it, among the writer threads */
+	uint64_t seed;
+	atomic_uint_least64_t next;
+	size_t dir_len;            /* how much of a temporary file's path is the site folder's */
+};
+
+/* The list is ours, but cap what is read of a file in the Git folder all the same. */
+#define TEMP_LIST_MAX ((size_t)64 << 20)
+
+static const char temp_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/* Whether name is what write_temp names a temporary file: ".<basename>.tmp-XXXXXX". */
+static int
+is_temp_name(const char *name, size_t len)
+{
+	if (len < 1 + 1 + 5 + 6 || name[0] != '.' || memcmp(name + len - 11, ".tmp-", 5) != 0)
+		return 0;
+	for (size_t i = len - 6; i < len; i++)
+		if (!memchr(temp_alphabet, name[i], sizeof(temp_alphabet) - 1))
+			return 0;
+	return 1;
+}
+
+/*
+ * Removes rel (safe, see path_is_safe), a temporary file below the folder site_fd, when it is a
+ * regular file of this user. Each folder on the way is opened relative to the one above without
+ * following a link, so a link put in place of a folder cannot lead outside the site.
+ */
+static int
+remove_temp_at(int site_fd, const char *rel, size_t len)
+{
+	int fd = site_fd, rc = -1;
+	size_t start = 0;
+	struct stat st;
+	char *name;
+
+	for (size_t i = 0; i < len; i++) {
+		int next;
+
+		if (rel[i] != '/')
+			continue;
+		name = xstrndup(rel + start, i - start);
+		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		free(name);
+		if (fd != site_fd)
+			close(fd);
+		if (next < 0)
+			return -1;
+		fd = next;
+		start = i + 1;
+	}
+	name = xstrndup(rel + start, len - start);
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid())
+		rc = unlinkat(fd, name, 0);
+	free(name);
+	if (fd != site_fd)
+		close(fd);
+	return rc;
+}
+
+/* Removes what a list left by a killed build names, then the list. Best effort throughout. */
+static void
+remove_listed_temps(const char *list_path, FILE *log)
+{
+	int fd = open(list_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), site_fd = -1;
+	struct buf text = BUF_INIT;
+	struct stat st;
+	char *site = NULL;
+	const char *p, *end, *nl;
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uintmax_t)st.st_size > TEMP_LIST_MAX ||
+	    buf_grow(&text, (size_t)st.st_size) < 0)
+		goto out;
+	while (text.len < (size_t)st.st_size) {
+		ssize_t n = read(fd, text.ptr + text.len, (size_t)st.st_size - text.len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		text.len += (size_t)n;
+	}
+	p = text.ptr;
+	end = text.ptr + text.len;
+	nl = p ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+	if (!nl || strncmp(p, "site /", 6) != 0)
+		goto out;
+	site = xstrndup(p + 5, (size_t)(nl - p - 5));
+	site_fd = open(site, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* A line without its newline was being written when the build was killed: its file was not made. */
+	for (p = nl + 1; site_fd >= 0 && p < end && (nl = memchr(p, '\n', (size_t)(end - p))); p = nl + 1) {
+		size_t len = (size_t)(nl - p);
+		const char *base = p;
+
+		for (const char *c = p; c < nl; c++)
+			if (*c == '/')
+				base = c + 1;
+		if (path_is_safe(p, len) && is_temp_name(base, (size_t)(nl - base)) &&
+		    remove_temp_at(site_fd, p, len) == 0 && log)
+			fprintf(log, "cleared %s/%.*s (left by a build that did not finish)\n", site,
+				(int)len, p);
+	}
+out:
+	if (site_fd >= 0)
+		close(site_fd);
+	close(fd);
+	unlink(list_path);
+	free(site);
+	buf_release(&text);
+}
+
+void
+output_track_temporaries(struct output *o, const char *list_path)
+{
+	struct temp_list *l = xcalloc(1, sizeof(*l));
+
+	assert(!o->temps && !o->spill);
+	remove_listed_temps(list_path, o->log);
+	l->path = xstrdup(list_path);
+	l->fd = -1;
+	pthread_mutex_init(&l->lock, NULL);
+	/* Names need only be unlikely to be taken: O_EXCL tells, and another is tried. */
+	if (getrandom(&l->seed, sizeof(l->seed), GRND_NONBLOCK) != (ssize_t)sizeof(l->seed))
+		l->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	o->temps = l;
+}
+
+/* Opens the list and writes its first line: once, by whichever writer thread comes first. */
+static int
+temp_list_open(struct output *o, struct temp_list *l)
+{
+	int ok;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->fd < 0 && !l->broken) {
+		char *site = realpath(o->dir, NULL);
+		struct buf head = BUF_INIT;
+
+		/* A real path with a newline could not be read back: such a site goes unlisted. */
+		if (site && !strchr(site, '\n') && buf_printf(&head, "site %s\n", site) == 0)
+			l->fd = open(l->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW |
+					      O_CLOEXEC, 0600);
+		if (l->fd >= 0 && write_full(l->fd, head.ptr, head.len) < 0) {
+			close(l->fd);
+			unlink(l->path);
+			l->fd = -1;
+		}
+		l->broken = l->fd < 0;
+		l->dir_len = strlen(o->dir) + (o->dir[strlen(o->dir) - 1] != '/');
+		free(site);
+		buf_release(&head);
+	}
+	ok = l->fd >= 0;
+	pthread_mutex_unlock(&l->lock);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Like mkostemp on name, which ends in "XXXXXX", but the name chosen is in the list before the
+ * file exists. Without a list it is mkostemp. Each line is one write to a file opened O_APPEND,
+ * so lines from several writer threads never mix.
+ */
+static int
+open_listed_temp(struct output *o, struct buf *name)
+{
+	struct temp_list *l = o->temps;
+
+	if (!l || temp_list_open(o, l) < 0 || buf_putc(name, '\n') < 0)
+		return mkostemp(name->ptr, O_CLOEXEC);
+	name->ptr[--name->len] = '\0';
+	for (int attempt = 0; attempt < 100; attempt++) {
+		/* splitmix64 of the seed and a counter: a different name each time, from every thread. */
+		uint64_t r = l->seed + 0x9e3779b97f4a7c15u * (atomic_fetch_add(&l->next, 1) + 1);
+		int fd;
+
+		r = (r ^ (r >> 30)) * 0xbf58476d1ce4e5b9u;
+		r = (r ^ (r >> 27)) * 0x94d049bb133111ebu;
+		r ^= r >> 31;
+		for (size_t i = name->len - 6; i < name->len; i++, r /= sizeof(temp_alphabet) - 1)
+			name->ptr[i] = temp_alphabet[r % (sizeof(temp_alphabet) - 1)];
+		/* The newline kept past the end goes out with the name, in the same write. */
+		name->ptr[name->len] = '\n';
+		if (write_full(l->fd, name->ptr + l->dir_len, name->len + 1 - l->dir_len) < 0) {
+			name->ptr[name->len] = '\0';
+			return mkostemp(name->ptr, O_CLOEXEC);
+		}
+		name->ptr[name->len] = '\0';
+		fd = open(name->ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* Once no temporary file of this build is left: the list has nothing more to tell. */
+static void
+temp_list_done(struct output *o)
+{
+	struct temp_list *l = o->temps;
+
+	if (!l || l->fd < 0)
+		return;
+	close(l->fd);
+	l->fd = -1;
+	unlink(l->path);
+}
+
+static void
+temp_list_free(struct output *o)
+{
+	struct temp_list *l = o->temps;
+
+	if (!l)
+		return;
+	temp_list_done(o);
+	pthread_mutex_destroy(&l->lock);
+	free(l->path);
+	free(l);
+	o->temps = NULL;
+}
+
 /*
  * Writes data to a new ".<basename>.tmp-XXXXXX" beside target and sets *tmp to its path. The
  * file is created 0600 by mkstemp and then made 0644 on purpose: the web server must read it.
@@ -828,8 +1077,8 @@ out:
  * folder changes only the folder, so the build cache need not stat it again.
  */
 static int
-write_temp(struct diag *d, const char *target, const char *data, size_t len, int sync,
-	   int in_place, char **tmp, struct output_file_state *state, int *have_state)
+write_temp(struct output *o, struct diag *d, const char *target, const char *data, size_t len,
+	   int sync, int in_place, char **tmp, struct output_file_state *state, int *have_state)
 {
 	struct buf name = BUF_INIT;
 	const char *slash = strrchr(target, '/');
@@ -849,7 +1098,7 @@ write_temp(struct diag *d, const char *target, const char *data, size_t len, int
 	}
 	rc = -1;
 	fd = in_place ? open(name.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) :
-			mkostemp(name.ptr, O_CLOEXEC);
+			open_listed_temp(o, &name);
 	if (fd < 0) {
 		io_error(d, target, "cannot write");
 		goto out;
@@ -1097,7 +1346,7 @@ write_manifest(struct commit *c, struct dirref *keep, size_t nkeep, char **in_pl
 		goto out;
 	}
 	if (c->o->final_dir) {
-		rc = write_temp(c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 0, 1, in_place,
+		rc = write_temp(c->o, c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 0, 1, in_place,
 				NULL, NULL);
 		goto out;
 	}
@@ -1106,7 +1355,8 @@ write_manifest(struct commit *c, struct dirref *keep, size_t nkeep, char **in_pl
 		rc = 0;
 		goto out;
 	}
-	if (write_temp(c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 1, 0, &tmp, NULL, NULL) < 0)
+	if (write_temp(c->o, c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 1, 0, &tmp, NULL,
+		       NULL) < 0)
 		goto out;
 	if (rename(tmp, path) < 0) {
 		io_error(c->d, path, "cannot write");
@@ -1489,7 +1739,7 @@ spill_one(struct spill *sp, struct spill_item *it)
 	if (!sp->failed) {
 		if ((folder_new = spill_dirs(sp, rel)) < 0 ||
 		    (!folder_new && (same = same_bytes(&sp->d, it->target, it->data, it->len)) < 0) ||
-		    (!same && write_temp(&sp->d, it->target, it->data, it->len, 0,
+		    (!same && write_temp(sp->o, &sp->d, it->target, it->data, it->len, 0,
 					 sp->o->final_dir != NULL, &r.tmp, &r.state, &r.have_state) < 0))
 			sp->failed = 1;
 		else
@@ -1739,6 +1989,8 @@ out:
 	free(new_manifest);
 	d->hidden = hidden;
 	d->shown = shown;
+	/* Every temporary file is renamed or removed by now. */
+	temp_list_done(o);
 	/* Kept for output_foreach: what the caches record after a commit comes out sorted. */
 	free(o->sorted);
 	o->sorted = c.sorted;

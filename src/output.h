@@ -73,6 +73,15 @@ const char *output_get(const struct output *o, const char *relpath, size_t *len)
  */
 void output_spill(struct output *o, struct diag *d);
 
+/*
+ * Lists each temporary file made in the site folder in the file list_path before making it, so
+ * that a build killed before renaming them leaves a list of what to remove, and first removes
+ * what such a list names, then the list. Only for a caller that holds the build lock: no build
+ * that wrote the list may still be running. Call before output_spill; output_set_log first, to
+ * have each removal logged.
+ */
+void output_track_temporaries(struct output *o, const char *list_path);
+
 /* The manifest's name in the site folder. */
 #define OUTPUT_MANIFEST ".threatfeed-files"
 

@@ -2,13 +2,13 @@
 # Builds under libraries that stand in for others (LD_PRELOAD, tests/shims/): a change the caches
 # must notice though the threatfeed binary stays the same, a machine where no thread starts,
 # threads that cannot open a repository object of their own, a site folder that another program
-# makes while a first build writes the site beside it, the lock a first build holds there, and a
-# disk with no room for the HTML a build keeps between its two passes.
+# makes while a first build writes the site beside it, the lock a first build holds there, a
+# disk with no room for the HTML a build keeps between its two passes, and a build killed midway.
 . "$(dirname "$0")/lib.sh"
 
 shims=$THREATFEED_BUILD/shims
 for shim in cmark-upgrade no-threads main-thread-repository site-appears staging-locked spill-full \
-	no-tmpfile; do
+	no-tmpfile killed-at-rename; do
 	[ -f "$shims/$shim.so" ] || bail "no $shim.so in $shims (make unit)"
 done
 # A sanitizer's runtime wants to be loaded first; the shims, built without one, come before it.
@@ -130,5 +130,44 @@ shim_build staging-locked "$S/locked" "a first build under the lock-checking shi
 is "$(cat "$TMP_ROOT/staging-locked.report" 2>/dev/null)" "held" \
 	"its new folder is locked when it takes the site folder's name (a later build leaves it alone)"
 check_quiet "... and its site equals the one built without the shim" diff -r "$S/threads" "$S/locked"
+
+# ---- a build killed before its renames: the next one removes the temporary files it left ----
+
+killed=$(base_repo)
+build_ok "build of the site that a killed build then updates" -C "$killed"
+announcement critical 2020-01-01T00:00:00Z national 'Raised to **CRITICAL**.' |
+	put "$killed" content/levels/2020-01-01-national-critical.md
+commit "$killed" "critical" >/dev/null
+# The host's, named like a temporary file but listed nowhere: never touched.
+echo host >"$killed/site/.notes.txt.tmp-AbCdE1"
+LD_PRELOAD=$shims/killed-at-rename.so $TEST_WRAPPER "$THREATFEED" build -q -C "$killed" \
+	>"$TMP_ROOT/kr.out" 2>&1
+is "$?" 137 "a build killed at its first rename dies of SIGKILL"
+left=$(cd "$killed/site" && find . -name '.*.tmp-*' ! -name '.notes.txt.tmp-AbCdE1' | wc -l)
+[ "$left" -ge 10 ]
+ok $? "it left its temporary files in the site ($left)"
+list=$killed/.git/threatfeed/temporaries
+[ "$(wc -l <"$list")" -eq $((left + 1)) ]
+ok $? "... each listed in the Git folder, after the site folder's line"
+# Lines the next build must not act on: out of the site by '..' or by a link, and a site file.
+mkdir -p "$killed/outside"
+echo keep >"$killed/outside/.x.tmp-AAAAAA"
+ln -s "$killed/outside" "$killed/site/link"
+printf '../outside/.x.tmp-AAAAAA\nlink/.x.tmp-AAAAAA\nindex.html\n' >>"$list"
+run_tf build -v -C "$killed"
+is "$status" 0 "the next build succeeds"
+like "$out" "cleared $killed/site/2020/2020-01-01-national-critical/\\.index\\.html\\.tmp-[A-Za-z0-9]{6} \\(left by a build that did not finish\\)" \
+	"... says what it cleared"
+is "$(grep -c '^cleared ' <<<"$out")" "$left" "... clears every temporary file listed"
+is "$(cd "$killed/site" && find . -name '.*.tmp-*')" "./.notes.txt.tmp-AbCdE1" \
+	"... and none it did not list"
+is "$(cat "$killed/outside/.x.tmp-AAAAAA")" keep "... nor any out of the site"
+[ -f "$killed/site/index.html" ]
+ok $? "... nor a file of the site that the list names"
+[ ! -e "$list" ]
+ok $? "... and leaves no list behind"
+without_caches "$killed" "$S/killed"
+check_quiet "its site equals a build without caches" \
+	diff -r -x link -x .notes.txt.tmp-AbCdE1 "$S/killed" "$killed/site"
 
 done_testing
