@@ -437,7 +437,11 @@ decode_record(struct model_builder *b, struct announcement *a, const struct sour
 	a->summary_text = xstrdup(summary);
 	a->rec = xstrndup(rec, len);
 	a->rec_len = len;
-	return a->slug ? 0 : -1;
+	/*
+	 * A record is keyed by the blob, not its name: the same bytes renamed to a name that is no
+	 * URL must be loaded, and refused, as load_announcement does.
+	 */
+	return a->slug && is_slug(a->slug) ? 0 : -1;
 }
 
 /* Oldest first; ties broken by scope then path, so the order never depends on the file system. */

@@ -322,6 +322,19 @@ build_ok "incremental: build after the site is renamed" -C "$inc"
 grep -q "Test threat level, renamed" "$isite/2014/2014-08-29-national-severe/index.html"
 ok $? "the new site title reaches every announcement page"
 same_as_cold inc9 "site renamed"
+# The entries cache knows a file by its bytes: renamed to a name that is no URL, the same bytes
+# must be refused as they would be without it.
+snapshot "$isite" >"$TMP_ROOT/inc-before-rename"
+git -C "$inc" mv content/levels/2021-02-01-national-moderate.md "content/levels/2021-02-01 Moderate.md"
+commit "$inc" "a name with a space" >/dev/null
+run_tf build -C "$inc"
+is "$status" 1 "a build after a rename to a name that is no URL fails, with a warm entries cache"
+is "$(grep -v warning <<<"$err")" "threatfeed: content/levels/2021-02-01 Moderate.md: file name '2021-02-01 Moderate.md' is not usable in a URL (expected lowercase letters, digits, '-', '_' or '.')" \
+	"... saying so, as a build without caches does"
+snapshot "$isite" >"$TMP_ROOT/inc-after-rename"
+check_quiet "... and leaves the site as it was" diff "$TMP_ROOT/inc-before-rename" "$TMP_ROOT/inc-after-rename"
+git -C "$inc" mv "content/levels/2021-02-01 Moderate.md" content/levels/2021-02-01-national-moderate.md
+commit "$inc" "its name back" >/dev/null
 
 # ---- a larger site: the content is loaded by several threads ----
 
