@@ -391,6 +391,25 @@ markdown_line_in_paragraph(const char *md, size_t len, unsigned line)
 	return found;
 }
 
+void
+markdown_images(const char *md, size_t len,
+		void (*found)(void *arg, const char *url, unsigned line, unsigned col), void *arg)
+{
+	cmark_node *doc = markdown_parse(md, len);
+	cmark_iter *it = cmark_iter_new(doc);
+	cmark_event_type ev;
+
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *n = cmark_iter_get_node(it);
+
+		if (ev == CMARK_EVENT_ENTER && cmark_node_get_type(n) == CMARK_NODE_IMAGE)
+			found(arg, cmark_node_get_url(n), (unsigned)cmark_node_get_start_line(n),
+			      (unsigned)cmark_node_get_start_column(n));
+	}
+	cmark_iter_free(it);
+	markdown_done();
+}
+
 const char *
 markdown_library_version(void)
 {

@@ -183,6 +183,73 @@ file_stem(const char *path, const char *dir)
 }
 
 /*
+ * Whether an image at url would be fetched from another site by a reader's browser or feed
+ * reader: a URL with a scheme, or one starting "//", whose origin is not site_url's. Relative URLs
+ * are the site's; a data: image is part of the page; cmark's safe mode drops the other data: URLs
+ * and javascript:, vbscript: and file: ones, so those load nothing either.
+ */
+static int
+is_foreign_image(const char *url, const char *site_url)
+{
+	const char *authority = strstr(site_url, "://") + 1;
+	size_t origin = (size_t)(strchr(authority + 2, '/') - site_url);
+	size_t scheme = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+
+	if (url[0] == '/' && url[1] == '/')
+		return strncasecmp(url, authority, origin - (size_t)(authority - site_url)) != 0 ||
+		       !strchr("/?#", url[origin - (size_t)(authority - site_url)]);
+	if (scheme == 0 || url[scheme] != ':' || !isalpha((unsigned char)url[0]))
+		return 0;
+	if ((scheme == 4 && (strncasecmp(url, "data", 4) == 0 || strncasecmp(url, "file", 4) == 0)) ||
+	    (scheme == 8 && strncasecmp(url, "vbscript", 8) == 0) ||
+	    (scheme == 10 && strncasecmp(url, "javascript", 10) == 0))
+		return 0;
+	return strncasecmp(url, site_url, origin) != 0 || !strchr("/?#", url[origin]);
+}
+
+/* The body of a file whose images are checked, for reporting each one from another site. */
+struct image_check {
+	struct diag *d;
+	const char *path;
+	const char *site_url;
+	const char *body;
+	size_t len;
+	unsigned body_line;
+};
+
+static void
+report_foreign_image(void *arg, const char *url, unsigned cmark_line, unsigned col)
+{
+	const struct image_check *c = arg;
+	unsigned line = 1, at = 1;
+
+	if (!is_foreign_image(url, c->site_url))
+		return;
+	/* cmark ends a line at a lone CR too; messages count LF as everywhere else. */
+	for (size_t i = 0; i < c->len && at < cmark_line; i++) {
+		line += c->body[i] == '\n';
+		at += c->body[i] == '\n' || (c->body[i] == '\r' && (i + 1 == c->len || c->body[i + 1] != '\n'));
+	}
+	diag_error(c->d, c->path, c->body_line + line - 1, col,
+		   "image from another site, '%s': every reader who opens the page or a feed would be "
+		   "seen there (expected an image on this site, or a link to it instead)", url);
+}
+
+/*
+ * Invariant 2: pages and feeds load nothing from another origin. The page's Content-Security-Policy
+ * stops a browser, but a feed reader would fetch such an image for every reader, as a tracking
+ * pixel does. Only a body that has "![" holds an image, and only that one is parsed for them.
+ */
+static void
+check_images(struct diag *d, const char *path, const char *site_url, const struct frontmatter *fm)
+{
+	struct image_check c = { d, path, site_url, fm->body, fm->body_len, fm->body_line };
+
+	if (fm->body_len && memmem(fm->body, fm->body_len, "![", 2))
+		markdown_images(fm->body, fm->body_len, report_foreign_image, &c);
+}
+
+/*
  * The number (from 0) of the first line of body that is the placeholder of `new` in a paragraph,
  * or -1; *col gets the placeholder's column there (1-based, in bytes). A line that only quotes it,
  * or holds it in a code block, is not one: that is what the editor chose to publish.
@@ -316,6 +383,7 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 		diag_error(d, path, fm.body_line + (unsigned)placeholder, placeholder_col,
 			   "the body is still the placeholder 'threatfeed new' wrote (replace that line "
 			   "with the announcement)");
+	check_images(d, path, b->cfg->url, &fm);
 
 	/*
 	 * With a memo the HTML is not kept in the model: it is handed to keep_html, when there is
@@ -1135,6 +1203,7 @@ load_pages(struct model_builder *b, const struct source_set *src)
 		if (!title || !*title->value)
 			diag_error(d, f->path, title ? title->line : 1, title ? title->col : 1,
 				   "missing 'title' (pages need a title)");
+		check_images(d, f->path, b->cfg->url, &fm);
 		if (markdown_to_html(&html, fm.body, fm.body_len) < 0)
 			diag_error(d, f->path, 0, 0, "out of memory rendering Markdown");
 		p = json_object();
