@@ -1490,11 +1490,20 @@ model_build_memo(json_t **out, const struct config *cfg, const struct source_set
 	int rc = -1;
 
 	*out = NULL;
-	/* Links and submodules point outside what was committed: refused wherever they are. */
-	for (size_t i = 0; i < src->count; i++)
-		if (strncmp(src->files[i].path, "content/", 8) == 0 &&
-		    (src->files[i].kind == SOURCE_SYMLINK || src->files[i].kind == SOURCE_SUBMODULE))
+	for (size_t i = 0; i < src->count; i++) {
+		const char *path = src->files[i].path;
+
+		if (strncmp(path, "content/", 8) != 0)
+			continue;
+		/* Links and submodules point outside what was committed: refused wherever they are. */
+		if (src->files[i].kind == SOURCE_SYMLINK || src->files[i].kind == SOURCE_SUBMODULE)
 			check_source(d, &src->files[i]);
+		/* An announcement in a mistyped folder would vanish without a word. Dot files are expected. */
+		else if (strncmp(path, LEVELS_DIR, strlen(LEVELS_DIR)) != 0 &&
+			 strncmp(path, PAGES_DIR, strlen(PAGES_DIR)) != 0 && !strstr(path, "/."))
+			diag_warning(d, path, 0, 0, "ignored (announcements are " LEVELS_DIR "*.md files, "
+				     "free pages " PAGES_DIR "*.md files)");
+	}
 	load_announcements(&b, src);
 	pages = load_pages(&b, src);
 	if (d->errors > errors_before) {
