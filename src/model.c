@@ -37,9 +37,10 @@ struct announcement {
 	const struct level_def *level;
 	const struct scope_def *scope;     /* NULL for the unnamed scope */
 	struct timestamp date, updated;
+	unsigned date_line, date_col;      /* where the date's value is, for messages */
 	char *title;                       /* NULL: derived once the previous level is known */
 	char *id;
-	unsigned id_line;
+	unsigned id_line;                  /* 0: no id in the front matter, the default one */
 	char *slug;
 	char *content_html;
 	char *summary_text;
@@ -344,8 +345,10 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 	if (!date)
 		diag_error(d, path, 1, 1, "missing 'date' (expected an RFC 3339 date such as "
 			   "2014-08-29T14:00:00+01:00)");
-	else
-		parse_date_field(&a->date, d, path, date);
+	else if (parse_date_field(&a->date, d, path, date) == 0) {
+		a->date_line = date->line;
+		a->date_col = date->col;
+	}
 	a->updated = a->date;
 	if (updated && parse_date_field(&a->updated, d, path, updated) == 0 && date &&
 	    a->updated.epoch < a->date.epoch)
@@ -429,9 +432,10 @@ encode_record(struct announcement *a)
 {
 	struct buf r = BUF_INIT;
 
-	buf_printf(&r, "%s%c%s%c%jd%c%d%c%jd%c%d%c", a->level->name, 0, a->scope ? a->scope->name : "",
-		   0, (intmax_t)a->date.epoch, 0, a->date.offset_minutes, 0,
-		   (intmax_t)a->updated.epoch, 0, a->updated.offset_minutes, 0);
+	buf_printf(&r, "%s%c%s%c%jd%c%d%c%u%c%u%c%jd%c%d%c", a->level->name, 0,
+		   a->scope ? a->scope->name : "", 0, (intmax_t)a->date.epoch, 0, a->date.offset_minutes,
+		   0, a->date_line, 0, a->date_col, 0, (intmax_t)a->updated.epoch, 0,
+		   a->updated.offset_minutes, 0);
 	if (a->title)
 		buf_printf(&r, "=%s%c", a->title, 0);
 	else
@@ -474,13 +478,15 @@ decode_record(struct model_builder *b, struct announcement *a, const struct sour
 	      const char *rec, size_t len)
 {
 	const char *level, *scope, *title, *id, *summary;
-	long long de, doff, ue, uoff, line;
+	long long de, doff, dline, dcol, ue, uoff, line;
 	size_t at = 0;
 
 	a->src = f;
 	if (!(level = next_field(rec, len, &at)) || !(scope = next_field(rec, len, &at)) ||
 	    field_int(next_field(rec, len, &at), INT64_MIN, INT64_MAX, &de) < 0 ||
 	    field_int(next_field(rec, len, &at), -1440, 1440, &doff) < 0 ||
+	    field_int(next_field(rec, len, &at), 0, UINT_MAX, &dline) < 0 ||
+	    field_int(next_field(rec, len, &at), 0, UINT_MAX, &dcol) < 0 ||
 	    field_int(next_field(rec, len, &at), INT64_MIN, INT64_MAX, &ue) < 0 ||
 	    field_int(next_field(rec, len, &at), -1440, 1440, &uoff) < 0 ||
 	    !(title = next_field(rec, len, &at)) || !(id = next_field(rec, len, &at)) ||
@@ -494,6 +500,8 @@ decode_record(struct model_builder *b, struct announcement *a, const struct sour
 		return -1;
 	a->date.epoch = de;
 	a->date.offset_minutes = (int)doff;
+	a->date_line = (unsigned)dline;
+	a->date_col = (unsigned)dcol;
 	a->updated.epoch = ue;
 	a->updated.offset_minutes = (int)uoff;
 	if ((*title != '-' && *title != '=') || (*id != '-' && *id != '='))
@@ -1145,9 +1153,9 @@ order_announcements(struct model_builder *b)
 		size_t s = a->scope ? (size_t)(a->scope - b->cfg->scopes) : 0;
 
 		if (last[s] && last[s]->date.epoch == a->date.epoch)
-			diag_error(d, a->src->path, 0, 0, "announces a level for the same scope at "
-				   "the same instant as %s (expected one announcement per moment)",
-				   last[s]->src->path);
+			diag_error(d, a->src->path, a->date_line, a->date_col, "announces a level for the "
+				   "same scope at the same instant as %s (expected one announcement per "
+				   "moment)", last[s]->src->path);
 		a->previous = last[s];
 		last[s] = a;
 	}
@@ -1158,11 +1166,25 @@ order_announcements(struct model_builder *b)
 	for (i = 0; i < b->count; i++)
 		by_id[i] = &b->items[i];
 	qsort(by_id, b->count, sizeof(*by_id), compare_ids);
-	for (i = 1; i < b->count; i++)
-		if (strcmp(by_id[i - 1]->id, by_id[i]->id) == 0)
-			diag_error(d, by_id[i]->src->path, by_id[i]->id_line, 0,
-				   "id '%s' is already used by %s (expected a unique id)", by_id[i]->id,
-				   by_id[i - 1]->src->path);
+	for (i = 1; i < b->count; i++) {
+		const struct announcement *first = by_id[i - 1], *again = by_id[i];
+
+		if (strcmp(first->id, again->id) != 0)
+			continue;
+		/*
+		 * Two default ids are the same only for the same scope and instant, said above; an
+		 * id someone wrote is the one to point at.
+		 */
+		if (!first->id_line && !again->id_line)
+			continue;
+		if (!again->id_line) {
+			first = by_id[i];
+			again = by_id[i - 1];
+		}
+		diag_error(d, again->src->path, again->id_line, 0,
+			   "id '%s' is already used by %s (expected a unique id)", again->id,
+			   first->src->path);
+	}
 	free(by_id);
 	return d->errors ? -1 : 0;
 }

@@ -335,6 +335,15 @@ snapshot "$isite" >"$TMP_ROOT/inc-after-rename"
 check_quiet "... and leaves the site as it was" diff "$TMP_ROOT/inc-before-rename" "$TMP_ROOT/inc-after-rename"
 git -C "$inc" mv "content/levels/2021-02-01 Moderate.md" content/levels/2021-02-01-national-moderate.md
 commit "$inc" "its name back" >/dev/null
+# A clash is reported where the date is, also in an announcement taken from the entries cache.
+announcement critical 2014-08-29T13:00:00Z national 'At the same instant.' |
+	put "$inc" content/levels/2014-08-29-a.md
+commit "$inc" "the same instant" >/dev/null
+run_tf build -C "$inc"
+is "$(grep -v warning <<<"$err")" "threatfeed: content/levels/2014-08-29-national-severe.md:3:7: announces a level for the same scope at the same instant as content/levels/2014-08-29-a.md (expected one announcement per moment)" \
+	"an announcement from the entries cache is reported at its date's line and column"
+git -C "$inc" rm -q content/levels/2014-08-29-a.md
+commit "$inc" "not at the same instant" >/dev/null
 
 # ---- a larger site: the content is loaded by several threads ----
 

@@ -217,7 +217,7 @@ test_errors(const struct config *cfg)
 	is_str(messages,
 	       "threatfeed: content/levels/c.md:5:1: warning: unknown key 'colour' ignored (expected "
 	       "level, date, title, scope, updated, expires or id)\n"
-	       "threatfeed: content/levels/c.md: announces a level for the same scope at the same "
+	       "threatfeed: content/levels/c.md:3:7: announces a level for the same scope at the same "
 	       "instant as content/levels/b.md (expected one announcement per moment)\n"
 	       "threatfeed: content/levels/b.md:5: id 'tag:x,2014:a' is already used by "
 	       "content/levels/a.md (expected a unique id)\n",
