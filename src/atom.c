@@ -1,11 +1,13 @@
 /*
  * atom: the Atom feed (RFC 4287) of one FEED of the site model, written with libxml2's writer
- * through xmlout. Everything comes from the model already formatted; nothing here reads a clock,
- * so equal models give equal bytes.
+ * through xmlout. Everything comes from the model already formatted, but for the links of an
+ * entry's body, made absolute (links.h); nothing here reads a clock, so equal models give equal
+ * bytes.
  */
 #include <jansson.h>
 
 #include "feeds.h"
+#include "links.h"
 #include "model.h"
 #include "xmlout.h"
 
@@ -26,6 +28,8 @@ category(struct xmlout *x, const char *term, const char *scheme, const char *lab
 static void
 entry(struct xmlout *x, const json_t *e, const char *level_scheme, const char *scope_scheme)
 {
+	struct buf html = BUF_INIT;
+
 	xmlout_start(x, "entry");
 	xmlout_element(x, "title", model_str(e, "title"));
 	xmlout_element(x, "id", model_str(e, "id"));
@@ -44,11 +48,16 @@ entry(struct xmlout *x, const json_t *e, const char *level_scheme, const char *s
 		xmlout_text(x, model_str(e, "summary_text"));
 		xmlout_end(x);
 	}
+	/* The body's links as its page has them (links.h); on failure html.ptr is NULL, which
+	 * marks the writer failed. */
+	if (links_absolute(&html, model_str(e, "content_html"), model_str(e, "url")) < 0)
+		buf_release(&html);
 	xmlout_start(x, "content");
 	xmlout_attr(x, "type", "html");
-	xmlout_text(x, model_str(e, "content_html"));
+	xmlout_text(x, html.ptr);
 	xmlout_end(x);
 	xmlout_end(x);
+	buf_release(&html);
 }
 
 int

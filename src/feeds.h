@@ -2,6 +2,8 @@
  * feeds: the machine-readable outputs, written from the site model (see model.h for its shape).
  * Atom, RSS and the sitemap are written with libxml2's xmlTextWriter, never by concatenation
  * (invariant 3); JSON Feed and level.json with jansson. Each appends the complete file to out.
+ * An entry's body is its page's HTML with relative links made absolute against the page's URL
+ * (links.h), as a reader would resolve them against the feed's.
  * Values were validated by the model (UTF-8, XML 1.0 characters), and every writer call is still
  * checked (they return byte counts, -1 on failure). Returns -1 on failure.
  */

@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "feeds.h"
+#include "links.h"
 #include "model.h"
 
 #define JSONFEED_VERSION "https://jsonfeed.org/version/1.1"
@@ -83,14 +84,18 @@ static json_t *
 item(const json_t *e)
 {
 	json_t *o = json_object(), *tags = json_array(), *ret = NULL;
+	struct buf html = BUF_INIT;
 	const char *scope = *model_str_or_empty(e, "scope_title") ? model_str_or_empty(e, "scope_title") : model_str_or_empty(e, "scope");
 
 	if (!o || !tags)
 		goto out;
+	/* The body's links as its page has them (links.h). */
+	if (links_absolute(&html, model_str(e, "content_html"), model_str(e, "url")) < 0)
+		goto out;
 	if (set_str(o, "id", model_str(e, "id")) < 0 ||
 	    set_str(o, "url", model_str(e, "url")) < 0 ||
 	    set_str(o, "title", model_str(e, "title")) < 0 ||
-	    set_str(o, "content_html", model_str(e, "content_html")) < 0 ||
+	    set_str(o, "content_html", html.ptr) < 0 ||
 	    (*model_str_or_empty(e, "summary_text") && set_str(o, "summary", model_str(e, "summary_text")) < 0) ||
 	    /* The specification asks for RFC 3339: keep the offset the editor wrote. */
 	    set_str(o, "date_published", model_str(e, "date")) < 0 ||
@@ -103,6 +108,7 @@ item(const json_t *e)
 	ret = o;
 	o = NULL;
 out:
+	buf_release(&html);
 	json_decref(tags);
 	json_decref(o);
 	return ret;

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "feeds.h"
+#include "links.h"
 #include "model.h"
 #include "xmlout.h"
 
@@ -15,6 +16,8 @@
 static void
 item(struct xmlout *x, const json_t *e)
 {
+	struct buf html = BUF_INIT;
+
 	xmlout_start(x, "item");
 	xmlout_element(x, "title", model_str(e, "title"));
 	xmlout_element(x, "link", model_str(e, "url"));
@@ -25,9 +28,14 @@ item(struct xmlout *x, const json_t *e)
 	xmlout_end(x);
 	xmlout_element(x, "pubDate", model_str(e, "date_rfc822"));
 	xmlout_element(x, "category", model_str(e, "level_title"));
-	/* The HTML goes in as escaped text, as the specification's "entity-encoded" HTML. */
-	xmlout_element(x, "description", model_str(e, "content_html"));
+	/* The HTML goes in as escaped text, as the specification's "entity-encoded" HTML, with
+	 * its links as its page has them (links.h); on failure html.ptr is NULL, which marks the
+	 * writer failed. */
+	if (links_absolute(&html, model_str(e, "content_html"), model_str(e, "url")) < 0)
+		buf_release(&html);
+	xmlout_element(x, "description", html.ptr);
 	xmlout_end(x);
+	buf_release(&html);
 }
 
 int

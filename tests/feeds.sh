@@ -312,13 +312,18 @@ t(epoch(lastmod.get(URL) or "") == E("2019-11-05T12:30:00Z"),
   "sitemap.xml: the home page's lastmod is the newest update of all", lastmod.get(URL))
 PY
 )
-while IFS= read -r line; do
-	case $line in
-	"#"*) echo "$line" ;;
-	[01]"	"*) ok "${line%%	*}" "${line#*	}" ;;
-	*) fail "feed checks: unexpected output: $line" ;;
-	esac
-done <<<"$results"
+# tap_results TEXT: turns the checks' "STATUS<TAB>what" lines into TAP, passing comments on.
+tap_results() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"#"*) echo "$line" ;;
+		[01]"	"*) ok "${line%%	*}" "${line#*	}" ;;
+		*) fail "feed checks: unexpected output: $line" ;;
+		esac
+	done <<<"$1"
+}
+tap_results "$results"
 
 # The title with & and < reaches HTML escaped, never as markup.
 ! grep -rqF '<friends>' "$site" --include=*.html
@@ -327,6 +332,160 @@ ok $? "the title's <friends> is escaped in every HTML page"
 ok $? "the site title's <level> is escaped in every HTML page"
 grep -qF 'Café &amp; &lt;friends&gt; 🚨 raised' "$site/2014/2014-08-29-national-severe/index.html"
 ok $? "the announcement's page shows the title, escaped"
+
+# ---- links in a body: the page keeps them relative, every feed makes them absolute ----
+#
+# A feed reader resolves a relative URL in an entry's content against the feed's own address:
+# "../../2014/x/" from https://gov.example/threat/atom.xml would lose /threat/, and "#advice"
+# would point into the feed. feedparser is told where each feed was fetched from, as a reader
+# knows, and each entry's links must come out as the ones its page's links resolve to.
+
+links=$(new_repo)
+cat >"$links/threatfeed.conf" <<'EOF'
+[site]
+	title = Links test
+	url = https://gov.example/threat/
+[scope "national"]
+	title = National threat level
+[scope "northern-ireland"]
+	title = Northern Ireland-related terrorism
+EOF
+announcement severe 2014-08-29T14:00:00+01:00 national 'Raised.' |
+	put "$links" content/levels/2014-08-29-national-severe.md
+put "$links" content/levels/2024-01-01-national-substantial.md <<'EOF'
+---
+level: substantial
+date: 2024-01-01T10:00:00Z
+scope: national
+---
+See [the previous change](../../2014/2014-08-29-national-severe/), [this page's notes](notes/),
+[the root](/elsewhere/), [the advice below](#advice), ![the scale](./scale.png "The levels"),
+[the press office](mailto:press@gov.example) and [the police](https://police.example/report?a=1&b=2).
+EOF
+announcement moderate 2024-02-01T10:00:00Z northern-ireland \
+	'As [the national level](../../2024/2024-01-01-national-substantial/#now) and [above](#top).' |
+	put "$links" content/levels/2024-02-01-northern-ireland-moderate.md
+commit "$links" "links in bodies" >/dev/null
+lsite=$TMP_ROOT/links-site
+build_ok "a site under a path with links in its bodies builds" -C "$links" -o "$lsite" ||
+	bail "no links site"
+for f in atom.xml national/atom.xml northern-ireland/atom.xml; do
+	check_quiet "links site: $f is valid against RFC 4287's RELAX NG schema and Schematron rules" \
+		sh -c 'xmllint --noout --relaxng "$1" "$3" && xmllint --noout --schematron "$2" "$3"' sh \
+		"$TESTS_DIR/schemas/atom.rng" "$TESTS_DIR/schemas/atom-rfc4287-rules.sch" "$lsite/$f"
+done
+
+results=$("$py" - "$lsite" 2>&1 <<'PY'
+import json, os, sys
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+import feedparser
+
+site = sys.argv[1]
+URL = "https://gov.example/threat/"
+AS_WRITTEN = ["../../2014/2014-08-29-national-severe/", "notes/", "/elsewhere/", "#advice",
+              "./scale.png", "mailto:press@gov.example", "https://police.example/report?a=1&b=2"]
+
+def t(cond, what, detail=None):
+    print("%d\t%s" % (0 if cond else 1, what))
+    if not cond and detail is not None:
+        for line in str(detail).splitlines()[:20]:
+            print("# " + line)
+
+class Links(HTMLParser):
+    """Each a/href and img/src, in order; with prose, only inside <div class="prose">."""
+    def __init__(self, prose):
+        super().__init__(convert_charrefs=True)
+        self.prose, self.depth, self.urls = prose, 0, []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if self.prose and tag == "div":
+            if self.depth or a.get("class") == "prose":
+                self.depth += 1
+            return
+        if self.prose and not self.depth:
+            return
+        if tag == "a" and "href" in a:
+            self.urls.append(a["href"])
+        if tag == "img" and "src" in a:
+            self.urls.append(a["src"])
+
+    def handle_endtag(self, tag):
+        if self.prose and self.depth and tag == "div":
+            self.depth -= 1
+
+def links(html, prose=False):
+    p = Links(prose)
+    p.feed(html)
+    p.close()
+    return p.urls
+
+def page_of(url):
+    """The body links of the page at url, as written there."""
+    path = os.path.join(site, url[len(URL):], "index.html") if url.startswith(URL) else None
+    if not path or not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return links(fh.read(), prose=True)
+
+def site_file(url):
+    u = urlsplit(url)
+    if not url.startswith(URL):
+        return None
+    rel = u.path[len(urlsplit(URL).path):]
+    path = os.path.join(site, rel, "index.html")
+    return path if os.path.isfile(path) else None
+
+NAT = URL + "2024/2024-01-01-national-substantial/"
+NI = URL + "2024/2024-02-01-northern-ireland-moderate/"
+t(page_of(NAT) == AS_WRITTEN, "the page keeps its body's links as written", page_of(NAT))
+t(page_of(NI) == ["../../2024/2024-01-01-national-substantial/#now", "#top"],
+  "the other scope's page too", page_of(NI))
+resolved = [urljoin(NAT, h) for h in AS_WRITTEN]
+t(resolved[0] == URL + "2014/2014-08-29-national-severe/" and site_file(resolved[0]),
+  "the page's ../ link resolves under site.url's path to an existing page", resolved[0])
+
+def same_as_page(name, link, urls):
+    page = page_of(link)
+    want = [urljoin(link, h) for h in page] if page is not None else None
+    t(want is not None and urls == want,
+      "%s: entry %s links where its page does" % (name, link[len(URL):]),
+      "got:  %s\nwant: %s" % (urls, want))
+
+seen = set()
+for d in ("", "national/", "northern-ireland/"):
+    for kind in ("atom.xml", "rss.xml"):
+        name = d + kind
+        f = feedparser.parse(os.path.join(site, name), response_headers={
+            "content-location": URL + name,
+            "content-type": "application/%s+xml" % kind.split(".")[0]})
+        t(not f.bozo, name + ": feedparser finds no problem", f.get("bozo_exception"))
+        t(len(f.entries) == (3 if d == "" else 2 if d == "national/" else 1),
+          name + ": every entry", [e.get("link") for e in f.entries])
+        for e in f.entries:
+            html = (e.get("content") or [{}])[0].get("value") or e.get("summary", "")
+            same_as_page(name, e.get("link", ""), links(html))
+            seen.add(e.get("link"))
+    name = d + "feed.json"
+    with open(os.path.join(site, name), encoding="utf-8") as fh:
+        items = json.load(fh)["items"]
+    for i in items:
+        urls = links(i["content_html"])
+        t(all(urlsplit(u).scheme for u in urls), "%s: item %s holds absolute URLs only"
+          % (name, i["url"][len(URL):]), urls)
+        # However a reader resolves them (against the feed here), they are the page's.
+        same_as_page(name, i["url"], [urljoin(URL + name, u) for u in urls])
+t(seen == {NAT, NI, URL + "2014/2014-08-29-national-severe/"}, "every entry was checked", seen)
+
+with open(os.path.join(site, "national/atom.xml"), encoding="utf-8") as fh:
+    atom = fh.read()
+t("href=&quot;https://police.example/report?a=1&amp;amp;b=2&quot;" in atom and
+  "href=&quot;mailto:press@gov.example&quot;" in atom,
+  "national/atom.xml: URLs with a scheme are kept as the page has them")
+PY
+)
+tap_results "$results"
 
 # ---- edge sites: no announcement yet; a single unnamed scope ----
 

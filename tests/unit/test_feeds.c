@@ -21,6 +21,9 @@
 #define NASTY "\"R&D\" <b>bold</b> & it's caf\xc3\xa9 \xf0\x9f\x99\x82"
 #define NASTY_HTML "<p>Stay alert &amp; report: \"x\" 'y' <a href=\"/a?b=1&amp;c=2\">caf\xc3\xa9</a> " \
 	"\xf0\x9f\x99\x82</p>"
+/* The same in a feed, where its link is absolute (links.h). */
+#define NASTY_HTML_FEED "<p>Stay alert &amp; report: \"x\" 'y' " \
+	"<a href=\"" SITE_URL "a?b=1&amp;c=2\">caf\xc3\xa9</a> \xf0\x9f\x99\x82</p>"
 
 static char tmpdir[] = "/tmp/test_feeds.XXXXXX";
 static const char *python = "python3";
@@ -440,7 +443,8 @@ test_jsonfeed(json_t *model)
 	}
 	ok(fields_ok, "jsonfeed: every item has its fields with the right types");
 	is_str(jstr_at(j, "items", 0, "title"), specs[0].title, "jsonfeed: escaped title round-trips");
-	is_str(jstr_at(j, "items", 0, "content_html"), NASTY_HTML, "jsonfeed: content_html round-trips");
+	is_str(jstr_at(j, "items", 0, "content_html"), NASTY_HTML_FEED,
+	       "jsonfeed: content_html round-trips, its link made absolute");
 	is_str(jstr_at(j, "items", 0, "date_published"), "2024-02-08T11:00:00+01:00",
 	       "jsonfeed: date_published keeps the editor's offset");
 	is_str(jstr_at(j, "items", 0, "date_modified"), "2024-02-09T09:30:00+01:00",

@@ -1,0 +1,152 @@
+/*
+ * links: the relative URLs of cmark's HTML made absolute against the page's URL, for the feeds
+ * (see links.h). Resolution is libxml2's xmlBuildURI; this file only finds the URLs, and keeps
+ * libxml2 from changing what it was not asked to.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include <libxml/uri.h>
+
+#include "links.h"
+
+/* The attributes cmark writes a URL in (its html.c), up to the value's opening quote. */
+static const char *const url_attributes[] = { "<a href=\"", "<img src=\"" };
+
+/*
+ * Appends s[0..len) with each '%' written "%25". libxml2 2.9's xmlBuildURI decodes the path and
+ * the fragment it parses and escapes them again only as far as it needs to: "a%2Fb" would come
+ * back "a/b", another path, and a '%' that starts no escape ("%zz", which browsers send as it is)
+ * would not parse at all. Given "%25" for each '%', what it decodes is the URL as written, which
+ * it escapes again as "%25", and unprotect gives back.
+ */
+static int
+protect(struct buf *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((s[i] == '%' ? buf_puts(out, "%25") : buf_putc(out, s[i])) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Appends the URL libxml2 made, as an attribute value written the way cmark writes one ('&' and
+ * '\'' as references; '"', '<' and '>' never come out of libxml2, which escapes them), with
+ * protect's "%25" back to '%' and "%3A" back to ':'. libxml2 2.9 escapes every ':' in a path,
+ * although in an absolute URL none needs it (RFC 3986 section 3.3 only rules it out of a relative
+ * path's first segment); a "%3A" the editor wrote comes here as "%253A", and out as written.
+ */
+static int
+unprotect(struct buf *out, const char *url)
+{
+	int rc = 0;
+
+	for (const char *p = url; *p && rc == 0; p++) {
+		if (p[0] == '%' && p[1] == '2' && p[2] == '5') {
+			rc = buf_putc(out, '%');
+			p += 2;
+		} else if (p[0] == '%' && p[1] == '3' && (p[2] == 'A' || p[2] == 'a')) {
+			rc = buf_putc(out, ':');
+			p += 2;
+		} else if (*p == '&') {
+			rc = buf_puts(out, "&amp;");
+		} else if (*p == '\'') {
+			rc = buf_puts(out, "&#x27;");
+		} else if (*p == '"') {
+			rc = buf_puts(out, "&quot;");
+		} else if (*p == '<') {
+			rc = buf_puts(out, "&lt;");
+		} else if (*p == '>') {
+			rc = buf_puts(out, "&gt;");
+		} else {
+			rc = buf_putc(out, *p);
+		}
+	}
+	return rc;
+}
+
+/*
+ * Appends attribute value v[0..len), as cmark wrote it, resolved against protected_base. cmark
+ * escapes a URL for an attribute with '&' as "&amp;" and '\'' as "&#x27;", every other character
+ * outside its safe set as %XX, so those two references are all there is to read back. Anything
+ * else, or a URL libxml2 cannot parse, is appended as it is.
+ */
+static int
+resolve(struct buf *out, const char *v, size_t len, const char *protected_base, struct buf *ref)
+{
+	const char *p = v, *end = v + len, *amp;
+	xmlChar *url;
+	int rc;
+
+	buf_reset(ref);
+	if (buf_add(ref, "", 0) < 0)
+		return -1;
+	while ((amp = memchr(p, '&', (size_t)(end - p)))) {
+		size_t left = (size_t)(end - amp);
+
+		if (protect(ref, p, (size_t)(amp - p)) < 0)
+			return -1;
+		if (left >= 5 && memcmp(amp, "&amp;", 5) == 0) {
+			p = amp + 5;
+			if (buf_putc(ref, '&') < 0)
+				return -1;
+		} else if (left >= 6 && memcmp(amp, "&#x27;", 6) == 0) {
+			p = amp + 6;
+			if (buf_putc(ref, '\'') < 0)
+				return -1;
+		} else {
+			return buf_add(out, v, len);
+		}
+	}
+	if (protect(ref, p, (size_t)(end - p)) < 0)
+		return -1;
+	/*
+	 * RFC 3986 section 5.2; a reference with a scheme comes back as it is. libxml2 2.9 leaves
+	 * the dot segments of a reference that starts with '/' ("/../x" gives "https://host/../x",
+	 * where section 5.2.2 removes them); clients remove them before a request, so such a link
+	 * still leads where the page's does.
+	 */
+	url = xmlBuildURI(BAD_CAST ref->ptr, BAD_CAST protected_base);
+	if (!url)
+		return buf_add(out, v, len);
+	rc = unprotect(out, (const char *)url);
+	xmlFree(url);
+	return rc;
+}
+
+/* The first byte of the next value of url_attributes in html, or NULL. */
+static const char *
+next_url(const char *html)
+{
+	for (const char *p = strchr(html, '<'); p; p = strchr(p + 1, '<')) {
+		for (size_t i = 0; i < sizeof(url_attributes) / sizeof(*url_attributes); i++) {
+			size_t n = strlen(url_attributes[i]);
+
+			if (strncmp(p, url_attributes[i], n) == 0)
+				return p + n;
+		}
+	}
+	return NULL;
+}
+
+int
+links_absolute(struct buf *out, const char *html, const char *base)
+{
+	struct buf protected_base = BUF_INIT, ref = BUF_INIT;
+	const char *p = html, *value, *quote;
+	int rc = -1;
+
+	if (!html || !base || buf_add(out, "", 0) < 0 || protect(&protected_base, base, strlen(base)) < 0)
+		goto out;
+	while ((value = next_url(p)) && (quote = strchr(value, '"'))) {
+		if (buf_add(out, p, (size_t)(value - p)) < 0 ||
+		    resolve(out, value, (size_t)(quote - value), protected_base.ptr, &ref) < 0)
+			goto out;
+		p = quote;
+	}
+	rc = buf_puts(out, p);
+out:
+	buf_release(&protected_base);
+	buf_release(&ref);
+	return rc;
+}

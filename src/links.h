@@ -1,0 +1,27 @@
+/*
+ * links: an announcement's HTML with its relative URLs made absolute, for the feeds.
+ *
+ * A page links relative to itself, so that the site works from file:// and under any path prefix.
+ * A feed carries the same HTML, but a reader resolves what it holds against the feed's address,
+ * or against nothing: "../../2014/x/" in /threat/2024/y/'s body, read from /threat/atom.xml, would
+ * lead to /2014/x/, and "#x" to the feed. The feed writers give each entry's body through
+ * links_absolute, with its page's URL as the base, so every reader follows the link the page has.
+ *
+ * Only the HTML that markdown.h writes: cmark in safe mode, where every "<a href=\"" and
+ * "<img src=\"" is cmark's own tag (raw HTML is dropped, and text has its '<' escaped) and the
+ * only URLs there are. A URL with a scheme (https:, mailto:) is left as it is.
+ */
+#ifndef THREATFEED_LINKS_H
+#define THREATFEED_LINKS_H
+
+#include "util.h"
+
+/*
+ * Appends html with each relative URL of an a/href or img/src resolved against base (an absolute
+ * URL: the page html is shown on), as RFC 3986 section 5 says, by libxml2. A URL libxml2 cannot
+ * parse (a second '#', say) is kept as it is. Returns -1 when out of memory, or when html or base
+ * is NULL (absent from the model).
+ */
+int links_absolute(struct buf *out, const char *html, const char *base);
+
+#endif

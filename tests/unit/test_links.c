@@ -1,0 +1,109 @@
+/*
+ * Unit tests of links: the URLs of a body's HTML made absolute for the feeds. Each case is
+ * Markdown rendered by markdown.h, so that what links.c assumes of cmark's HTML is tested too,
+ * and the HTML expected in a feed for a page at PAGE.
+ */
+#include <stdlib.h>
+
+#include "harness.h"
+#include "links.h"
+#include "markdown.h"
+
+#define PAGE "https://gov.example/threat/2024/2024-01-01-national-severe/"
+
+/* Renders md, resolves its links against base and compares with want. */
+static void
+feed_html(const char *base, const char *md, const char *want, const char *what)
+{
+	struct buf page = BUF_INIT, feed = BUF_INIT;
+	int rc = markdown_to_html(&page, md, strlen(md));
+
+	if (rc == 0)
+		rc = links_absolute(&feed, page.ptr, base);
+	is_str(rc == 0 ? feed.ptr : NULL, want, what);
+	buf_release(&page);
+	buf_release(&feed);
+}
+
+static void
+test_relative(void)
+{
+	feed_html(PAGE, "[a](x/)", "<p><a href=\"" PAGE "x/\">a</a></p>\n", "a page-relative link");
+	feed_html(PAGE, "[a](../../2014/2014-08-29-national-severe/)",
+		  "<p><a href=\"https://gov.example/threat/2014/2014-08-29-national-severe/\">a</a></p>\n",
+		  "a ../ link keeps site.url's path");
+	feed_html(PAGE, "[a](../../../../../x)", "<p><a href=\"https://gov.example/x\">a</a></p>\n",
+		  "more ../ than the path has stop at the root (RFC 3986 section 5.2.4)");
+	feed_html(PAGE, "[a](/x)", "<p><a href=\"https://gov.example/x\">a</a></p>\n",
+		  "a root-relative link is under the host, as on the page");
+	feed_html(PAGE, "[a](#x)", "<p><a href=\"" PAGE "#x\">a</a></p>\n",
+		  "a fragment is the page's, not the feed's");
+	feed_html(PAGE, "[a](?q=1&r=2)", "<p><a href=\"" PAGE "?q=1&amp;r=2\">a</a></p>\n",
+		  "a query alone replaces none of the page's path");
+	feed_html(PAGE, "![alt](./img.png \"t\")",
+		  "<p><img src=\"" PAGE "img.png\" alt=\"alt\" title=\"t\" /></p>\n", "an image");
+	feed_html(PAGE, "[a](<x y/it's.png> \"../t\")",
+		  "<p><a href=\"" PAGE "x%20y/it&#x27;s.png\" title=\"../t\">a</a></p>\n",
+		  "cmark's escapes are read back and written again; a title is not a URL");
+	feed_html(PAGE, "[a](//other.example/p)", "<p><a href=\"https://other.example/p\">a</a></p>\n",
+		  "a network-path link takes the page's scheme");
+	feed_html("https://gov.example:8443/", "[a](b)", "<p><a href=\"https://gov.example:8443/b\">a</a></p>\n",
+		  "a base with a port");
+	feed_html(PAGE, "[a](javascript:alert(1))", "<p><a href=\"" PAGE "\">a</a></p>\n",
+		  "safe mode's empty href is the page itself, as on the page");
+}
+
+/* libxml2 2.9 decodes what it parses and escapes it again; none of that may show. */
+static void
+test_escapes(void)
+{
+	feed_html(PAGE, "[a](a%2Fb/)", "<p><a href=\"" PAGE "a%2Fb/\">a</a></p>\n",
+		  "an escaped '/' stays escaped");
+	feed_html(PAGE, "[a](caf\xc3\xa9/%41%25%3A)", "<p><a href=\"" PAGE "caf%C3%A9/%41%25%3A\">a</a></p>\n",
+		  "escapes come out as written: non-ASCII, an unreserved character, '%', ':'");
+	feed_html(PAGE, "[a](%zz)", "<p><a href=\"" PAGE "%zz\">a</a></p>\n",
+		  "a '%' that starts no escape is kept, as browsers keep it");
+	feed_html(PAGE, "[a](./a:b#c%2F)", "<p><a href=\"" PAGE "a:b#c%2F\">a</a></p>\n",
+		  "a ':' in the path is not escaped, nor the fragment decoded");
+	feed_html(PAGE, "[a](#a#b)", "<p><a href=\"#a#b\">a</a></p>\n",
+		  "a URL libxml2 cannot parse (a second '#') is kept as it is");
+}
+
+static void
+test_kept(void)
+{
+	feed_html(PAGE, "[a](mailto:a@b.example) [b](https://e.example/a?b=1&c='2') <https://f.example/>",
+		  "<p><a href=\"mailto:a@b.example\">a</a> "
+		  "<a href=\"https://e.example/a?b=1&amp;c=&#x27;2&#x27;\">b</a> "
+		  "<a href=\"https://f.example/\">https://f.example/</a></p>\n",
+		  "URLs with a scheme are kept byte for byte");
+	feed_html(PAGE, "`<a href=\"x\">` and &lt;img src=\"y\"&gt;\n\n    <a href=\"z\">\n",
+		  "<p><code>&lt;a href=&quot;x&quot;&gt;</code> and &lt;img src=&quot;y&quot;&gt;</p>\n"
+		  "<pre><code>&lt;a href=&quot;z&quot;&gt;\n</code></pre>\n",
+		  "text that reads like a tag is not one");
+	feed_html(PAGE, "<a href=\"x\">raw</a> <img src=\"y\">",
+		  "<p><!-- raw HTML omitted -->raw<!-- raw HTML omitted --> <!-- raw HTML omitted --></p>\n",
+		  "raw HTML is dropped before it could be rewritten");
+	feed_html(PAGE, "No link.", "<p>No link.</p>\n", "a body without a link is as it was");
+	feed_html(PAGE, "", "", "an empty body");
+}
+
+static void
+test_errors(void)
+{
+	struct buf b = BUF_INIT;
+
+	ok(links_absolute(&b, NULL, PAGE) < 0, "no HTML: -1");
+	ok(links_absolute(&b, "<p>x</p>", NULL) < 0, "no base: -1");
+	buf_release(&b);
+}
+
+int
+main(void)
+{
+	test_relative();
+	test_escapes();
+	test_kept();
+	test_errors();
+	return tests_done();
+}
