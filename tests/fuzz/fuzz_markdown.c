@@ -1,8 +1,9 @@
 /*
  * Markdown bodies to HTML and to summary text. Beyond memory safety, the safe-mode promise of
  * markdown.h must hold for any input: no raw <script> and no link or image to a scheme that runs
- * code or reads files. And a summary made alone, from the part of the body that decides it, must
- * equal the one made with the HTML from the whole body.
+ * code or reads files, in the pages' HTML and in the feeds' copy with absolute links (links.h).
+ * And a summary made alone, from the part of the body that decides it, must equal the one made
+ * with the HTML from the whole body.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -10,10 +11,12 @@
 #include <strings.h>
 
 #include "fuzz.h"
+#include "links.h"
 #include "markdown.h"
 #include "util.h"
 
 #define SUMMARY_MAX 200
+#define PAGE_URL "https://gov.example/threat/2024/2024-01-01-national-severe/"
 
 /*
  * 1 when html holds attr="scheme: (any case), i.e. cmark let a dangerous URL through. The images
@@ -40,27 +43,40 @@ has_url(const char *html, const char *attr, const char *scheme)
 	return 0;
 }
 
+/* The promises above, for html made from md[0..size). */
+static void
+check_html(const struct buf *html, const char *md, size_t size)
+{
+	unsigned line, col;
+	const char *why;
+
+	/* Clean text in, clean HTML out: the model stores it with json_string, feeds check it. */
+	if (text_check(md, size, &line, &col, &why) == 0)
+		assert(text_check(html->ptr, html->len, &line, &col, &why) == 0);
+	assert(!strcasestr(html->ptr, "<script"));
+	assert(!has_url(html->ptr, "href=\"", "javascript:"));
+	assert(!has_url(html->ptr, "href=\"", "vbscript:"));
+	assert(!has_url(html->ptr, "href=\"", "file:"));
+	assert(!has_url(html->ptr, "href=\"", "data:"));
+	assert(!has_url(html->ptr, "src=\"", "javascript:"));
+	assert(!has_url(html->ptr, "src=\"", "vbscript:"));
+	assert(!has_url(html->ptr, "src=\"", "file:"));
+	assert(!has_url(html->ptr, "src=\"", "data:"));
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *md = (const char *)data;
 	struct buf html = BUF_INIT, text = BUF_INIT, whole_html = BUF_INIT, whole_text = BUF_INIT;
+	struct buf feed = BUF_INIT;
 	unsigned line, col;
 	const char *why;
 
 	if (markdown_to_html(&html, md, size) == 0 && html.ptr) {
-		/* Clean text in, clean HTML out: the model stores it with json_string, feeds check it. */
-		if (text_check(md, size, &line, &col, &why) == 0)
-			assert(text_check(html.ptr, html.len, &line, &col, &why) == 0);
-		assert(!strcasestr(html.ptr, "<script"));
-		assert(!has_url(html.ptr, "href=\"", "javascript:"));
-		assert(!has_url(html.ptr, "href=\"", "vbscript:"));
-		assert(!has_url(html.ptr, "href=\"", "file:"));
-		assert(!has_url(html.ptr, "href=\"", "data:"));
-		assert(!has_url(html.ptr, "src=\"", "javascript:"));
-		assert(!has_url(html.ptr, "src=\"", "vbscript:"));
-		assert(!has_url(html.ptr, "src=\"", "file:"));
-		assert(!has_url(html.ptr, "src=\"", "data:"));
+		check_html(&html, md, size);
+		if (links_absolute(&feed, html.ptr, PAGE_URL) == 0)
+			check_html(&feed, md, size);
 	}
 	if (markdown_first_paragraph_text(&text, md, size, SUMMARY_MAX) == 0 && text.ptr) {
 		assert(text.len <= SUMMARY_MAX);
@@ -74,5 +90,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_release(&text);
 	buf_release(&whole_html);
 	buf_release(&whole_text);
+	buf_release(&feed);
 	return 0;
 }
