@@ -600,6 +600,8 @@ build_run(const struct build_options *opt, struct diag *d)
 	int use_memo;
 	size_t warnings_before = d->warnings;
 	int lock = -1, rc = -1, use_cache;
+	struct build_options pinned;
+	char commit_id[41];
 
 	arena_begin();
 	if (repo_open(&repo, opt->repo_path, d) < 0)
@@ -607,6 +609,16 @@ build_run(const struct build_options *opt, struct diag *d)
 	/* Before the ref is resolved: the last writer to get the lock reads the newest tip. */
 	if (opt->write && !opt->dump_model && (lock = take_build_lock(repo, d)) < 0)
 		goto out;
+	/*
+	 * Resolved once, here: the cache key, the settings' and templates' ids and the content are
+	 * all read from this commit even if the branch moves meanwhile, else a site built from the
+	 * next commit could be recorded under this one's key. A ref that names no commit is left
+	 * as it is, for the build to report in its own words.
+	 */
+	pinned = *opt;
+	if (opt->snapshot == REPO_SNAPSHOT_COMMIT && repo_commit_id(repo, opt->ref, commit_id) == 0)
+		pinned.ref = commit_id;
+	opt = &pinned;
 	if (opt->out_dir)
 		buf_puts(&dir, opt->out_dir);
 	else

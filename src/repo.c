@@ -424,6 +424,25 @@ out:
 	return rc;
 }
 
+int
+repo_commit_id(struct repo *r, const char *ref, char hex[41])
+{
+	git_commit *commit = NULL;
+	struct diag quiet;
+	char *mem;
+	size_t memlen;
+	int rc;
+
+	diag_init_memory(&quiet, &mem, &memlen, 1);
+	rc = resolve_commit(&commit, r->git, ref, &quiet);
+	fclose(quiet.out);
+	free(mem);
+	if (rc == 0)
+		git_oid_tostr(hex, GIT_OID_HEXSZ + 1, git_commit_id(commit));
+	git_commit_free(commit);
+	return rc;
+}
+
 static int
 read_commit(struct reader *r, const char *ref, const char *const *prefixes, size_t nprefixes)
 {

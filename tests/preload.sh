@@ -3,12 +3,13 @@
 # must notice though the threatfeed binary stays the same, a machine where no thread starts,
 # threads that cannot open a repository object of their own, a site folder that another program
 # makes while a first build writes the site beside it, the lock a first build holds there, a
-# disk with no room for the HTML a build keeps between its two passes, and a build killed midway.
+# disk with no room for the HTML a build keeps between its two passes, a build killed midway, and
+# a branch that moves during a build.
 . "$(dirname "$0")/lib.sh"
 
 shims=$THREATFEED_BUILD/shims
 for shim in cmark-upgrade no-threads main-thread-repository site-appears staging-locked spill-full \
-	no-tmpfile killed-at-rename; do
+	no-tmpfile killed-at-rename ref-moves; do
 	[ -f "$shims/$shim.so" ] || bail "no $shim.so in $shims (make unit)"
 done
 # A sanitizer's runtime wants to be loaded first; the shims, built without one, come before it.
@@ -169,5 +170,36 @@ ok $? "... and leaves no list behind"
 without_caches "$killed" "$S/killed"
 check_quiet "its site equals a build without caches" \
 	diff -r -x link -x .notes.txt.tmp-AbCdE1 "$S/killed" "$killed/site"
+
+# ---- the branch moves during a build: all of the build is of the commit it found ----
+
+moving=$(base_repo)
+build_ok "build of the site before its branch moves" -C "$moving"
+sed -i 's/has been raised from SUBSTANTIAL/has been raised (C1) from SUBSTANTIAL/' \
+	"$moving/content/levels/2014-08-29-national-severe.md"
+commit "$moving" "C1" >/dev/null
+c1=$(git -C "$moving" rev-parse HEAD)
+sed -i 's/(C1)/(C2)/' "$moving/content/levels/2014-08-29-national-severe.md"
+commit "$moving" "C2" >/dev/null
+c2=$(git -C "$moving" rev-parse HEAD)
+git -C "$moving" update-ref refs/heads/main "$c1"
+SHIM_REPORT=$TMP_ROOT/ref-moves.report SHIM_MOVE_REF="git -C $moving update-ref refs/heads/main $c2" \
+	LD_PRELOAD=$shims/ref-moves.so $TEST_WRAPPER "$THREATFEED" build -q -C "$moving" \
+	>"$TMP_ROOT/rm.out" 2>"$TMP_ROOT/rm.err"
+is "$?" 0 "a build during which its branch moves succeeds"
+is "$(cat "$TMP_ROOT/ref-moves.report" 2>/dev/null)" "moved" "... the branch did move during it"
+moved_page=$moving/site/2014/2014-08-29-national-severe/index.html
+grep -q '(C1)' "$moved_page"
+ok $? "... and it built the commit the branch named when it took the lock"
+git -C "$moving" update-ref refs/heads/main "$c1"
+build_ok "a build once the branch is set back" -C "$moving"
+grep -q '(C1)' "$moved_page"
+ok $? "... has that commit's site: no cache was recorded under the wrong commit"
+without_caches "$moving" "$S/moving"
+check_quiet "... equal to a build without caches" diff -r "$S/moving" "$moving/site"
+git -C "$moving" update-ref refs/heads/main "$c2"
+build_ok "a build once the branch moves on" -C "$moving"
+grep -q '(C2)' "$moved_page"
+ok $? "... builds the commit it names now"
 
 done_testing
