@@ -728,8 +728,12 @@ build_run(const struct build_options *opt, struct diag *d)
 	if (em.html_fd >= 0)
 		close(em.html_fd);
 	em.html_fd = -1;
-	if (output_commit(out, &stats, d) < 0)
+	if (output_commit(out, &stats, d) < 0) {
+		/* What was replaced or removed stays: no message may say that nothing was written. */
+		if (stats.written || stats.removed)
+			rc = BUILD_PARTLY_WRITTEN;
 		goto out;
+	}
 	if (memo.seed)
 		cache_pages_record(repo_git_dir(repo), dir.ptr, out, pages);
 	/*

@@ -27,8 +27,14 @@ struct build_options {
 	int ping_dry_run;               /* ping --dry-run: print what would be sent, send nothing */
 };
 
+/* build_run's result when an I/O error came after files of the site were replaced or removed. */
+#define BUILD_PARTLY_WRITTEN (-2)
+
 /*
- * Returns 0, or -1 when anything was reported through d (content, settings or I/O).
+ * Returns 0, or -1 when anything was reported through d (content, settings or I/O), or
+ * BUILD_PARTLY_WRITTEN when that happened once the site had begun to change: renaming, removing
+ * stale files or writing the manifest failed after some files took their new bytes. Those stay,
+ * and the next build that succeeds completes the site.
  * A run that writes (opt->write) first takes an exclusive lock, <git dir>/threatfeed/build.lock,
  * waiting for any other writing run of the same repository, and only then resolves the ref: two
  * pushes never interleave their writes, and the last build to run builds the newest tip.

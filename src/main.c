@@ -15,7 +15,7 @@
 
 enum exit_status {
 	EXIT_OK = 0,
-	EXIT_CONTENT = 1,   /* content, settings or I/O error: nothing was written */
+	EXIT_CONTENT = 1,   /* content, settings or I/O error: nothing was written, unless said */
 	EXIT_USAGE = 2,
 	EXIT_PING = 3,      /* an endpoint failed after its retries: the site itself is fine */
 };
@@ -239,6 +239,12 @@ run_build_or_check(int argc, char **argv, int is_build)
 	/* With --ping, errors after a successful build are the pinger's: the site was written. */
 	if ((rc = build_run(&opt, &d)) == 0 && d.errors && opt.ping)
 		return EXIT_PING;
+	if (rc == BUILD_PARTLY_WRITTEN) {
+		fprintf(stderr, "threatfeed: the site is partly updated: some files were written before "
+			"%s; the next build that succeeds completes it\n",
+			d.errors > 1 ? "these problems" : "this problem");
+		return EXIT_CONTENT;
+	}
 	if (rc < 0 || d.errors) {
 		if (d.errors > 1)
 			fprintf(stderr, "threatfeed: %zu problems found; nothing was written\n", d.errors);

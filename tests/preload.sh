@@ -3,13 +3,13 @@
 # must notice though the threatfeed binary stays the same, a machine where no thread starts,
 # threads that cannot open a repository object of their own, a site folder that another program
 # makes while a first build writes the site beside it, the lock a first build holds there, a
-# disk with no room for the HTML a build keeps between its two passes, a build killed midway, and
-# a branch that moves during a build.
+# disk with no room for the HTML a build keeps between its two passes, a build killed midway, a
+# branch that moves during a build, and a stale file that cannot be removed.
 . "$(dirname "$0")/lib.sh"
 
 shims=$THREATFEED_BUILD/shims
 for shim in cmark-upgrade no-threads main-thread-repository site-appears staging-locked spill-full \
-	no-tmpfile killed-at-rename ref-moves; do
+	no-tmpfile killed-at-rename ref-moves unlink-refused; do
 	[ -f "$shims/$shim.so" ] || bail "no $shim.so in $shims (make unit)"
 done
 # A sanitizer's runtime wants to be loaded first; the shims, built without one, come before it.
@@ -201,5 +201,28 @@ git -C "$moving" update-ref refs/heads/main "$c2"
 build_ok "a build once the branch moves on" -C "$moving"
 grep -q '(C2)' "$moved_page"
 ok $? "... builds the commit it names now"
+
+# ---- a stale file cannot be removed once the others are replaced: the message says so ----
+
+partly=$(base_repo)
+build_ok "build of the site whose stale page cannot be removed" -C "$partly"
+git -C "$partly" mv content/levels/2019-11-04-national-substantial.md \
+	content/levels/2019-11-04-national-lowered.md
+commit "$partly" "renamed" >/dev/null
+SHIM_REPORT=$TMP_ROOT/unlink-refused.report SHIM_REFUSE=/2019-11-04-national-substantial/ \
+	LD_PRELOAD=$shims/unlink-refused.so $TEST_WRAPPER "$THREATFEED" build -q -C "$partly" \
+	>"$TMP_ROOT/ur.out" 2>"$TMP_ROOT/ur.err"
+is "$?" 1 "a build that cannot remove a stale page fails"
+is "$(cat "$TMP_ROOT/ur.err")" "threatfeed: $partly/site/2019/2019-11-04-national-substantial/index.html: cannot remove: Permission denied
+threatfeed: the site is partly updated: some files were written before this problem; the next build that succeeds completes it" \
+	"... saying that the site is partly updated, not that nothing was written"
+at_least 1 unlink-refused.report "the removal was refused (refused:"
+[ -f "$partly/site/2019/2019-11-04-national-lowered/index.html" ]
+ok $? "... which it is: the renamed announcement's page is there"
+build_ok "the next build" -C "$partly"
+[ ! -e "$partly/site/2019/2019-11-04-national-substantial" ]
+ok $? "... removes the stale page"
+without_caches "$partly" "$S/partly"
+check_quiet "... and completes the site" diff -r "$S/partly" "$partly/site"
 
 done_testing
