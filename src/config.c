@@ -251,6 +251,7 @@ struct loader {
 	struct diag *d;
 	const char *path;
 	struct scan scan;
+	int text_ok;               /* the file passed text_check: a bad value came from an escape */
 	struct pending_level *levels;
 	size_t nlevels;
 	struct pending_scope *scopes;
@@ -686,15 +687,23 @@ static void
 apply_entry(struct loader *ld, const struct config_entry *e)
 {
 	const char *name = e->name, *first = strchr(name, '.'), *last = strrchr(name, '.');
-	unsigned line = scan_line(&ld->scan, name);
+	unsigned line = scan_line(&ld->scan, name), bad_line, bad_col;
 	char *section, *sub = NULL;
-	const char *key;
+	const char *key, *why;
 
 	if (!first) {
 		diag_warning(ld->d, ld->path, line, 0, "unknown setting '%s' ignored (expected it under "
 			     "[site], [feed], [scope \"name\"], [level \"name\"] or [ping])", name);
 		return;
 	}
+	/*
+	 * The file passed text_check, but an escape in a value ("\\b") is read as the character it
+	 * stands for, which may be one that XML 1.0 forbids: every value reaches a page or a feed.
+	 * The setting still counts as given, so no "missing" error follows.
+	 */
+	if (ld->text_ok && text_check(e->value, strlen(e->value), &bad_line, &bad_col, &why) < 0)
+		diag_error(ld->d, ld->path, line, 0, "the value of '%s', once its escapes are read: %s",
+			   name, why);
 	section = xstrndup(name, (size_t)(first - name));
 	key = last + 1;
 	if (last != first)
@@ -824,6 +833,8 @@ config_load(struct config *out, const char *path, const char *data, size_t len,
 	/* Values reach HTML and XML: the text must be UTF-8 that XML 1.0 allows. */
 	if (text_check(data, len, &line, &col, &why) < 0)
 		diag_error(d, path, line, col, "%s", why);
+	else
+		ld.text_ok = 1;
 	scan_text(&ld.scan, data, len);
 	/* Declared sections first, in file order: an empty [scope "x"] still declares a scope. */
 	for (size_t i = 0; i < ld.scan.nsections; i++) {

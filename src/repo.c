@@ -959,14 +959,51 @@ find_include(const char *data, size_t len)
  * error as "failed to parse config file: REASON (in TMPFILE:LINE, column COL)"; the line is kept,
  * the temporary name never shown.
  */
+/*
+ * Where the first escape that git-config syntax does not know is in data, for the message:
+ * libgit2 says "invalid escape at q" with no line. Values know \\, \", \n, \t, \b and a backslash
+ * that ends the line; comment and section lines are not values. 0 when none is found.
+ */
+static unsigned
+bad_escape_line(const char *data, size_t len, unsigned *col)
+{
+	unsigned line = 1;
+
+	for (size_t i = 0; i < len; line++) {
+		size_t start = i, end = i;
+		int quoted = 0;
+
+		while (end < len && data[end] != '\n')
+			end++;
+		while (i < end && (data[i] == ' ' || data[i] == '\t'))
+			i++;
+		if (i < end && data[i] != '#' && data[i] != ';' && data[i] != '[') {
+			for (; i < end && (quoted || (data[i] != '#' && data[i] != ';')); i++) {
+				if (data[i] == '"')
+					quoted = !quoted;
+				if (data[i] != '\\')
+					continue;
+				if (i + 1 < end && data[i + 1] != '\r' && !strchr("\\\"ntb", data[i + 1])) {
+					*col = (unsigned)(i - start) + 1;
+					return line;
+				}
+				i++;
+			}
+		}
+		i = end + 1;
+	}
+	return 0;
+}
+
 static int
-config_failure(struct diag *d, const char *path, const char *tmpname)
+config_failure(struct diag *d, const char *path, const char *tmpname, const char *data, size_t len)
 {
 	const char *msg = git_words(), *prefix = "failed to parse config file: ";
 	const char *at = strstr(msg, tmpname), *in;
 	struct buf reason = BUF_INIT;
 	unsigned long line = 0;
-	int rc;
+	unsigned col = 0;
+	int rc, bad_escape;
 
 	if (strncmp(msg, prefix, strlen(prefix)) == 0)
 		msg += strlen(prefix);
@@ -992,7 +1029,12 @@ config_failure(struct diag *d, const char *path, const char *tmpname)
 			p = hit + strlen(tmpname);
 		}
 	}
-	rc = diag_error(d, path, (unsigned)line, 0, "invalid config: %s", reason.ptr ? reason.ptr : "");
+	bad_escape = reason.ptr && strncmp(reason.ptr, "invalid escape", 14) == 0;
+	if (!line && bad_escape)
+		line = bad_escape_line(data, len, &col);
+	rc = diag_error(d, path, (unsigned)line, line ? col : 0, "invalid config: %s%s",
+			reason.ptr ? reason.ptr : "",
+			bad_escape ? " (expected \\\\, \\\", \\n, \\t or \\b after a backslash)" : "");
 	buf_release(&reason);
 	return rc;
 }
@@ -1063,11 +1105,11 @@ repo_parse_config(struct config_entries *out, const char *path, const char *data
 	}
 	fd = -1;
 	if (git_config_open_ondisk(&cfg, tmpname.ptr) < 0) {
-		config_failure(d, path, tmpname.ptr);
+		config_failure(d, path, tmpname.ptr, data, len);
 		goto out;
 	}
 	if (git_config_foreach(cfg, collect_entry, &c) < 0) {
-		config_failure(d, path, tmpname.ptr);
+		config_failure(d, path, tmpname.ptr, data, len);
 		goto out;
 	}
 	/* The header scan should have caught them; refuse anything that still came in by include. */

@@ -452,8 +452,17 @@ test_syntax(void)
 	      "threatfeed: threatfeed.conf:4: invalid config: invalid configuration key\n",
 	      "key with a space");
 	fails(SITE "\tauthor = \"a\\qb\"\n",
-	      "threatfeed: threatfeed.conf: invalid config: invalid escape at qb\"\n",
-	      "invalid escape (libgit2 gives no line)");
+	      "threatfeed: threatfeed.conf:4:13: invalid config: invalid escape at qb\" (expected "
+	      "\\\\, \\\", \\n, \\t or \\b after a backslash)\n",
+	      "invalid escape, at the line and column libgit2 does not give");
+	fails(SITE "# a comment may hold \\q\n\tauthor = a \\\\ b # or \\q\n\tdescription = \"\\t \\q\"\n",
+	      "threatfeed: threatfeed.conf:6:20: invalid config: invalid escape at q\" (expected "
+	      "\\\\, \\\", \\n, \\t or \\b after a backslash)\n",
+	      "an invalid escape is looked for in values, not in comments");
+	fails(SITE "\tauthor = a\\bb\n",
+	      "threatfeed: threatfeed.conf:4: the value of 'site.author', once its escapes are read: "
+	      "control character that XML 1.0 forbids\n",
+	      "an escape read as a character XML forbids, at its setting's line");
 	fails("[include]\n\tpath = /etc/passwd\n" SITE,
 	      "threatfeed: threatfeed.conf:1: invalid config: includes are not allowed (a published "
 	      "site's settings must all be in this file)\n", "include refused");
