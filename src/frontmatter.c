@@ -35,6 +35,7 @@ struct walk {
 	struct frontmatter *fm;
 	size_t cap;            /* allocated entries of fm->fields */
 	int too_many;          /* "more than 64 keys" already reported */
+	size_t pair_errors;    /* problems of single pairs, after which the rest is still usable */
 	/* Cache for char_to_byte: libyaml's marks count characters, walks are mostly forward. */
 	size_t cache_chars, cache_bytes;
 };
@@ -354,6 +355,11 @@ read_value(struct walk *w, yaml_parser_t *p, const yaml_event_t *key)
 		bad = 1;
 		break;
 	}
+	if (name && bad) {
+		w->fm->refused = xreallocarray(w->fm->refused, w->fm->nrefused + 1,
+					       sizeof(*w->fm->refused));
+		w->fm->refused[w->fm->nrefused++] = xstrdup(name);
+	}
 	if (!name || bad)
 		goto out;
 	mark_position(w, &key->start_mark, &line, &col);
@@ -434,11 +440,16 @@ read_stream(struct walk *w, yaml_parser_t *p)
 				goto out;
 			}
 			break;
-		case YAML_MAPPING_START_EVENT:
+		case YAML_MAPPING_START_EVENT: {
+			size_t before;
+
 			check_properties(w, &ev);
+			before = w->d->errors;
 			if (read_mapping(w, p) < 0)
 				ret = -1;
+			w->pair_errors += w->d->errors - before;
 			break;
+		}
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_SCALAR_EVENT:
 		case YAML_ALIAS_EVENT:
@@ -489,12 +500,12 @@ frontmatter_parse(struct frontmatter *out, const char *path, const char *data, s
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data + blk.start, blk.len);
 	/* The file is UTF-8 (text_check said so); never let libyaml guess UTF-16. */
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-	if (read_stream(&w, &parser) < 0 || d->errors > errors_before)
+	if (read_stream(&w, &parser) < 0 || d->errors - errors_before > w.pair_errors)
 		goto out;
 	out->body = data + blk.body;
 	out->body_len = len - blk.body;
 	out->body_line = blk.body_line;
-	ret = 0;
+	ret = w.pair_errors ? FRONTMATTER_PARTLY : 0;
 out:
 	yaml_parser_delete(&parser);
 	if (ret < 0)
@@ -529,7 +540,19 @@ frontmatter_release(struct frontmatter *fm)
 		free(fm->fields[i].value);
 	}
 	free(fm->fields);
+	for (size_t i = 0; i < fm->nrefused; i++)
+		free(fm->refused[i]);
+	free(fm->refused);
 	memset(fm, 0, sizeof(*fm));
+}
+
+int
+frontmatter_refused(const struct frontmatter *fm, const char *key)
+{
+	for (size_t i = 0; i < fm->nrefused; i++)
+		if (strcmp(fm->refused[i], key) == 0)
+			return 1;
+	return 0;
 }
 
 const char *

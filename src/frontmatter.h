@@ -29,12 +29,20 @@ struct frontmatter {
 	const char *body;      /* points into the caller's data, after the closing line */
 	size_t body_len;
 	unsigned body_line;    /* line number of body[0] */
+	char **refused;        /* keys whose value was refused (a list, a tag...), each reported */
+	size_t nrefused;
 };
+
+/* frontmatter_parse's result when some keys or values were refused but the rest is usable. */
+#define FRONTMATTER_PARTLY 1
 
 /*
  * Parses data[0..len) (which text_check has already accepted). Reports every problem it can find
- * through d against `path` and returns -1 if there was any; *out is then released.
- * Release with frontmatter_release.
+ * through d against `path`. Returns 0; or FRONTMATTER_PARTLY when only some pairs were refused (a
+ * duplicate key, a list, a tag): *out holds the others and the body, so that the caller can still
+ * check them and report every problem of the file at once, and frontmatter_refused names the keys
+ * that are there but have no value to check; or -1 when the block could not be read (YAML syntax,
+ * no closing line, not a mapping), and *out is released. Release with frontmatter_release.
  */
 int frontmatter_parse(struct frontmatter *out, const char *path, const char *data, size_t len,
 		      struct diag *d);
@@ -44,6 +52,8 @@ int frontmatter_parse(struct frontmatter *out, const char *path, const char *dat
  */
 int frontmatter_body(const char *data, size_t len, const char **body, size_t *body_len);
 const struct frontmatter_field *frontmatter_get(const struct frontmatter *fm, const char *key);
+/* Whether key was written but its value refused: it is not missing, nor checkable. */
+int frontmatter_refused(const struct frontmatter *fm, const char *key);
 void frontmatter_release(struct frontmatter *fm);
 
 /* The version of the libyaml library loaded, e.g. "0.2.5": what is accepted depends on it. */

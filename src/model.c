@@ -321,9 +321,10 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 
 	if (config_level_list(&list, cfg) < 0)
 		goto out;
-	if (!level)
+	/* A key whose value was refused (frontmatter_refused) is reported already, not missing. */
+	if (!level && !frontmatter_refused(&fm, "level"))
 		diag_error(d, path, 1, 1, "missing 'level' (expected %s)", list.ptr);
-	else if (!(a->level = config_level(cfg, level->value)))
+	else if (level && !(a->level = config_level(cfg, level->value)))
 		diag_error(d, path, level->line, level->col, "unknown level '%s' (expected %s)",
 			   level->value, list.ptr);
 
@@ -334,18 +335,18 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 		diag_error(d, path, scope->line, scope->col,
 			   "unknown scope '%s' (no scopes are configured in threatfeed.conf)",
 			   scope->value);
-	else if (cfg->nscopes == 1 && !scope)
+	else if (cfg->nscopes == 1 && !scope && !frontmatter_refused(&fm, "scope"))
 		a->scope = &cfg->scopes[0];
-	else if (cfg->nscopes > 1 && !scope)
+	else if (cfg->nscopes > 1 && !scope && !frontmatter_refused(&fm, "scope"))
 		diag_error(d, path, 1, 1, "missing 'scope' (expected %s)", list.ptr);
 	else if (scope && !(a->scope = config_scope(cfg, scope->value)))
 		diag_error(d, path, scope->line, scope->col, "unknown scope '%s' (expected %s)",
 			   scope->value, list.ptr);
 
-	if (!date)
+	if (!date && !frontmatter_refused(&fm, "date"))
 		diag_error(d, path, 1, 1, "missing 'date' (expected an RFC 3339 date such as "
 			   "2014-08-29T14:00:00+01:00)");
-	else if (parse_date_field(&a->date, d, path, date) == 0) {
+	else if (date && parse_date_field(&a->date, d, path, date) == 0) {
 		a->date_line = date->line;
 		a->date_col = date->col;
 	}
@@ -1222,7 +1223,7 @@ load_pages(struct model_builder *b, const struct source_set *src)
 		}
 		warn_unknown_keys(d, f->path, &fm, page_keys, 1, "title");
 		title = frontmatter_get(&fm, "title");
-		if (!title || !*title->value)
+		if ((!title && !frontmatter_refused(&fm, "title")) || (title && !*title->value))
 			diag_error(d, f->path, title ? title->line : 1, title ? title->col : 1,
 				   "missing 'title' (pages need a title)");
 		check_images(d, f->path, b->cfg->url, &fm);

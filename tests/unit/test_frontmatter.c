@@ -50,6 +50,34 @@ bad(const char *s, const char *want, const char *what)
 	free(messages);
 }
 
+/*
+ * Expects s to have some pairs refused with exactly the messages `want`, the others kept (`kept`
+ * fields) with the body, and the keys in `refused` (space-separated) known as refused.
+ */
+static void
+partly(const char *s, const char *want, const char *what, size_t kept, const char *refused)
+{
+	struct frontmatter fm;
+	char *messages = NULL;
+	int rc = parse(&fm, s, strlen(s), &messages);
+	struct buf names = BUF_INIT, label = BUF_INIT;
+
+	for (size_t i = 0; rc == FRONTMATTER_PARTLY && i < fm.nrefused; i++)
+		buf_printf(&names, "%s%s", i ? " " : "", fm.refused[i]);
+	ok(rc == FRONTMATTER_PARTLY && fm.count == kept && fm.body, "%s: the rest is kept", what);
+	buf_printf(&label, "%s: the keys refused are known", what);
+	is_str(names.ptr ? names.ptr : "", refused, label.ptr);
+	buf_release(&label);
+	for (size_t i = 0; rc == FRONTMATTER_PARTLY && i < fm.nrefused; i++)
+		ok(frontmatter_refused(&fm, fm.refused[i]) && !frontmatter_get(&fm, fm.refused[i]),
+		   "%s: '%s' is refused, not missing", what, fm.refused[i]);
+	is_str(messages, want, what);
+	if (rc == FRONTMATTER_PARTLY)
+		frontmatter_release(&fm);
+	buf_release(&names);
+	free(messages);
+}
+
 static void
 test_good(void)
 {
@@ -231,27 +259,28 @@ test_bad(void)
 	bad("---\nlevel: low\nt: \xC2\x80\n---\n",
 	    "threatfeed: x.md:3:4: invalid YAML: control characters are not allowed (#x80)\n",
 	    "reader error at its byte offset, not 1:1");
-	bad("---\nlevel: low\ndate: x\nlevel: high\n---\n",
-	    "threatfeed: x.md:4:1: duplicate key 'level' (first at line 2)\n", "duplicate key");
-	bad("---\na: &x low\nb: *x\n---\n",
-	    "threatfeed: x.md:2:4: anchors are not allowed (found '&x')\n"
-	    "threatfeed: x.md:3:4: aliases are not allowed (found '*x')\n",
-	    "anchor and alias, both reported");
-	bad("---\n*x : low\n---\n",
-	    "threatfeed: x.md:2:1: aliases are not allowed (found '*x')\n", "alias as a key");
-	bad("---\na: !!str low\nb: !custom x\n---\n",
-	    "threatfeed: x.md:2:4: tags are not allowed (found '!!str'; values are plain text)\n"
-	    "threatfeed: x.md:3:4: tags are not allowed (found '!custom'; values are plain text)\n",
-	    "tags, standard or not");
-	bad("---\nlevel:\n  - low\n  - high\ntitle: [a, b]\n---\n",
-	    "threatfeed: x.md:3:3: 'level' must be a single value, not a list\n"
-	    "threatfeed: x.md:5:8: 'title' must be a single value, not a list\n",
-	    "list values, both reported");
-	bad("---\nlevel:\n  name: low\n  rank: 1\ndate: x\n---\n",
-	    "threatfeed: x.md:3:3: 'level' must be a single value, not a mapping\n",
-	    "nested mapping");
-	bad("---\n? [a, b]\n: c\n---\n",
-	    "threatfeed: x.md:2:3: keys must be plain text, not a list\n", "a list as a key");
+	partly("---\nlevel: low\ndate: x\nlevel: high\n---\n",
+	       "threatfeed: x.md:4:1: duplicate key 'level' (first at line 2)\n", "duplicate key", 2,
+	       "");
+	partly("---\na: &x low\nb: *x\n---\n",
+	       "threatfeed: x.md:2:4: anchors are not allowed (found '&x')\n"
+	       "threatfeed: x.md:3:4: aliases are not allowed (found '*x')\n",
+	       "anchor and alias, both reported", 0, "a b");
+	partly("---\n*x : low\n---\n",
+	       "threatfeed: x.md:2:1: aliases are not allowed (found '*x')\n", "alias as a key", 0, "");
+	partly("---\na: !!str low\nb: !custom x\nc: kept\n---\n",
+	       "threatfeed: x.md:2:4: tags are not allowed (found '!!str'; values are plain text)\n"
+	       "threatfeed: x.md:3:4: tags are not allowed (found '!custom'; values are plain text)\n",
+	       "tags, standard or not", 1, "a b");
+	partly("---\nlevel:\n  - low\n  - high\ntitle: [a, b]\n---\n",
+	       "threatfeed: x.md:3:3: 'level' must be a single value, not a list\n"
+	       "threatfeed: x.md:5:8: 'title' must be a single value, not a list\n",
+	       "list values, both reported", 0, "level title");
+	partly("---\nlevel:\n  name: low\n  rank: 1\ndate: x\n---\n",
+	       "threatfeed: x.md:3:3: 'level' must be a single value, not a mapping\n",
+	       "nested mapping", 1, "level");
+	partly("---\n? [a, b]\n: c\n---\n",
+	       "threatfeed: x.md:2:3: keys must be plain text, not a list\n", "a list as a key", 0, "");
 	bad("---\n- level: low\n- date: x\n---\n",
 	    "threatfeed: x.md:2:1: front matter must be a mapping of 'key: value' lines, not a list\n",
 	    "top-level sequence");
@@ -261,17 +290,19 @@ test_bad(void)
 	bad("---\nlevel: low\n--- date: x\n---\n",
 	    "threatfeed: x.md:3:1: front matter must be one YAML document (found a second one)\n",
 	    "two documents");
-	bad("---\nt: \"a\\0b\"\nu: \"\\x01\"\n---\n",
+	partly("---\nt: \"a\\0b\"\nu: \"\\x01\"\n---\n",
 	    "threatfeed: x.md:2:4: value of 't' is not valid text: NUL byte\n"
 	    "threatfeed: x.md:3:4: value of 'u' is not valid text: control character that "
 	    "XML 1.0 forbids\n",
-	    "escapes cannot smuggle in NUL or control characters");
+	    "escapes cannot smuggle in NUL or control characters", 0, "t u");
 
 	buf_puts(&big, "---\n");
 	for (int i = 0; i < 70; i++)
 		buf_printf(&big, "k%d: v\n", i);
 	buf_puts(&big, "k0: again\n---\n");
-	ok(parse(&fm, big.ptr, big.len, &messages) == -1, "70 keys are refused");
+	ok(parse(&fm, big.ptr, big.len, &messages) == FRONTMATTER_PARTLY && fm.count == 64,
+	   "70 keys: the first 64 are kept, the others refused");
+	frontmatter_release(&fm);
 	is_str(messages, "threatfeed: x.md:66:1: more than 64 keys (front matter holds a few "
 	       "fields)\nthreatfeed: x.md:72:1: duplicate key 'k0' (first at line 2)\n",
 	       "the key cap is reported once, other problems still found");
