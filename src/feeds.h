@@ -6,6 +6,7 @@
  * (links.h), as a reader would resolve them against the feed's.
  * Values were validated by the model (UTF-8, XML 1.0 characters), and every writer call is still
  * checked (they return byte counts, -1 on failure). Returns -1 on failure.
+ * The sitemap may be several files (sitemap_write).
  */
 #ifndef THREATFEED_FEEDS_H
 #define THREATFEED_FEEDS_H
@@ -22,7 +23,44 @@ int rss_write(struct buf *out, const json_t *site, const json_t *feed);
 int jsonfeed_write(struct buf *out, const json_t *site, const json_t *feed);
 /* level.json: the current level of every scope (fields documented in README.md). */
 int levels_json_write(struct buf *out, const json_t *model);
-/* sitemap.xml (sitemaps.org 0.9): one <url> per item of model["sitemap"] ({"url", "lastmod"}). */
-int sitemap_write(struct buf *out, const json_t *model);
+
+/*
+ * What one sitemap file may hold, in URLs and in bytes (uncompressed). The sitemaps.org 0.9
+ * protocol allows 50,000 and 50 MB, 52,428,800 bytes, and as many sitemaps to a sitemap index
+ * (https://www.sitemaps.org/protocol.html, "Using Sitemap index files").
+ */
+struct sitemap_limits {
+	size_t urls, bytes;
+};
+#define SITEMAP_MAX_URLS ((size_t)50000)
+#define SITEMAP_MAX_BYTES ((size_t)52428800)
+
+/* One file of the sitemap: its name in the site's root folder and its bytes. */
+struct sitemap_file {
+	char name[32];
+	struct buf data;
+};
+
+/* The files of a site's sitemap; files[0] is always sitemap.xml. SITEMAP_INIT, then sitemap_release. */
+struct sitemap {
+	struct sitemap_file *files;
+	size_t n;
+};
+#define SITEMAP_INIT { NULL, 0 }
+
+/*
+ * The sitemap (sitemaps.org 0.9) of model["sitemap"], one <url> per item ({"url", "lastmod"}),
+ * into out (which must be empty). When the items fit in one file's limits, that is sitemap.xml,
+ * in the model's order. When they do not, they go into parts sitemap-1.xml, sitemap-2.xml ...
+ * and sitemap.xml is the sitemap index that lists them, each with the newest lastmod of its URLs,
+ * at site.url. The parts hold the ENTRY pages oldest first (model["sitemap_entries"] says where
+ * they are among the items), then the other pages, each part filled as far as the limits let it:
+ * a new announcement changes the last part (and the index) alone, as the others hold the same
+ * URLs as before. limits NULL: the protocol's (the tests pass smaller ones). Returns -1, with out
+ * empty, on failure: an item without a string url or lastmod, one URL too big for a file, more
+ * parts than an index may list, or a writer failure.
+ */
+int sitemap_write(struct sitemap *out, const json_t *model, const struct sitemap_limits *limits);
+void sitemap_release(struct sitemap *s);
 
 #endif

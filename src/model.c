@@ -1307,6 +1307,7 @@ assemble(struct model_builder *b, json_t *pages)
 	json_t *root = json_object(), *entries = json_array(), *current = json_array();
 	json_t *scopes = json_array(), *feeds = json_array(), *sitemap = json_array();
 	json_t *recent = json_array();
+	size_t sitemap_first;
 	json_t **scope_entries = xcalloc(nscopes, sizeof(*scope_entries));
 	json_t **scope_current = xcalloc(nscopes, sizeof(*scope_current));
 	int64_t newest = 0, *scope_newest = xcalloc(nscopes, sizeof(*scope_newest));
@@ -1386,6 +1387,7 @@ assemble(struct model_builder *b, json_t *pages)
 	sitemap_add(sitemap, cfg->url, "history/", newest);
 	sitemap_add(sitemap, cfg->url, "levels/", newest);
 	/* In the order of "entries", newest first; the items were made with the entries. */
+	sitemap_first = json_array_size(sitemap);
 	for (i = b->count; i-- > 0;) {
 		json_array_append_new(sitemap, b->items[i].sitemap_item);
 		b->items[i].sitemap_item = NULL;
@@ -1403,6 +1405,9 @@ assemble(struct model_builder *b, json_t *pages)
 	json_object_set_new(root, "feeds", feeds);
 	json_object_set_new(root, "pages", pages);
 	json_object_set_new(root, "sitemap", sitemap);
+	json_object_set_new(root, "sitemap_entries",
+			    json_pack("{s:I, s:I}", "first", (json_int_t)sitemap_first,
+				      "count", (json_int_t)b->count));
 	free(scope_entries);
 	free(scope_current);
 	free(scope_newest);

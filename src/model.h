@@ -17,7 +17,10 @@
  *   "feeds": [ FEED... ]               feeds[0] is the whole site's; then one per named scope
  *                                      when there are several scopes
  *   "pages": [ PAGE... ]               free pages from content/pages, by name
- *   "sitemap": [ { "url" (abs), "lastmod" (RFC 3339 UTC) }... ]   every HTML page
+ *   "sitemap": [ { "url" (abs), "lastmod" (RFC 3339 UTC) }... ]   every HTML page: the scopes'
+ *                                      (with several), home, history and levels pages, every
+ *                                      ENTRY's (newest first), the free pages
+ *   "sitemap_entries": { "first", "count" (ints) }   where the ENTRY pages are in "sitemap"
  * }
  *
  * LEVEL: { "name", "title", "rank" (int), "summary", "colour" ("#rrggbb"), "text_colour" }

@@ -569,9 +569,9 @@ stage(struct output *o, const char *dir, const char *name, struct buf *data, str
 	return rc;
 }
 
-/* The feeds and level.json, and the sitemap already written (render_fixed). */
+/* The feeds and level.json, and the sitemap's files already written (render_fixed). */
 static int
-render_feeds(struct output *o, const json_t *model, struct buf *sitemap, struct diag *d)
+render_feeds(struct output *o, const json_t *model, struct sitemap *sitemap, struct diag *d)
 {
 	static const struct {
 		const char *name;
@@ -601,7 +601,10 @@ render_feeds(struct output *o, const json_t *model, struct buf *sitemap, struct 
 	}
 	if (stage(o, "", "level.json", &data, d) < 0)
 		return -1;
-	return stage(o, "", "sitemap.xml", sitemap, d);
+	for (i = 0; i < sitemap->n; i++)
+		if (stage(o, "", sitemap->files[i].name, &sitemap->files[i].data, d) < 0)
+			return -1;
+	return 0;
 }
 
 struct fixed_pages {
@@ -612,11 +615,11 @@ struct fixed_pages {
 	size_t n;
 	struct memo_state *m;
 	struct diag *d;
-	struct buf sitemap;        /* written here, staged with the feeds */
+	struct sitemap sitemap;    /* written here, staged with the feeds */
 };
 
 struct sitemap_job {
-	struct buf *out;
+	struct sitemap *out;
 	const json_t *model;
 	int rc;
 };
@@ -626,7 +629,7 @@ sitemap_run(void *arg)
 {
 	struct sitemap_job *job = arg;
 
-	job->rc = sitemap_write(job->out, job->model);
+	job->rc = sitemap_write(job->out, job->model, NULL);
 	return NULL;
 }
 
@@ -680,7 +683,7 @@ render_site_memo(struct output *o, const json_t *model, const struct template_se
 		{ "style.css", "style.css", NULL, site_feed, NULL, NULL },
 		{ "robots.txt", "robots.txt", NULL, site_feed, NULL, NULL },
 	};
-	struct fixed_pages fp = { o, model, t, fixed, sizeof(fixed) / sizeof(*fixed), m, d, BUF_INIT };
+	struct fixed_pages fp = { o, model, t, fixed, sizeof(fixed) / sizeof(*fixed), m, d, SITEMAP_INIT };
 
 	/*
 	 * The fixed pages render while the workers start on the entry pages: whatever they need
@@ -736,6 +739,6 @@ out:
 	free(ms.reach);
 	buf_release(&ms.ser);
 	buf_release(&path);
-	buf_release(&fp.sitemap);
+	sitemap_release(&fp.sitemap);
 	return rc;
 }

@@ -121,6 +121,19 @@ xmlout_finish(struct xmlout *x, struct buf *out)
 	return 0;
 }
 
+int
+xmlout_size(size_t *size, struct xmlout *x)
+{
+	int len;
+
+	if (x->failed || xmlTextWriterFlush(x->w) < 0 || (len = xmlBufferLength(x->buf)) < 0) {
+		x->failed = 1;
+		return -1;
+	}
+	*size = (size_t)len;
+	return 0;
+}
+
 void
 xmlout_free(struct xmlout *x)
 {

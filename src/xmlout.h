@@ -35,6 +35,11 @@ void xmlout_text(struct xmlout *x, const char *text);
  */
 int xmlout_finish(struct xmlout *x, struct buf *out);
 void xmlout_free(struct xmlout *x);
+/*
+ * *size: the bytes of the document so far, through the last step (the closing tags xmlout_finish
+ * adds are not counted). 0, or -1 when any step failed.
+ */
+int xmlout_size(size_t *size, struct xmlout *x);
 
 /* Sets libxml2 up: on the main thread, before any writer runs on another (libxml2's rule). */
 void xmlout_init(void);

@@ -185,6 +185,13 @@ xmllint_ok(const char *file)
 	return run("xmllint --noout '%s' 2>&1", file) == 0;
 }
 
+/* A sitemap or sitemap index, against the protocol's structure (tests/schemas/README.md). */
+static int
+sitemap_valid(const char *file)
+{
+	return run("xmllint --noout --relaxng ../schemas/sitemap.rng '%s' 2>&1", file) == 0;
+}
+
 /* RFC 4287 Appendix B's RELAX NG schema, then the Schematron rules embedded in it. */
 static int
 atom_valid(const char *file)
@@ -501,10 +508,11 @@ test_levels_json(json_t *model)
 static void
 test_sitemap(json_t *model)
 {
-	struct buf b = BUF_INIT;
+	struct sitemap sm = SITEMAP_INIT;
 
-	ok(sitemap_write(&b, model) == 0, "sitemap: written");
-	is_str(b.ptr,
+	ok(sitemap_write(&sm, model, NULL) == 0, "sitemap: written");
+	ok(sm.n == 1 && strcmp(sm.files[0].name, "sitemap.xml") == 0, "sitemap: one file, sitemap.xml");
+	is_str(sm.n ? sm.files[0].data.ptr : NULL,
 	       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	       "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n"
 	       "  <url>\n"
@@ -517,8 +525,206 @@ test_sitemap(json_t *model)
 	       "  </url>\n"
 	       "</urlset>\n",
 	       "sitemap: exact bytes");
-	ok(xmllint_ok(save("sitemap.xml", &b)), "sitemap: well-formed for xmllint");
-	buf_release(&b);
+	ok(sm.n && sitemap_valid(save("sitemap.xml", &sm.files[0].data)),
+	   "sitemap: valid for the protocol's structure (xmllint)");
+	sitemap_release(&sm);
+}
+
+/*
+ * A site's sitemap items as model.c orders them: the home and history pages, n entries newest
+ * first (entry k, from 1 the oldest, was updated on day k of 2024), a free page.
+ */
+static json_t *
+sitemap_model(size_t n)
+{
+	json_t *items = json_array();
+	char url[128], day[32];
+
+	snprintf(day, sizeof(day), "2024-01-%02zuT12:00:00Z", n);
+	json_array_append_new(items, json_pack("{s:s, s:s}", "url", SITE_URL, "lastmod", day));
+	json_array_append_new(items, json_pack("{s:s, s:s}", "url", SITE_URL "history/", "lastmod", day));
+	for (size_t k = n; k > 0; k--) {
+		snprintf(url, sizeof(url), SITE_URL "2024/entry-%02zu/", k);
+		snprintf(day, sizeof(day), "2024-01-%02zuT12:00:00Z", k);
+		json_array_append_new(items, json_pack("{s:s, s:s}", "url", url, "lastmod", day));
+	}
+	snprintf(day, sizeof(day), "2024-01-%02zuT12:00:00Z", n);
+	json_array_append_new(items, json_pack("{s:s, s:s}", "url", SITE_URL "pages/about/",
+					       "lastmod", day));
+	return json_pack("{s:{s:s}, s:o, s:{s:i, s:i}}", "site", "url", SITE_URL, "sitemap", items,
+			 "sitemap_entries", "first", 2, "count", (int)n);
+}
+
+/* The <loc>s of a sitemap file, one a line, in order. */
+static void
+locs_of(struct buf *out, const struct buf *file)
+{
+	const char *p = file->ptr, *end;
+
+	buf_reset(out);
+	while ((p = strstr(p, "<loc>")) && (end = strstr(p, "</loc>"))) {
+		buf_printf(out, "%.*s\n", (int)(end - p - 5), p + 5);
+		p = end;
+	}
+}
+
+/* How many times needle is in s. */
+static size_t
+count_of(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, needle))) {
+		n++;
+		s++;
+	}
+	return n;
+}
+
+/* Every file of sm valid, each holding at most lim's URLs and bytes. */
+static int
+files_within(const struct sitemap *sm, const struct sitemap_limits *lim, const char *what)
+{
+	int good = sm->n > 0;
+
+	for (size_t i = 0; i < sm->n; i++) {
+		const struct buf *b = &sm->files[i].data;
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s-%s", what, sm->files[i].name);
+		if (!sitemap_valid(save(name, b)) || b->len > lim->bytes ||
+		    count_of(b->ptr, "<url>") > lim->urls || count_of(b->ptr, "<sitemap>") > lim->urls) {
+			printf("# %s: %s breaks the limits (%zu bytes)\n", what, sm->files[i].name, b->len);
+			good = 0;
+		}
+	}
+	return good;
+}
+
+static void
+test_sitemap_parts(void)
+{
+	struct sitemap sm = SITEMAP_INIT, one = SITEMAP_INIT, more = SITEMAP_INIT;
+	struct sitemap_limits lim = { 10, SIZE_MAX };
+	struct buf locs = BUF_INIT, all = BUF_INIT;
+	json_t *m = sitemap_model(7), *m8;
+	size_t i, changed;
+	int same;
+
+	/* 10 URLs: one file at 10 a file, the same bytes as with the protocol's limits. */
+	ok(sitemap_write(&sm, m, &lim) == 0 && sm.n == 1 && sitemap_write(&one, m, NULL) == 0 &&
+	   strcmp(sm.files[0].name, "sitemap.xml") == 0 &&
+	   strcmp(sm.files[0].data.ptr, one.files[0].data.ptr) == 0,
+	   "sitemap at the limit: one file, as without limits");
+	sitemap_release(&sm);
+
+	/* At 4 a file: the entries oldest first, then the other pages in the model's order. */
+	lim.urls = 4;
+	ok(sitemap_write(&sm, m, &lim) == 0 && sm.n == 4, "sitemap past the limit: an index and 3 parts");
+	ok(sm.n == 4 && strcmp(sm.files[0].name, "sitemap.xml") == 0 &&
+	   strcmp(sm.files[1].name, "sitemap-1.xml") == 0 && strcmp(sm.files[3].name, "sitemap-3.xml") == 0,
+	   "sitemap parts: sitemap.xml is the index, the parts sitemap-1.xml ...");
+	is_str(sm.n ? sm.files[0].data.ptr : NULL,
+	       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	       "<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n"
+	       "  <sitemap>\n"
+	       "    <loc>" SITE_URL "sitemap-1.xml</loc>\n"
+	       "    <lastmod>2024-01-04T12:00:00Z</lastmod>\n"
+	       "  </sitemap>\n"
+	       "  <sitemap>\n"
+	       "    <loc>" SITE_URL "sitemap-2.xml</loc>\n"
+	       "    <lastmod>2024-01-07T12:00:00Z</lastmod>\n"
+	       "  </sitemap>\n"
+	       "  <sitemap>\n"
+	       "    <loc>" SITE_URL "sitemap-3.xml</loc>\n"
+	       "    <lastmod>2024-01-07T12:00:00Z</lastmod>\n"
+	       "  </sitemap>\n"
+	       "</sitemapindex>\n",
+	       "sitemap index: exact bytes, each part's newest lastmod");
+	for (i = 1; i < sm.n; i++) {
+		locs_of(&locs, &sm.files[i].data);
+		buf_puts(&all, locs.ptr ? locs.ptr : "");
+	}
+	is_str(all.ptr,
+	       SITE_URL "2024/entry-01/\n" SITE_URL "2024/entry-02/\n" SITE_URL "2024/entry-03/\n"
+	       SITE_URL "2024/entry-04/\n" SITE_URL "2024/entry-05/\n" SITE_URL "2024/entry-06/\n"
+	       SITE_URL "2024/entry-07/\n" SITE_URL "\n" SITE_URL "history/\n" SITE_URL "pages/about/\n",
+	       "sitemap parts: every URL once, the entries oldest first, then the others");
+	ok(files_within(&sm, &lim, "parts"), "sitemap parts and index: valid, within the limits");
+	sitemap_release(&sm);
+
+	/*
+	 * One more announcement changes the last part and the index, and the part before only when
+	 * the other pages straddle the two: the parts of older entries alone stay as they were. (At
+	 * 4 a file, an index lists 4 parts at most: 16 URLs.)
+	 */
+	for (size_t n = 4; n < 13; n++) {
+		json_decref(m);
+		m = sitemap_model(n);
+		m8 = sitemap_model(n + 1);
+		same = sitemap_write(&sm, m, &lim) == 0 && sitemap_write(&more, m8, &lim) == 0 &&
+		       more.n >= sm.n;
+		for (i = 1, changed = 0; same && i < sm.n; i++) {
+			if (strcmp(sm.files[i].data.ptr, more.files[i].data.ptr) == 0)
+				continue;
+			changed++;
+			/* A changed part holds one of the other pages, which were the last 3 URLs. */
+			if (i * lim.urls < n)
+				same = 0;
+		}
+		ok(same && changed <= 2 && more.n - sm.n <= 1,
+		   "sitemap parts: %zu to %zu entries changes %zu of %zu parts, none of older entries "
+		   "alone", n, n + 1, changed, sm.n - 1);
+		sitemap_release(&sm);
+		sitemap_release(&more);
+		json_decref(m8);
+	}
+	json_decref(m);
+	m = sitemap_model(7);
+
+	/* The size limit, up to the byte: a file may be exactly as large as the limit. */
+	lim.urls = SITEMAP_MAX_URLS;
+	lim.bytes = one.files[0].data.len;
+	ok(sitemap_write(&sm, m, &lim) == 0 && sm.n == 1 &&
+	   strcmp(sm.files[0].data.ptr, one.files[0].data.ptr) == 0,
+	   "sitemap of exactly the size limit: one file");
+	sitemap_release(&sm);
+	lim.bytes--;
+	ok(sitemap_write(&sm, m, &lim) == 0 && sm.n == 3 && files_within(&sm, &lim, "bytes"),
+	   "sitemap one byte over the size limit: an index and 2 parts, each within it");
+	if (sm.n == 3) {
+		/* The first part is full: at its own size as the limit, it is the same. */
+		lim.bytes = sm.files[1].data.len;
+		ok(sitemap_write(&more, m, &lim) == 0 && more.n == 3 &&
+		   strcmp(more.files[1].data.ptr, sm.files[1].data.ptr) == 0,
+		   "sitemap parts: a part fills up to the byte");
+		sitemap_release(&more);
+		lim.bytes--;
+		ok(sitemap_write(&more, m, &lim) == 0 && more.n >= 3 &&
+		   more.files[1].data.len < sm.files[1].data.len && files_within(&more, &lim, "smaller"),
+		   "sitemap parts: a byte less moves its last URL on");
+		sitemap_release(&more);
+	}
+	sitemap_release(&sm);
+
+	/* What cannot be written at all. */
+	lim.bytes = 200;
+	ok(sitemap_write(&sm, m, &lim) == -1 && sm.n == 0, "sitemap: a URL larger than a file is refused");
+	lim.urls = 3;
+	lim.bytes = SIZE_MAX;
+	ok(sitemap_write(&sm, m, &lim) == -1 && sm.n == 0,
+	   "sitemap: more parts than an index may list is refused");
+	lim.urls = 4;
+	json_object_del(json_object_get(m, "site"), "url");
+	ok(sitemap_write(&sm, m, &lim) == -1 && sm.n == 0, "sitemap index without site.url: refused");
+	json_decref(m);
+	m = sitemap_model(7);
+	json_object_del(json_array_get(json_object_get(m, "sitemap"), 9), "lastmod");
+	ok(sitemap_write(&sm, m, &lim) == -1 && sm.n == 0, "sitemap part with an item without lastmod: refused");
+	json_decref(m);
+	sitemap_release(&one);
+	buf_release(&locs);
+	buf_release(&all);
 }
 
 /* A feed with no entries (a new site) must still be a valid feed of each kind. */
@@ -527,6 +733,7 @@ test_empty(json_t *model)
 {
 	json_t *m = json_deep_copy(model), *feed = feed_of(m), *j, *r, *s;
 	struct buf b = BUF_INIT;
+	struct sitemap sm = SITEMAP_INIT;
 	size_t i;
 
 	json_object_set_new(feed, "entries", json_array());
@@ -575,9 +782,10 @@ test_empty(json_t *model)
 	json_decref(j);
 
 	json_object_set_new(m, "sitemap", json_array());
-	buf_reset(&b);
-	ok(sitemap_write(&b, m) == 0 && xmllint_ok(save("empty-sitemap.xml", &b)),
+	ok(sitemap_write(&sm, m, NULL) == 0 && sm.n == 1 &&
+	   xmllint_ok(save("empty-sitemap.xml", &sm.files[0].data)),
 	   "empty: sitemap written and well-formed");
+	sitemap_release(&sm);
 	buf_release(&b);
 	json_decref(m);
 }
@@ -610,6 +818,7 @@ test_bad_input(json_t *model)
 {
 	json_t *m, *j;
 	struct buf b = BUF_INIT;
+	struct sitemap sm = SITEMAP_INIT;
 
 	/* The model promises clean strings; a writer must still refuse, not emit broken XML. */
 	m = model_with_entry_field(model, "title", json_string("bad\x01title"));
@@ -649,16 +858,18 @@ test_bad_input(json_t *model)
 	ok(refused(rss_write, m), "feed without rss_url: rss refuses");
 	ok(refused(jsonfeed_write, m), "feed without json_url: jsonfeed refuses");
 	json_object_del(json_array_get(json_object_get(m, "sitemap"), 1), "lastmod");
+	ok(sitemap_write(&sm, m, NULL) == -1 && sm.n == 0, "sitemap item without lastmod: refused");
 	buf_reset(&b);
 	buf_puts(&b, "keep");
-	ok(sitemap_write(&b, m) == -1 && strcmp(b.ptr, "keep") == 0, "sitemap item without lastmod: refused");
 	json_object_del(json_array_get(json_object_get(m, "scopes"), 0), "title");
 	ok(levels_json_write(&b, m) == -1 && strcmp(b.ptr, "keep") == 0, "scope without title: level.json refuses");
 	json_decref(m);
 
 	m = json_object();
-	ok(levels_json_write(&b, m) == -1 && sitemap_write(&b, m) == 0 && strstr(b.ptr, "<urlset"),
+	ok(levels_json_write(&b, m) == -1 && sitemap_write(&sm, m, NULL) == 0 && sm.n == 1 &&
+	   strstr(sm.files[0].data.ptr, "<urlset"),
 	   "empty model: level.json refuses, the sitemap is empty");
+	sitemap_release(&sm);
 	json_decref(m);
 
 	/* Writers append: what the caller had stays in front. */
@@ -688,6 +899,7 @@ main(void)
 	test_jsonfeed(model);
 	test_levels_json(model);
 	test_sitemap(model);
+	test_sitemap_parts();
 	test_empty(model);
 	test_bad_input(model);
 	json_decref(model);
