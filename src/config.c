@@ -258,6 +258,7 @@ struct loader {
 	size_t nscopes;
 	/* Lines where single-valued settings were set, to refuse a second value. */
 	unsigned title_line, url_line, description_line, language_line, author_line, entries_line,
+		id_host_line,
 		timeout_line, retries_line;
 };
 
@@ -520,6 +521,50 @@ set_string(char **dst, const char *value)
 	*dst = xstrdup(value);
 }
 
+/*
+ * Whether s[0..len) is a DNS name (RFC 1035 section 2.3.1, digits first allowed as RFC 1123
+ * says): what a tag URI's authority must be (RFC 4151 section 2.1), in ASCII.
+ */
+static int
+is_dns_name(const char *s, size_t len)
+{
+	size_t label = 0;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || s[i] == '.') {
+			if (label == 0 || label > 63 || s[i - 1] == '-' || s[i - label] == '-')
+				return 0;
+			label = 0;
+		} else if (isalnum((unsigned char)s[i]) || s[i] == '-') {
+			label++;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * feed.id-host: the host that default feed ids are minted under (model_default_id). Ids must not
+ * change when the site moves to another host, so a site that moves keeps its old host here.
+ */
+static void
+id_host_setting(struct loader *ld, const char *name, const char *value, unsigned line)
+{
+	if (once(ld, &ld->id_host_line, name, line) < 0)
+		return;
+	if (!is_dns_name(value, strlen(value))) {
+		diag_error(ld->d, ld->path, line, 0, "invalid feed.id-host '%s' (expected a host name "
+			   "in ASCII, such as threat.example.org)", value);
+		return;
+	}
+	set_string(&ld->c->id_host, value);
+	for (char *p = ld->c->id_host; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+}
+
 static void
 site_setting(struct loader *ld, const char *name, const char *key, const char *value, unsigned line)
 {
@@ -713,6 +758,8 @@ apply_entry(struct loader *ld, const struct config_entry *e)
 		site_setting(ld, name, key, e->value, line);
 	else if (strcmp(section, "feed") == 0 && !sub && strcmp(key, "entries") == 0)
 		number_setting(ld, &ld->c->feed_entries, &ld->entries_line, name, e->value, line, 1, 10000);
+	else if (strcmp(section, "feed") == 0 && !sub && strcmp(key, "id-host") == 0)
+		id_host_setting(ld, name, e->value, line);
 	else if (strcmp(section, "ping") == 0 && !sub)
 		ping_setting(ld, name, key, e->value, line);
 	else if (strcmp(section, "level") == 0 && sub)
@@ -854,6 +901,16 @@ config_load(struct config *out, const char *path, const char *data, size_t len,
 	if (!ld.url_line)
 		diag_error(d, path, 0, 0, "missing site.url (expected where site/ is published, e.g. "
 			   "url = https://threat.example.org/, under [site])");
+	/* Default feed ids are tag URIs, whose authority must be an ASCII host name. */
+	if (out->url && !out->id_host) {
+		size_t hostlen;
+		const char *host = config_url_host(out, &hostlen);
+
+		if (!is_dns_name(host, hostlen))
+			diag_error(d, path, ld.url_line, 0, "site.url's host '%.*s' cannot make feed ids, "
+				   "which need an ASCII host name (expected feed.id-host = the host in "
+				   "ASCII, e.g. its xn-- form)", (int)hostlen, host);
+	}
 	if (ld.nlevels)
 		finish_levels(&ld);
 	else
@@ -871,9 +928,25 @@ config_load(struct config *out, const char *path, const char *data, size_t len,
 	return d->errors > errors_before ? -1 : 0;
 }
 
+const char *
+config_url_host(const struct config *c, size_t *len)
+{
+	const char *host = strstr(c->url, "://") + 3;
+	size_t hostlen = strcspn(host, ":/?#");
+	const char *at = memchr(host, '@', hostlen);
+
+	if (at) {
+		hostlen -= (size_t)(at + 1 - host);
+		host = at + 1;
+	}
+	*len = hostlen;
+	return host;
+}
+
 void
 config_release(struct config *c)
 {
+	free(c->id_host);
 	free(c->title);
 	free(c->url);
 	free(c->description);

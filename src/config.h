@@ -6,7 +6,7 @@
  * Settings (keys case-insensitive):
  *   site.title (required), site.url (required, absolute http/https; stored with a trailing '/'),
  *   site.description, site.language (default "en"), site.author,
- *   feed.entries (1..10000, default 20),
+ *   feed.entries (1..10000, default 20), feed.id-host (default: site.url's host),
  *   scope.<name>.title (each [scope "name"] declares a scope, in file order),
  *   level.<name>.rank, .summary, .colour (#rrggbb), .title (default: the name upper-cased),
  *   ping.websub, ping.xmlrpc (repeatable absolute http/https URLs), ping.timeout, ping.retries.
@@ -41,6 +41,7 @@ struct config {
 	char *language;
 	char *author;         /* may be "" */
 	long feed_entries;
+	char *id_host;        /* the tag authority of default feed ids: feed.id-host, else NULL */
 	struct level_def *levels;   /* sorted by rank, lowest first */
 	size_t nlevels;
 	struct scope_def *scopes;   /* file order; nscopes == 0 means one unnamed scope */
@@ -63,6 +64,8 @@ struct config {
 int config_load(struct config *out, const char *path, const char *data, size_t len,
 		const struct config_entries *entries, struct diag *d);
 void config_release(struct config *c);
+/* The host of c->url (without user info or port), *len bytes of it. */
+const char *config_url_host(const struct config *c, size_t *len);
 
 const struct level_def *config_level(const struct config *c, const char *name);
 /* The scope named `name`, or NULL (also for NULL: the unnamed scope has no definition). */

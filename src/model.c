@@ -546,14 +546,11 @@ model_default_id(const struct config *cfg, const char *scope, const struct times
 	 */
 	struct buf out = BUF_INIT;
 	struct civil_time c;
-	const char *host = strstr(cfg->url, "://") + 3;
-	size_t hostlen = strcspn(host, ":/?#");
-	const char *at = memchr(host, '@', hostlen);
+	size_t hostlen;
+	const char *host = cfg->id_host ? cfg->id_host : config_url_host(cfg, &hostlen);
 
-	if (at) {
-		hostlen -= (size_t)(at + 1 - host);
-		host = at + 1;
-	}
+	if (cfg->id_host)
+		hostlen = strlen(cfg->id_host);
 	date_to_civil(&c, date->epoch, 0);
 	buf_puts(&out, "tag:");
 	for (size_t i = 0; i < hostlen; i++)

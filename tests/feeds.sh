@@ -527,4 +527,21 @@ is "$(wc -l <<<"$ids" | tr -d ' ')" 2 "single scope: both entries in atom.xml"
 [ -f "$TMP_ROOT/single/2016/2016-01-01-moderate/index.html" ]
 ok $? "single scope: the page path uses the year of the date as written"
 
+# ---- a site that moves to another host keeps its entries' ids with feed.id-host ----
+
+moved=$(base_repo)
+build_ok "build before the site moves" -C "$moved"
+atom_entries "$moved/site/atom.xml" | cut -f1 | sort >"$TMP_ROOT/ids-before"
+sed -i 's|url = https://threat.example.org/|url = https://www.threat.example.org/|' "$moved/threatfeed.conf"
+commit "$moved" "moved" >/dev/null
+build_ok "build after site.url moves to another host" -C "$moved"
+atom_entries "$moved/site/atom.xml" | cut -f1 | sort >"$TMP_ROOT/ids-moved"
+grep -q 'tag:www.threat.example.org,' "$TMP_ROOT/ids-moved"
+ok $? "without feed.id-host, default ids follow the new host (what the setting is for)"
+sed -i 's|entries = 20|entries = 20\n\tid-host = threat.example.org|' "$moved/threatfeed.conf"
+commit "$moved" "ids keep the old host" >/dev/null
+build_ok "build with feed.id-host set to the old host" -C "$moved"
+atom_entries "$moved/site/atom.xml" | cut -f1 | sort >"$TMP_ROOT/ids-kept"
+check_quiet "... every entry has the id it had before the move" diff "$TMP_ROOT/ids-before" "$TMP_ROOT/ids-kept"
+
 done_testing

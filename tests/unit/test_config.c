@@ -141,6 +141,24 @@ test_sample(void)
 	ok(tmpdir_empty(), "no temporary file left behind");
 }
 
+/* feed.id-host stands for site.url's host in default ids, lowercased. */
+static void
+test_id_host(void)
+{
+	struct config c;
+	char *msg = NULL;
+
+	ok(load(&c, "[site]\n\ttitle = T\n\turl = https://\xe4\xbe\x8b.jp/\n[feed]\n"
+		"\tid-host = XN--R8JZ45G.jp\n", &msg) == 0 && c.id_host &&
+	   strcmp(c.id_host, "xn--r8jz45g.jp") == 0, "a host not in ASCII with feed.id-host");
+	is_str(msg, "", "... says nothing");
+	free(msg);
+	config_release(&c);
+	ok(load(&c, SITE, &msg) == 0 && !c.id_host, "without feed.id-host, none");
+	free(msg);
+	config_release(&c);
+}
+
 static void
 test_defaults(void)
 {
@@ -343,6 +361,19 @@ test_errors(void)
 	fails(SITE "[feed]\n\tentries = +20\n",
 	      "threatfeed: threatfeed.conf:5: invalid feed.entries '+20' (expected a whole number from "
 	      "1 to 10000)\n", "entries with a sign");
+	fails(SITE "[feed]\n\tid-host = -x.example\n",
+	      "threatfeed: threatfeed.conf:5: invalid feed.id-host '-x.example' (expected a host name "
+	      "in ASCII, such as threat.example.org)\n", "id-host with a label starting with '-'");
+	fails(SITE "[feed]\n\tid-host = t..example\n",
+	      "threatfeed: threatfeed.conf:5: invalid feed.id-host 't..example' (expected a host name "
+	      "in ASCII, such as threat.example.org)\n", "id-host with an empty label");
+	fails(SITE "[feed]\n\tid-host = t.example\n\tid-host = u.example\n",
+	      "threatfeed: threatfeed.conf:6: 'feed.id-host' is set twice (first on line 5)\n",
+	      "id-host set twice");
+	fails("[site]\n\ttitle = T\n\turl = https://\xe4\xbe\x8b.jp/\n",
+	      "threatfeed: threatfeed.conf:3: site.url's host '\xe4\xbe\x8b.jp' cannot make feed ids, "
+	      "which need an ASCII host name (expected feed.id-host = the host in ASCII, e.g. its "
+	      "xn-- form)\n", "a host not in ASCII, without feed.id-host");
 	fails(SITE "[feed]\n\tentries = 99999999999999999999999\n",
 	      "threatfeed: threatfeed.conf:5: invalid feed.entries '99999999999999999999999' (expected "
 	      "a whole number from 1 to 10000)\n", "entries overflowing");
@@ -495,6 +526,7 @@ main(void)
 
 	test_sample();
 	test_defaults();
+	test_id_host();
 	test_colours();
 	test_levels();
 	test_scopes_pings();
