@@ -199,31 +199,74 @@ thread_count(size_t work, size_t max)
 	return n ? n : 1;
 }
 
+/*
+ * Whether a character would do more on a terminal than show itself: C0 and C1 controls (an escape
+ * sequence, a line break that splits a message) and the bidirectional overrides and isolates that
+ * reorder what follows. Messages name committed files, and a push shows them to its author.
+ */
+static int
+acts_on_terminal(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Writes s, with each byte of a character that acts on a terminal, or of no character, as \xNN. */
+static void
+put_shown(FILE *out, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, start = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		size_t n = utf8_decode(u + i, len - i, &cp);
+
+		if (n && !acts_on_terminal(cp)) {
+			i += n;
+			continue;
+		}
+		fwrite(s + start, 1, i - start, out);
+		for (size_t k = 0; k < (n ? n : 1); k++)
+			fprintf(out, "\\x%02x", u[i + k]);
+		i += n ? n : 1;
+		start = i;
+	}
+	fwrite(s + start, 1, len - start, out);
+}
+
 static void
 diag_print(struct diag *d, const char *kind, const char *path, unsigned line, unsigned col,
 	   const char *fmt, va_list ap)
 {
-	fputs("threatfeed: ", d->out);
+	struct buf text = BUF_INIT;
+
+	buf_puts(&text, "threatfeed: ");
 	if (path) {
 		size_t hidden_len = d->hidden && d->shown ? strlen(d->hidden) : 0;
 
 		if (hidden_len && strncmp(path, d->hidden, hidden_len) == 0) {
-			fputs(d->shown, d->out);
+			buf_puts(&text, d->shown);
 			path += hidden_len;
 		}
-		fputs(path, d->out);
+		buf_puts(&text, path);
 		if (line) {
-			fprintf(d->out, ":%u", line);
+			buf_printf(&text, ":%u", line);
 			if (col)
-				fprintf(d->out, ":%u", col);
+				buf_printf(&text, ":%u", col);
 		}
-		fputs(": ", d->out);
+		buf_puts(&text, ": ");
 	}
 	if (kind)
-		fputs(kind, d->out);
-	vfprintf(d->out, fmt, ap);
+		buf_puts(&text, kind);
+	buf_vprintf(&text, fmt, ap);
+	if (text.ptr)
+		put_shown(d->out, text.ptr, text.len);
+	else
+		fputs("threatfeed: out of memory writing a message", d->out);
 	fputc('\n', d->out);
 	fflush(d->out);
+	buf_release(&text);
 }
 
 int
