@@ -338,9 +338,12 @@ run_new(int argc, char **argv)
 			opt.title = optarg;
 			break;
 		case OPT_DATE:
+			/* A reason that says what was expected already gets no second "(expected". */
 			if (date_parse_rfc3339(&date, optarg, &why, NULL) < 0)
-				return usage_error("new", "invalid --date '%s': %s (expected an RFC 3339 "
-						   "date such as 2014-08-29T14:00:00+01:00)", optarg, why);
+				return usage_error("new", "invalid --date '%s': %s%s", optarg, why,
+						   strstr(why, "(expected") ? "" :
+						   " (expected an RFC 3339 date such as "
+						   "2014-08-29T14:00:00+01:00)");
 			opt.date = &date;
 			break;
 		case OPT_EDIT:

@@ -107,6 +107,7 @@ is "$err" "threatfeed: missing --scope (expected national or northern-ireland)" 
 run_tf new severe --scope national --date 2024-06-01 -C "$ed"
 is "$status" 2 "new with an invalid --date is a usage error"
 like "$err" "invalid --date '2024-06-01'" "... naming the date"
+is "$(grep -o '(expected' <<<"$err" | wc -l)" 1 "... and saying once what was expected"
 is "$(git -C "$ed" status --porcelain)" "" "the refused new commands wrote nothing"
 
 (cd "$ed/content" && tf new severe --scope national --date 2024-06-01T12:30:00+01:00 \
