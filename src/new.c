@@ -31,6 +31,9 @@ new_yaml_scalar(struct buf *out, const char *value)
 
 	for (; plain && *p; p++)
 		plain = is_plain_char(*p);
+	/* Unquoted, the word null is YAML's null, which the front matter reads as no value. */
+	if (strcmp(value, "null") == 0 || strcmp(value, "Null") == 0 || strcmp(value, "NULL") == 0)
+		plain = 0;
 	/* ": " would start a mapping and " #" a comment; neither can occur in the plain set. */
 	if (plain)
 		return buf_puts(out, value);

@@ -320,10 +320,30 @@ test_bad(void)
 	buf_release(&big);
 }
 
+/* YAML's null written unquoted is no value; quoted, or part of a longer text, it is text. */
+static void
+test_null(void)
+{
+	static const char s[] = "---\na: ~\nb: null\nc: Null\nd: NULL\ne: 'null'\nf: \"~\"\ng: nullish\n---\n";
+	static const char *const want[] = { "", "", "", "", "null", "~", "nullish" };
+	struct frontmatter fm;
+	char *messages = NULL;
+	int rc = parse(&fm, s, strlen(s), &messages);
+
+	ok(rc == 0 && fm.count == 7, "nulls: every key is kept");
+	for (size_t i = 0; rc == 0 && i < fm.count; i++)
+		is_str(fm.fields[i].value, want[i], fm.fields[i].key);
+	is_str(messages, "", "nulls: nothing to say");
+	if (rc == 0)
+		frontmatter_release(&fm);
+	free(messages);
+}
+
 int
 main(void)
 {
 	test_good();
+	test_null();
 	test_shapes();
 	test_body();
 	test_bad();

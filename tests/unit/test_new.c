@@ -54,7 +54,8 @@ main(void)
 	round_trip("say \"hi\" \\ now", "\"say \\\"hi\\\" \\\\ now\"", "quotes and backslashes escaped");
 	round_trip("a: b # c", NULL, "': ' and ' #' survive");
 	round_trip("- item", NULL, "a leading dash survives");
-	round_trip("null", NULL, "the word null stays text");
+	round_trip("null", "\"null\"", "the word null stays text");
+	round_trip("NULL", "\"NULL\"", "... in capitals too");
 	round_trip("'single' & *star !bang %pct @at `tick` |pipe >gt {brace} [bracket]", NULL,
 		   "YAML indicators survive");
 	round_trip("tab\there", "\"tab\\there\"", "a tab is escaped");
