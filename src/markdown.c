@@ -393,7 +393,7 @@ markdown_line_in_paragraph(const char *md, size_t len, unsigned line)
 
 void
 markdown_images(const char *md, size_t len,
-		void (*found)(void *arg, const char *url, unsigned line, unsigned col), void *arg)
+		void (*found)(void *arg, const char *url, unsigned line), void *arg)
 {
 	cmark_node *doc = markdown_parse(md, len);
 	cmark_iter *it = cmark_iter_new(doc);
@@ -403,8 +403,7 @@ markdown_images(const char *md, size_t len,
 		cmark_node *n = cmark_iter_get_node(it);
 
 		if (ev == CMARK_EVENT_ENTER && cmark_node_get_type(n) == CMARK_NODE_IMAGE)
-			found(arg, cmark_node_get_url(n), (unsigned)cmark_node_get_start_line(n),
-			      (unsigned)cmark_node_get_start_column(n));
+			found(arg, cmark_node_get_url(n), (unsigned)cmark_node_get_start_line(n));
 	}
 	cmark_iter_free(it);
 	markdown_done();

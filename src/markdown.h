@@ -31,11 +31,12 @@ int markdown_render(struct buf *html, struct buf *summary, size_t summary_max, c
 int markdown_line_in_paragraph(const char *md, size_t len, unsigned line);
 
 /*
- * Calls found(arg, url, line, col) for each image in md[0..len), in order: its URL as a page would
- * have it, its line (1-based, cmark's: a lone CR ends a line too) and its column (1-based, bytes).
+ * Calls found(arg, url, line) for each image in md[0..len), in order: its URL as written and the
+ * line it starts on (1-based, cmark's: a lone CR ends a line too). No column: cmark's is off on a
+ * paragraph's continuation lines.
  */
 void markdown_images(const char *md, size_t len,
-		     void (*found)(void *arg, const char *url, unsigned line, unsigned col), void *arg);
+		     void (*found)(void *arg, const char *url, unsigned line), void *arg);
 
 /* The version of the cmark library loaded, e.g. "0.30.2": the HTML depends on it. */
 const char *markdown_library_version(void);

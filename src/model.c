@@ -216,21 +216,39 @@ struct image_check {
 	const char *body;
 	size_t len;
 	unsigned body_line;
+	unsigned last_line, nth;   /* the images seen so far that start on cmark line last_line */
 };
 
-static void
-report_foreign_image(void *arg, const char *url, unsigned cmark_line, unsigned col)
+/* Whether body[i] ends a line as cmark counts them: LF, or a CR not before an LF. */
+static int
+ends_cmark_line(const char *body, size_t len, size_t i)
 {
-	const struct image_check *c = arg;
-	unsigned line = 1, at = 1;
+	return body[i] == '\n' || (body[i] == '\r' && (i + 1 == len || body[i + 1] != '\n'));
+}
 
+static void
+report_foreign_image(void *arg, const char *url, unsigned cmark_line)
+{
+	struct image_check *c = arg;
+	unsigned line = 1, at = 1, col = 0, n = 0;
+	size_t i = 0, lf_start = 0, end;
+
+	c->nth = cmark_line == c->last_line ? c->nth + 1 : 1;
+	c->last_line = cmark_line;
 	if (!is_foreign_image(url, c->site_url))
 		return;
 	/* cmark ends a line at a lone CR too; messages count LF as everywhere else. */
-	for (size_t i = 0; i < c->len && at < cmark_line; i++) {
-		line += c->body[i] == '\n';
-		at += c->body[i] == '\n' || (c->body[i] == '\r' && (i + 1 == c->len || c->body[i + 1] != '\n'));
+	for (; i < c->len && at < cmark_line; i++) {
+		if (c->body[i] == '\n') {
+			line++;
+			lf_start = i + 1;
+		}
+		at += ends_cmark_line(c->body, c->len, i);
 	}
+	/* The column of the nth "![" on that line: the image's own, where cmark's may be off. */
+	for (end = i; end < c->len && !ends_cmark_line(c->body, c->len, end); end++)
+		if (end + 1 < c->len && c->body[end] == '!' && c->body[end + 1] == '[' && ++n == c->nth)
+			col = (unsigned)(end - lf_start) + 1;
 	diag_error(c->d, c->path, c->body_line + line - 1, col,
 		   "image from another site, '%s': every reader who opens the page or a feed would be "
 		   "seen there (expected an image on this site, or a link to it instead)", url);
@@ -244,7 +262,7 @@ report_foreign_image(void *arg, const char *url, unsigned cmark_line, unsigned c
 static void
 check_images(struct diag *d, const char *path, const char *site_url, const struct frontmatter *fm)
 {
-	struct image_check c = { d, path, site_url, fm->body, fm->body_len, fm->body_line };
+	struct image_check c = { d, path, site_url, fm->body, fm->body_len, fm->body_line, 0, 0 };
 
 	if (fm->body_len && memmem(fm->body, fm->body_len, "![", 2))
 		markdown_images(fm->body, fm->body_len, report_foreign_image, &c);

@@ -400,7 +400,7 @@ date_parse_rfc3339(struct timestamp *out, const char *s, const char **why, size_
 	    day > month_days[month - 1] + (month == 2 && is_leap(year)))
 		return date_fail(why, col, "impossible date", 0);
 	/* A leap second (:60) is allowed by RFC 3339 but cannot be represented; refuse it plainly. */
-	if (hour == 23 && minute == 59 && second == 60)
+	if (hour <= 23 && minute <= 59 && second == 60)
 		return date_fail(why, col, "a leap second, which feeds and pages cannot show (expected "
 				 ":59 instead)", 17);
 	if (hour > 23 || minute > 59 || second > 59)

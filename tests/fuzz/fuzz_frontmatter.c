@@ -21,13 +21,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned line, col;
 	const char *why;
 	FILE *null;
+	int rc;
 
 	if (text_check(text, size, &line, &col, &why) < 0)
 		return 0;
 	if (!(null = fopen("/dev/null", "w")))
 		return 0;
 	diag_init(&d, null);
-	if (frontmatter_parse(&fm, "content/levels/fuzz.md", text, size, &d) == 0) {
+	if ((rc = frontmatter_parse(&fm, "content/levels/fuzz.md", text, size, &d)) >= 0) {
+		/* Pairs refused are reported; what is kept is as checked as a clean file's. */
+		assert(rc == 0 ? d.errors == 0 : rc == FRONTMATTER_PARTLY && d.errors > 0);
+		for (size_t i = 0; i < fm.nrefused; i++)
+			assert(frontmatter_refused(&fm, fm.refused[i]));
 		/* The body lies inside the input, after the front matter. */
 		assert(fm.body >= text && fm.body + fm.body_len <= text + size);
 		assert(fm.body_line >= 1);

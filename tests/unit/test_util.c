@@ -74,7 +74,9 @@ test_dates(void)
 	parse_bad("2014-08-29T24:00:00Z", "impossible time of day", 11);
 	parse_bad("2016-12-31T23:59:60Z", "a leap second, which feeds and pages cannot show (expected "
 		  ":59 instead)", 17);
-	parse_bad("2016-12-31T23:58:60Z", "impossible time of day", 11);
+	parse_bad("1990-12-31T15:59:60-08:00", "a leap second, which feeds and pages cannot show "
+		  "(expected :59 instead)", 17);
+	parse_bad("2016-12-31T23:59:61Z", "impossible time of day", 11);
 	parse_bad("2014-08-29T14:00:00+1:00", "malformed UTC offset (expected +hh:mm)", 19);
 	parse_bad("2014-08-29T14:00:00+25:00", "impossible UTC offset", 19);
 	parse_bad("2014-08-29T14:00:00Z junk", "unexpected characters after the date", 20);
