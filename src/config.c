@@ -522,42 +522,22 @@ set_string(char **dst, const char *value)
 }
 
 /*
- * Whether s[0..len) is a DNS name (RFC 1035 section 2.3.1, digits first allowed as RFC 1123
- * says): what a tag URI's authority must be (RFC 4151 section 2.1), in ASCII.
- */
-static int
-is_dns_name(const char *s, size_t len)
-{
-	size_t label = 0;
-
-	if (len == 0 || len > 253)
-		return 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i == len || s[i] == '.') {
-			if (label == 0 || label > 63 || s[i - 1] == '-' || s[i - label] == '-')
-				return 0;
-			label = 0;
-		} else if (isalnum((unsigned char)s[i]) || s[i] == '-') {
-			label++;
-		} else {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/*
  * feed.id-host: the host that default feed ids are minted under (model_default_id). Ids must not
- * change when the site moves to another host, so a site that moves keeps its old host here.
+ * change when the site moves to another host, so a site that moves keeps its old host here, as
+ * it was in site.url: a host that is not ASCII too, which ids already published hold. What would
+ * end the tag URI's authority (RFC 4151 section 2: ',' and ':' after it) or is no part of a host
+ * is refused.
  */
 static void
 id_host_setting(struct loader *ld, const char *name, const char *value, unsigned line)
 {
+	size_t len = strlen(value);
+
 	if (once(ld, &ld->id_host_line, name, line) < 0)
 		return;
-	if (!is_dns_name(value, strlen(value))) {
-		diag_error(ld->d, ld->path, line, 0, "invalid feed.id-host '%s' (expected a host name "
-			   "in ASCII, such as threat.example.org)", value);
+	if (len == 0 || len > 253 || strcspn(value, " \t,:/?#@[]") != len) {
+		diag_error(ld->d, ld->path, line, 0, "invalid feed.id-host '%s' (expected a host name, "
+			   "such as threat.example.org)", value);
 		return;
 	}
 	set_string(&ld->c->id_host, value);
@@ -901,16 +881,6 @@ config_load(struct config *out, const char *path, const char *data, size_t len,
 	if (!ld.url_line)
 		diag_error(d, path, 0, 0, "missing site.url (expected where site/ is published, e.g. "
 			   "url = https://threat.example.org/, under [site])");
-	/* Default feed ids are tag URIs, whose authority must be an ASCII host name. */
-	if (out->url && !out->id_host) {
-		size_t hostlen;
-		const char *host = config_url_host(out, &hostlen);
-
-		if (!is_dns_name(host, hostlen))
-			diag_error(d, path, ld.url_line, 0, "site.url's host '%.*s' cannot make feed ids, "
-				   "which need an ASCII host name (expected feed.id-host = the host in "
-				   "ASCII, e.g. its xn-- form)", (int)hostlen, host);
-	}
 	if (ld.nlevels)
 		finish_levels(&ld);
 	else
