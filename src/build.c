@@ -609,6 +609,11 @@ build_run(const struct build_options *opt, struct diag *d)
 	/* Before the ref is resolved: the last writer to get the lock reads the newest tip. */
 	if (opt->write && !opt->dump_model && (lock = take_build_lock(repo, d)) < 0)
 		goto out;
+	/* With the lock, a list of temporary files found is a killed build's: cleared first of all. */
+	if (lock >= 0) {
+		buf_printf(&tmplist, "%s%s", repo_git_dir(repo), TEMP_LIST_FILE);
+		output_remove_listed_temporaries(tmplist.ptr, opt->verbose ? stdout : NULL);
+	}
 	/*
 	 * Resolved once, here: the cache key, the settings' and templates' ids and the content are
 	 * all read from this commit even if the branch moves meanwhile, else a site built from the
@@ -692,11 +697,8 @@ build_run(const struct build_options *opt, struct diag *d)
 	out = output_new(dir.ptr);
 	if (opt->verbose)
 		output_set_log(out, stdout);
-	/* The lock is held: a list of temporary files found now is a killed build's. */
-	if (opt->write) {
-		buf_printf(&tmplist, "%s%s", repo_git_dir(repo), TEMP_LIST_FILE);
+	if (lock >= 0)
 		output_track_temporaries(out, tmplist.ptr);
-	}
 	/* Pages go to disk as they are rendered: a big site is never held in memory whole. */
 	if (opt->write)
 		output_spill(out, d);

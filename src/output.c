@@ -835,12 +835,14 @@ out:
  * file is made, and the next build removes what that list names. A list left behind is a killed
  * build's: builds hold the build lock while they write (output_track_temporaries). The list's
  * first line is "site " and the site folder's real path; each further line is a temporary file's
- * path in it. A first build, made whole in a new folder, makes no temporary file in the site.
+ * path in it, or, starting with '/', a path listed before whose name was taken by some other file
+ * (O_EXCL said so), which is not to be removed. A first build, made whole in a new folder, makes
+ * no temporary file in the site.
  */
 struct temp_list {
 	char *path;
 	int fd;                    /* open for appending once the first name is listed, else -1 */
-	int broken;                /* cannot be written: temporary files are made without it */
+	atomic_int broken;         /* cannot be written: temporary files are made without it */
 	pthread_mutex_t lock;      /* opening it, among the writer threads */
 	uint64_t seed;
 	atomic_uint_least64_t next;
@@ -903,9 +905,19 @@ remove_temp_at(int site_fd, const char *rel, size_t len)
 	return rc;
 }
 
-/* Removes what a list left by a killed build names, then the list. Best effort throughout. */
-static void
-remove_listed_temps(const char *list_path, FILE *log)
+/* Whether the list's lines [p, end) cancel path[0..len) (see struct temp_list). */
+static int
+is_cancelled(const char *p, const char *end, const char *path, size_t len)
+{
+	for (const char *at = p; (at = memchr(at, '/', (size_t)(end - at))); at++)
+		if ((at == p || at[-1] == '\n') && (size_t)(end - at) > len + 1 &&
+		    memcmp(at + 1, path, len) == 0 && at[len + 1] == '\n')
+			return 1;
+	return 0;
+}
+
+void
+output_remove_listed_temporaries(const char *list_path, FILE *log)
 {
 	int fd = open(list_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), site_fd = -1;
 	struct buf text = BUF_INIT;
@@ -943,7 +955,7 @@ remove_listed_temps(const char *list_path, FILE *log)
 			if (*c == '/')
 				base = c + 1;
 		if (path_is_safe(p, len) && is_temp_name(base, (size_t)(nl - base)) &&
-		    remove_temp_at(site_fd, p, len) == 0 && log)
+		    !is_cancelled(nl + 1, end, p, len) && remove_temp_at(site_fd, p, len) == 0 && log)
 			fprintf(log, "cleared %s/%.*s (left by a build that did not finish)\n", site,
 				(int)len, p);
 	}
@@ -962,7 +974,6 @@ output_track_temporaries(struct output *o, const char *list_path)
 	struct temp_list *l = xcalloc(1, sizeof(*l));
 
 	assert(!o->temps && !o->spill);
-	remove_listed_temps(list_path, o->log);
 	l->path = xstrdup(list_path);
 	l->fd = -1;
 	pthread_mutex_init(&l->lock, NULL);
@@ -979,7 +990,7 @@ temp_list_open(struct output *o, struct temp_list *l)
 	int ok;
 
 	pthread_mutex_lock(&l->lock);
-	if (l->fd < 0 && !l->broken) {
+	if (l->fd < 0 && !atomic_load(&l->broken)) {
 		char *site = realpath(o->dir, NULL);
 		struct buf head = BUF_INIT;
 
@@ -992,12 +1003,12 @@ temp_list_open(struct output *o, struct temp_list *l)
 			unlink(l->path);
 			l->fd = -1;
 		}
-		l->broken = l->fd < 0;
+		atomic_store(&l->broken, l->fd < 0);
 		l->dir_len = strlen(o->dir) + (o->dir[strlen(o->dir) - 1] != '/');
 		free(site);
 		buf_release(&head);
 	}
-	ok = l->fd >= 0;
+	ok = l->fd >= 0 && !atomic_load(&l->broken);
 	pthread_mutex_unlock(&l->lock);
 	return ok ? 0 : -1;
 }
@@ -1028,6 +1039,8 @@ open_listed_temp(struct output *o, struct buf *name)
 		/* The newline kept past the end goes out with the name, in the same write. */
 		name->ptr[name->len] = '\n';
 		if (write_full(l->fd, name->ptr + l->dir_len, name->len + 1 - l->dir_len) < 0) {
+			/* A line may be half written: nothing more is appended to the list. */
+			atomic_store(&l->broken, 1);
 			name->ptr[name->len] = '\0';
 			return mkostemp(name->ptr, O_CLOEXEC);
 		}
@@ -1035,6 +1048,14 @@ open_listed_temp(struct output *o, struct buf *name)
 		fd = open(name->ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
+		/* Someone else's file has that name: it must never be taken for ours. */
+		/* The '/' before the relative path starts the line that cancels it. */
+		name->ptr[name->len] = '\n';
+		if (write_full(l->fd, name->ptr + l->dir_len - 1, name->len + 2 - l->dir_len) < 0)
+			atomic_store(&l->broken, 1);
+		name->ptr[name->len] = '\0';
+		if (atomic_load(&l->broken))
+			return mkostemp(name->ptr, O_CLOEXEC);
 	}
 	errno = EEXIST;
 	return -1;

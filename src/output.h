@@ -75,12 +75,16 @@ void output_spill(struct output *o, struct diag *d);
 
 /*
  * Lists each temporary file made in the site folder in the file list_path before making it, so
- * that a build killed before renaming them leaves a list of what to remove, and first removes
- * what such a list names, then the list. Only for a caller that holds the build lock: no build
- * that wrote the list may still be running. Call before output_spill; output_set_log first, to
- * have each removal logged.
+ * that a build killed before renaming them leaves a list of what to remove; the list goes once
+ * they are all renamed or removed. Call before output_spill.
  */
 void output_track_temporaries(struct output *o, const char *list_path);
+/*
+ * Removes the temporary files that a list left at list_path by a killed build names (only those
+ * it made, never through a link), then the list, logging each to log when not NULL. Only for a
+ * caller that holds the build lock: no build that wrote the list may still be running.
+ */
+void output_remove_listed_temporaries(const char *list_path, FILE *log);
 
 /* The manifest's name in the site folder. */
 #define OUTPUT_MANIFEST ".threatfeed-files"

@@ -955,11 +955,6 @@ find_include(const char *data, size_t len)
 }
 
 /*
- * Reports a libgit2 config failure under the caller's file name. libgit2 1.5 words a syntax
- * error as "failed to parse config file: REASON (in TMPFILE:LINE, column COL)"; the line is kept,
- * the temporary name never shown.
- */
-/*
  * Where the first escape that git-config syntax does not know is in data, for the message:
  * libgit2 says "invalid escape at q" with no line. Values know \\, \", \n, \t, \b and a backslash
  * that ends the line; comment and section lines are not values. 0 when none is found.
@@ -995,6 +990,11 @@ bad_escape_line(const char *data, size_t len, unsigned *col)
 	return 0;
 }
 
+/*
+ * Reports a libgit2 config failure under the caller's file name. libgit2 1.5 words a syntax
+ * error as "failed to parse config file: REASON (in TMPFILE:LINE, column COL)"; the line is kept,
+ * the temporary name never shown.
+ */
 static int
 config_failure(struct diag *d, const char *path, const char *tmpname, const char *data, size_t len)
 {

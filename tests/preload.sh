@@ -150,18 +150,21 @@ ok $? "it left its temporary files in the site ($left)"
 list=$killed/.git/threatfeed/temporaries
 [ "$(wc -l <"$list")" -eq $((left + 1)) ]
 ok $? "... each listed in the Git folder, after the site folder's line"
-# Lines the next build must not act on: out of the site by '..' or by a link, and a site file.
+# Lines the next build must not act on: out of the site by '..' or by a link, a site file, and a
+# name a build listed but found taken by another file (the line with '/' after it cancels it).
 mkdir -p "$killed/outside"
 echo keep >"$killed/outside/.x.tmp-AAAAAA"
 ln -s "$killed/outside" "$killed/site/link"
-printf '../outside/.x.tmp-AAAAAA\nlink/.x.tmp-AAAAAA\nindex.html\n' >>"$list"
+echo theirs >"$killed/site/.taken.html.tmp-ZZZZZZ"
+printf '../outside/.x.tmp-AAAAAA\nlink/.x.tmp-AAAAAA\nindex.html\n.taken.html.tmp-ZZZZZZ\n' >>"$list"
+printf '/.taken.html.tmp-ZZZZZZ\n' >>"$list"
 run_tf build -v -C "$killed"
 is "$status" 0 "the next build succeeds"
 like "$out" "cleared $killed/site/2020/2020-01-01-national-critical/\\.index\\.html\\.tmp-[A-Za-z0-9]{6} \\(left by a build that did not finish\\)" \
 	"... says what it cleared"
 is "$(grep -c '^cleared ' <<<"$out")" "$left" "... clears every temporary file listed"
-is "$(cd "$killed/site" && find . -name '.*.tmp-*')" "./.notes.txt.tmp-AbCdE1" \
-	"... and none it did not list"
+is "$(cd "$killed/site" && find . -name '.*.tmp-*' | LC_ALL=C sort | tr '\n' ' ')" \
+	"./.notes.txt.tmp-AbCdE1 ./.taken.html.tmp-ZZZZZZ " "... and none it did not list, or cancelled"
 is "$(cat "$killed/outside/.x.tmp-AAAAAA")" keep "... nor any out of the site"
 [ -f "$killed/site/index.html" ]
 ok $? "... nor a file of the site that the list names"
@@ -169,7 +172,22 @@ ok $? "... nor a file of the site that the list names"
 ok $? "... and leaves no list behind"
 without_caches "$killed" "$S/killed"
 check_quiet "its site equals a build without caches" \
-	diff -r -x link -x .notes.txt.tmp-AbCdE1 "$S/killed" "$killed/site"
+	diff -r -x link -x .notes.txt.tmp-AbCdE1 -x .taken.html.tmp-ZZZZZZ "$S/killed" "$killed/site"
+# Killed again, and the branch set back to the commit the site has: that build writes nothing
+# (the build cache says the site is current), but still clears what the killed one left.
+announcement low 2021-01-01T00:00:00Z national 'Lowered to **LOW**.' |
+	put "$killed" content/levels/2021-01-01-national-low.md
+commit "$killed" "low" >/dev/null
+LD_PRELOAD=$shims/killed-at-rename.so $TEST_WRAPPER "$THREATFEED" build -q -C "$killed" \
+	>"$TMP_ROOT/kr.out" 2>&1
+is "$?" 137 "a second build killed at its first rename"
+git -C "$killed" reset -q --hard HEAD~1
+run_tf build -C "$killed"
+like "$out" " 0 written," "the build of the commit the site has writes nothing"
+is "$(cd "$killed/site" && find . -name '.*.tmp-*' | LC_ALL=C sort | tr '\n' ' ')" \
+	"./.notes.txt.tmp-AbCdE1 ./.taken.html.tmp-ZZZZZZ " "... and clears what the killed build left all the same"
+[ ! -e "$list" ]
+ok $? "... and its list"
 
 # ---- the branch moves during a build: all of the build is of the commit it found ----
 

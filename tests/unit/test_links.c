@@ -67,6 +67,10 @@ test_escapes(void)
 		  "a ':' in the path is not escaped, nor the fragment decoded");
 	feed_html(PAGE, "[a](#a#b)", "<p><a href=\"#a#b\">a</a></p>\n",
 		  "a URL libxml2 cannot parse (a second '#') is kept as it is");
+	feed_html(PAGE, "[a](%41b:c)", "<p><a href=\"" PAGE "%41b:c\">a</a></p>\n",
+		  "a relative path with ':' in its first segment is resolved, as browsers do");
+	feed_html(PAGE, "[a](1a:b)", "<p><a href=\"" PAGE "1a:b\">a</a></p>\n",
+		  "... also when what comes before ':' cannot be a scheme");
 }
 
 static void
