@@ -294,7 +294,7 @@ placeholder_line(const char *body, size_t len, unsigned *col)
 			/* cmark ends a line at a lone CR too; messages count LF as everywhere else. */
 			for (const char *p = body; p < line; p++) {
 				n += *p == '\n';
-				cmark_line += *p == '\n' || (*p == '\r' && p[1] != '\n');
+				cmark_line += (unsigned)ends_cmark_line(body, len, (size_t)(p - body));
 			}
 			/* Only now, with a candidate, is the body parsed to see what holds the line. */
 			if (markdown_line_in_paragraph(body, len, cmark_line)) {
