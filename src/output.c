@@ -1048,8 +1048,10 @@ open_listed_temp(struct output *o, struct buf *name)
 		fd = open(name->ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
-		/* Someone else's file has that name: it must never be taken for ours. */
-		/* The '/' before the relative path starts the line that cancels it. */
+		/*
+		 * Someone else's file has that name: it must never be taken for ours. The '/' before
+		 * the relative path starts the line that cancels it.
+		 */
 		name->ptr[name->len] = '\n';
 		if (write_full(l->fd, name->ptr + l->dir_len - 1, name->len + 2 - l->dir_len) < 0)
 			atomic_store(&l->broken, 1);
