@@ -65,16 +65,6 @@ unprotect(struct buf *out, const char *url)
 	return rc;
 }
 
-/* Whether s starts with a scheme and its ':' (RFC 3986 section 3.1). */
-static int
-has_scheme(const char *s)
-{
-	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
-
-	return n > 0 && s[n] == ':' &&
-	       ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'));
-}
-
 /* ref with "./" before it. */
 static int
 buf_insert_dot_slash(struct buf *ref)
@@ -136,7 +126,7 @@ resolve(struct buf *out, const char *v, size_t len, const char *protected_base, 
 	 * A relative path whose first segment holds a ':' ("a%41:b") is one to a browser, but no
 	 * reference libxml2 parses: RFC 3986 section 4.2 has it written "./a%41:b", which is tried.
 	 */
-	if (!url && !has_scheme(ref->ptr) && buf_insert_dot_slash(ref) == 0)
+	if (!url && !uri_scheme_length(ref->ptr) && buf_insert_dot_slash(ref) == 0)
 		url = xmlBuildURI(BAD_CAST ref->ptr, BAD_CAST protected_base);
 	if (!url)
 		return buf_add(out, v, len);

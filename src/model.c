@@ -194,12 +194,12 @@ is_foreign_image(const char *url, const char *site_url)
 {
 	const char *authority = strstr(site_url, "://") + 1;
 	size_t origin = (size_t)(strchr(authority + 2, '/') - site_url);
-	size_t scheme = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+	size_t scheme = uri_scheme_length(url);
 
 	if (url[0] == '/' && url[1] == '/')
 		return strncasecmp(url, authority, origin - (size_t)(authority - site_url)) != 0 ||
 		       !strchr("/?#", url[origin - (size_t)(authority - site_url)]);
-	if (scheme == 0 || url[scheme] != ':' || !isalpha((unsigned char)url[0]))
+	if (scheme == 0)
 		return 0;
 	if ((scheme == 4 && (strncasecmp(url, "data", 4) == 0 || strncasecmp(url, "file", 4) == 0)) ||
 	    (scheme == 8 && strncasecmp(url, "vbscript", 8) == 0) ||

@@ -629,6 +629,16 @@ utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
 	return n;
 }
 
+size_t
+uri_scheme_length(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+
+	/* An ASCII letter, whatever the locale. */
+	return n > 0 && s[n] == ':' && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')) ?
+		       n : 0;
+}
+
 int
 is_blank_line(const char *s, size_t len)
 {

@@ -119,6 +119,12 @@ size_t utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp);
 /* 1 when XML 1.0 allows code point cp in a document (section 2.2), else 0. NUL is not allowed. */
 int xml_char_allowed(uint32_t cp);
 
+/*
+ * Length of the scheme s starts with (RFC 3986 section 3.1: a letter, then letters, digits, '+',
+ * '-' or '.'), up to its ':' left out; 0 when s has none, as a relative reference has none.
+ */
+size_t uri_scheme_length(const char *s);
+
 /* Whether s[0..len) holds nothing but spaces, tabs and carriage returns (a blank line's content). */
 int is_blank_line(const char *s, size_t len);
 

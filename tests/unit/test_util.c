@@ -221,6 +221,18 @@ test_diag(void)
 	free(text);
 }
 
+static void
+test_uri_scheme(void)
+{
+	ok(uri_scheme_length("https://x/") == 5, "a scheme's length, without its ':'");
+	ok(uri_scheme_length("a+b.c-d:x") == 7, "letters, digits, '+', '-' and '.' after the first");
+	ok(uri_scheme_length("1a:b") == 0, "a scheme starts with a letter");
+	ok(uri_scheme_length("%41b:c") == 0 && uri_scheme_length("/x:y") == 0,
+	   "a ':' after other characters ends no scheme");
+	ok(uri_scheme_length("relative/path") == 0 && uri_scheme_length(":x") == 0 &&
+	   uri_scheme_length("") == 0, "no ':', or nothing before it: no scheme");
+}
+
 int
 main(void)
 {
@@ -229,6 +241,7 @@ main(void)
 	test_text();
 	test_plain_ascii_prefix();
 	test_blank_line();
+	test_uri_scheme();
 	test_diag();
 	return tests_done();
 }
