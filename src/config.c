@@ -540,9 +540,7 @@ id_host_setting(struct loader *ld, const char *name, const char *value, unsigned
 			   "such as threat.example.org)", value);
 		return;
 	}
-	set_string(&ld->c->id_host, value);
-	for (char *p = ld->c->id_host; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+	ld->c->id_host = lower_dup(value, len);
 }
 
 static void

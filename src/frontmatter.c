@@ -303,17 +303,13 @@ find_key(const struct frontmatter *fm, const char *key)
 	return NULL;
 }
 
-/* Whether a scalar is one of the YAML 1.2 core schema's spellings of null, written unquoted. */
-static int
-is_null(const yaml_event_t *scalar)
+int
+frontmatter_is_null_word(const char *s)
 {
 	static const char *const nulls[] = { "~", "null", "Null", "NULL" };
-	const char *v = (const char *)scalar->data.scalar.value;
 
-	if (scalar->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return 0;
 	for (size_t i = 0; i < sizeof(nulls) / sizeof(*nulls); i++)
-		if (strcmp(v, nulls[i]) == 0)
+		if (strcmp(s, nulls[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -331,7 +327,8 @@ add_field(struct walk *w, const yaml_event_t *key, const yaml_event_t *value)
 	f = &fm->fields[fm->count++];
 	f->key = xstrndup((const char *)key->data.scalar.value, key->data.scalar.length);
 	/* YAML's null, unquoted ("title: ~"), is no value: the same as "title:", not the text "~". */
-	if (is_null(value))
+	if (value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    frontmatter_is_null_word((const char *)value->data.scalar.value))
 		f->value = xstrdup("");
 	else
 		f->value = xstrndup((const char *)value->data.scalar.value, value->data.scalar.length);

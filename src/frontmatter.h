@@ -52,6 +52,11 @@ int frontmatter_parse(struct frontmatter *out, const char *path, const char *dat
  */
 int frontmatter_body(const char *data, size_t len, const char **body, size_t *body_len);
 const struct frontmatter_field *frontmatter_get(const struct frontmatter *fm, const char *key);
+/*
+ * Whether s is one of the YAML 1.2 core schema's spellings of null ("~", "null", "Null", "NULL"):
+ * written unquoted as a value, it is read as no value at all.
+ */
+int frontmatter_is_null_word(const char *s);
 /* Whether key was written but its value refused: it is not missing, nor checkable. */
 int frontmatter_refused(const struct frontmatter *fm, const char *key);
 void frontmatter_release(struct frontmatter *fm);

@@ -11,6 +11,7 @@
 
 #include "build.h"
 #include "config.h"
+#include "frontmatter.h"
 #include "model.h"
 #include "repo.h"
 
@@ -31,8 +32,8 @@ new_yaml_scalar(struct buf *out, const char *value)
 
 	for (; plain && *p; p++)
 		plain = is_plain_char(*p);
-	/* Unquoted, the word null is YAML's null, which the front matter reads as no value. */
-	if (strcmp(value, "null") == 0 || strcmp(value, "Null") == 0 || strcmp(value, "NULL") == 0)
+	/* Unquoted, a spelling of null is read as no value (frontmatter.h). */
+	if (frontmatter_is_null_word(value))
 		plain = 0;
 	/* ": " would start a mapping and " #" a comment; neither can occur in the plain set. */
 	if (plain)
