@@ -855,16 +855,22 @@ struct temp_list {
 static const char temp_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-/* Whether name is what write_temp names a temporary file: ".<basename>.tmp-XXXXXX". */
+/* Whether s starts with the six letters or digits that replace mkstemp's "XXXXXX". */
+static int
+is_random_suffix(const char *s)
+{
+	for (int i = 0; i < 6; i++)
+		if (!s[i] || !memchr(temp_alphabet, s[i], sizeof(temp_alphabet) - 1))
+			return 0;
+	return 1;
+}
+
+/* Whether name[0..len) is what write_temp names a temporary file: ".<basename>.tmp-XXXXXX". */
 static int
 is_temp_name(const char *name, size_t len)
 {
-	if (len < 1 + 1 + 5 + 6 || name[0] != '.' || memcmp(name + len - 11, ".tmp-", 5) != 0)
-		return 0;
-	for (size_t i = len - 6; i < len; i++)
-		if (!memchr(temp_alphabet, name[i], sizeof(temp_alphabet) - 1))
-			return 0;
-	return 1;
+	return len >= 1 + 1 + 5 + 6 && name[0] == '.' && memcmp(name + len - 11, ".tmp-", 5) == 0 &&
+	       is_random_suffix(name + len - 6);
 }
 
 /*
@@ -924,26 +930,22 @@ output_remove_listed_temporaries(const char *list_path, FILE *log)
 	struct stat st;
 	char *site = NULL;
 	const char *p, *end, *nl;
+	int cancels;
 
 	if (fd < 0)
 		return;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uintmax_t)st.st_size > TEMP_LIST_MAX ||
-	    buf_grow(&text, (size_t)st.st_size) < 0)
+	    buf_grow(&text, (size_t)st.st_size) < 0 ||
+	    read_full(fd, text.ptr, (size_t)st.st_size, &text.len) < 0)
 		goto out;
-	while (text.len < (size_t)st.st_size) {
-		ssize_t n = read(fd, text.ptr + text.len, (size_t)st.st_size - text.len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		text.len += (size_t)n;
-	}
+	text.ptr[text.len] = '\0';
 	p = text.ptr;
 	end = text.ptr + text.len;
-	nl = p ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+	nl = memchr(p, '\n', text.len);
 	if (!nl || strncmp(p, "site /", 6) != 0)
 		goto out;
+	/* Names found taken are rare: without any, no line needs looking for one (is_cancelled). */
+	cancels = memmem(p, text.len, "\n/", 2) != NULL;
 	site = xstrndup(p + 5, (size_t)(nl - p - 5));
 	site_fd = open(site, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	/* A line without its newline was being written when the build was killed: its file was not made. */
@@ -955,7 +957,8 @@ output_remove_listed_temporaries(const char *list_path, FILE *log)
 			if (*c == '/')
 				base = c + 1;
 		if (path_is_safe(p, len) && is_temp_name(base, (size_t)(nl - base)) &&
-		    !is_cancelled(nl + 1, end, p, len) && remove_temp_at(site_fd, p, len) == 0 && log)
+		    !(cancels && is_cancelled(nl + 1, end, p, len)) &&
+		    remove_temp_at(site_fd, p, len) == 0 && log)
 			fprintf(log, "cleared %s/%.*s (left by a build that did not finish)\n", site,
 				(int)len, p);
 	}
@@ -1485,11 +1488,7 @@ is_new_folder_name(const char *name, const char *base)
 	    strncmp(name + 1 + blen, ".new-", 5) != 0)
 		return 0;
 	name += 1 + blen + 5;
-	for (int i = 0; i < 6; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
-		      (name[i] >= '0' && name[i] <= '9')))
-			return 0;
-	return name[6] == '\0';
+	return is_random_suffix(name) && name[6] == '\0';
 }
 
 /*
