@@ -338,12 +338,9 @@ run_new(int argc, char **argv)
 			opt.title = optarg;
 			break;
 		case OPT_DATE:
-			/* A reason that says what was expected already gets no second "(expected". */
+			/* Worded as a date in front matter is: the reason says what was expected. */
 			if (date_parse_rfc3339(&date, optarg, &why, NULL) < 0)
-				return usage_error("new", "invalid --date '%s': %s%s", optarg, why,
-						   strstr(why, "(expected") ? "" :
-						   " (expected an RFC 3339 date such as "
-						   "2014-08-29T14:00:00+01:00)");
+				return usage_error("new", "invalid --date '%s': %s", optarg, why);
 			opt.date = &date;
 			break;
 		case OPT_EDIT:
