@@ -9,10 +9,15 @@ threatfeed's then Hugo's (A B A B), the first round a warm-up that is discarded:
   cold       empty output folder, no cache
   no change  the same build again
   one added  one announcement more (threatfeed: the commit `added`; Hugo: one more file)
-Cold rounds do not delete the previous output: they move it into the work folder's trash, which is
-emptied once every round is over. On ext4 without a journal (this project's build machines) the
-kernel scans past recently deleted inodes when it creates new ones, so deleting 10,000 files just
-before a cold round made either tool's timing mostly the kernel's (up to 5 s for what takes 0.3 s).
+Cold rounds do not delete the previous output, nor does a new corpus delete the one it replaces:
+they move it into the work folder's trash, which is emptied once every round is over (a run that
+was stopped leaves it for the next run to empty at its end). On ext4 without a journal (this
+project's build machines) the kernel scans past recently deleted inodes when it creates new ones,
+so deleting 10,000 files just before a cold round made either tool's timing mostly the kernel's
+(up to 5 s for what takes 0.3 s).
+Every timed run starts after a sync: Hugo leaves its output for the kernel to write back within
+30 s, and threatfeed's syncfs (part of its time, as it must make its site durable before putting it
+in place) would otherwise write Hugo's previous 95 MB too; Hugo's own write-back is in no one's time.
 Wall time is measured around the child, peak RSS comes from wait4's rusage. Files written are the
 output files whose inode, size or mtime changed, counted outside the timed part. Medians over the
 rounds are reported, and the median of the per-round ratios Hugo / threatfeed.
@@ -38,7 +43,8 @@ def corpus_stamp(n):
     for root, dirs, files in sorted(os.walk(HERE)):
         dirs.sort()
         for f in sorted(files):
-            if f.endswith(".py") or "hugo-site" in root:
+            # What makes a corpus; a change to this script alone must not make it again.
+            if f == "corpus.py" or "hugo-site" in root:
                 with open(os.path.join(root, f), "rb") as fh:
                     h.update(f.encode() + fh.read())
     return h.hexdigest()
@@ -49,25 +55,26 @@ class Trash:
 
     def __init__(self, work):
         self.dir = os.path.join(work, "trash")
-        shutil.rmtree(self.dir, ignore_errors=True)
-        os.makedirs(self.dir)
+        os.makedirs(self.dir, exist_ok=True)
         self.count = 0
 
     def discard(self, path):
         if os.path.lexists(path):
             self.count += 1
-            os.rename(path, os.path.join(self.dir, str(self.count)))
+            os.rename(path, os.path.join(self.dir, "%d-%d" % (os.getpid(), self.count)))
 
     def empty(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def make_corpus(n, work):
+def make_corpus(n, work, trash):
     d = os.path.join(work, "n%d" % n)
     stamp = os.path.join(d, "stamp")
     want = corpus_stamp(n)
     if os.path.exists(stamp) and open(stamp).read() == want:
         return d
+    # Moved, not deleted: deleting it would slow the timed rounds that follow (see above).
+    trash.discard(d)
     t = time.perf_counter()
     subprocess.run([sys.executable, os.path.join(HERE, "corpus.py"), str(n), d], check=True, env=ENV)
     with open(stamp, "w") as f:
@@ -153,6 +160,9 @@ def run_size(n, rounds, tools):
             for s in SCENARIOS:
                 tool.prepare(s)
                 before = snapshot(tool.out)
+                # Each tool's time is its own: nothing another run left to the kernel is written
+                # back during it (threatfeed's syncfs would otherwise write Hugo's last output).
+                os.sync()
                 wall, rss = timed(tool.command(s), TOP)
                 files = changed(before, snapshot(tool.out))
                 if r > 0:
@@ -255,7 +265,7 @@ def main():
     trash = Trash(args.work)
     all_res = []
     for n, rounds in zip(sizes, args.rounds_list):
-        corpus = make_corpus(n, args.work)
+        corpus = make_corpus(n, args.work, trash)
         tools = [Threatfeed(args.threatfeed, corpus, trash)]
         if have_hugo and n <= args.hugo_max:
             tools.append(Hugo(corpus, trash))
