@@ -81,15 +81,31 @@ buf_insert_dot_slash(struct buf *ref)
 }
 
 /*
+ * Where the fragment of attribute value v[0..len) starts (its '#'), or v + len when it has none.
+ * The '#' of "&#x27;" is cmark's reference for '\'', not one the editor wrote.
+ */
+static const char *
+fragment_of(const char *v, size_t len)
+{
+	for (const char *p = v; p < v + len; p++)
+		if (*p == '#' && (p == v || p[-1] != '&'))
+			return p;
+	return v + len;
+}
+
+/*
  * Appends attribute value v[0..len), as cmark wrote it, resolved against protected_base. cmark
  * escapes a URL for an attribute with '&' as "&amp;" and '\'' as "&#x27;", every other character
- * outside its safe set as %XX, so those two references are all there is to read back. Anything
- * else, or a URL libxml2 cannot parse, is appended as it is.
+ * outside its safe set as %XX, so those two references are all there is to read back. The
+ * fragment takes no part in resolving (RFC 3986 section 5.2.2 carries it over as it is): it is
+ * appended as cmark wrote it, so one that libxml2 would not parse ("#a#b", which browsers follow)
+ * costs the rest nothing. Anything else, or a URL libxml2 cannot parse, is appended as it is.
  */
 static int
 resolve(struct buf *out, const char *v, size_t len, const char *protected_base, struct buf *ref)
 {
-	const char *p = v, *end = v + len, *amp;
+	const char *fragment = fragment_of(v, len);
+	const char *p = v, *end = fragment, *amp;
 	xmlChar *url;
 	int rc;
 
@@ -125,14 +141,16 @@ resolve(struct buf *out, const char *v, size_t len, const char *protected_base, 
 	/*
 	 * A relative path whose first segment holds a ':' ("a%41:b") is one to a browser, but no
 	 * reference libxml2 parses: RFC 3986 section 4.2 has it written "./a%41:b", which is tried.
+	 * Not for a reference that names a host ("//h:x/"): "./" would make it a path on ours.
 	 */
-	if (!url && !uri_scheme_length(ref->ptr) && buf_insert_dot_slash(ref) == 0)
+	if (!url && !uri_scheme_length(ref->ptr) && strncmp(ref->ptr, "//", 2) != 0 &&
+	    buf_insert_dot_slash(ref) == 0)
 		url = xmlBuildURI(BAD_CAST ref->ptr, BAD_CAST protected_base);
 	if (!url)
 		return buf_add(out, v, len);
 	rc = unprotect(out, (const char *)url);
 	xmlFree(url);
-	return rc;
+	return rc < 0 ? -1 : buf_add(out, fragment, (size_t)(v + len - fragment));
 }
 
 /* The first byte of the next value of url_attributes in html, or NULL. */

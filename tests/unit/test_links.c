@@ -65,10 +65,16 @@ test_escapes(void)
 		  "a '%' that starts no escape is kept, as browsers keep it");
 	feed_html(PAGE, "[a](./a:b#c%2F)", "<p><a href=\"" PAGE "a:b#c%2F\">a</a></p>\n",
 		  "a ':' in the path is not escaped, nor the fragment decoded");
-	feed_html(PAGE, "[a](#a#b)", "<p><a href=\"#a#b\">a</a></p>\n",
-		  "a URL libxml2 cannot parse (a second '#') is kept as it is");
+	feed_html(PAGE, "[a](#a#b)", "<p><a href=\"" PAGE "#a#b\">a</a></p>\n",
+		  "a fragment libxml2 cannot parse (a second '#') is carried over as written");
+	feed_html(PAGE, "[a](../x/?q=1&r=it's#s#t's)",
+		  "<p><a href=\"https://gov.example/threat/2024/x/?q=1&amp;r=it&#x27;s#s#t&#x27;s\">a</a></p>\n",
+		  "... after a path and query resolved as usual, '&' and '\\'' on either side of the '#'");
 	feed_html(PAGE, "[a](%41b:c)", "<p><a href=\"" PAGE "%41b:c\">a</a></p>\n",
 		  "a relative path with ':' in its first segment is resolved, as browsers do");
+	feed_html(PAGE, "[a](//h:x/) [b](//[::1/)",
+		  "<p><a href=\"//h:x/\">a</a> <a href=\"//%5B::1/\">b</a></p>\n",
+		  "a host libxml2 cannot parse is kept as it is, never made a path on ours");
 	feed_html(PAGE, "[a](1a:b)", "<p><a href=\"" PAGE "1a:b\">a</a></p>\n",
 		  "... also when what comes before ':' cannot be a scheme");
 }
