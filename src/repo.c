@@ -1,6 +1,7 @@
 #include "repo.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -920,36 +921,32 @@ source_set_find(const struct source_set *set, const char *path)
  * Finds an [include] or [includeIf ...] section header in git-config text. libgit2 follows
  * includes while it parses, so they must be refused before it reads anything: a pushed config
  * must not make the build read files from the server. Returns the 1-based line, or 0.
- * The scan is deliberately coarse (any line starting with such a header counts), so a value
- * continued onto a line that looks like one is refused too: the safe side.
+ * libgit2 finds headers in more places than the start of a line: after a UTF-8 byte order mark,
+ * after any white space isspace() knows (\r, \v, \f too), and after another header on the same
+ * line ("[site] [include]"). So every '[' counts, wherever it is, followed by the name: a value
+ * or comment that holds "[include" is refused too, the safe side.
  */
 static unsigned
 find_include(const char *data, size_t len)
 {
 	unsigned line = 1;
-	size_t i = 0;
 
-	while (i < len) {
-		size_t j = i, start;
+	for (size_t i = 0; i < len; i++) {
+		size_t j = i + 1, start;
 
+		if (data[i] == '\n')
+			line++;
+		if (data[i] != '[')
+			continue;
 		while (j < len && (data[j] == ' ' || data[j] == '\t'))
 			j++;
-		if (j < len && data[j] == '[') {
+		start = j;
+		while (j < len && data[j] != ']' && data[j] != '"' && data[j] != '.' &&
+		       !isspace((unsigned char)data[j]))
 			j++;
-			while (j < len && (data[j] == ' ' || data[j] == '\t'))
-				j++;
-			start = j;
-			while (j < len && data[j] != ']' && data[j] != '"' && data[j] != '.' &&
-			       data[j] != ' ' && data[j] != '\t' && data[j] != '\n')
-				j++;
-			if ((j - start == 7 && strncasecmp(data + start, "include", 7) == 0) ||
-			    (j - start == 9 && strncasecmp(data + start, "includeif", 9) == 0))
-				return line;
-		}
-		while (j < len && data[j] != '\n')
-			j++;
-		i = j + 1;
-		line++;
+		if ((j - start == 7 && strncasecmp(data + start, "include", 7) == 0) ||
+		    (j - start == 9 && strncasecmp(data + start, "includeif", 9) == 0))
+			return line;
 	}
 	return 0;
 }

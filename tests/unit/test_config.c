@@ -504,6 +504,16 @@ test_syntax(void)
 	fails(SITE "[include.x]\n\tpath = x\n",
 	      "threatfeed: threatfeed.conf:4: invalid config: includes are not allowed (a published "
 	      "site's settings must all be in this file)\n", "old-style include refused");
+	/* libgit2 sees these headers too, and would read the file before anything was refused. */
+	fails("\xef\xbb\xbf[include]\n\tpath = /nonexistent/threatfeed-include\n" SITE,
+	      "threatfeed: threatfeed.conf:1: invalid config: includes are not allowed (a published "
+	      "site's settings must all be in this file)\n", "include after a byte order mark refused");
+	fails(SITE "\r[include]\n\tpath = /nonexistent/threatfeed-include\n",
+	      "threatfeed: threatfeed.conf:4: invalid config: includes are not allowed (a published "
+	      "site's settings must all be in this file)\n", "include after a carriage return refused");
+	fails(SITE "[feed] [include]\n\tpath = /nonexistent/threatfeed-include\n",
+	      "threatfeed: threatfeed.conf:4: invalid config: includes are not allowed (a published "
+	      "site's settings must all be in this file)\n", "include after another header refused");
 	fails(SITE "\tauthor = \xff\n",
 	      "threatfeed: threatfeed.conf:4:11: invalid UTF-8\n", "invalid UTF-8");
 	{
