@@ -17,6 +17,11 @@
 #define LEVELS_DIR "content/levels/"
 #define PAGES_DIR "content/pages/"
 #define SUMMARY_MAX 300
+/*
+ * A file name's stem becomes a folder of the site: "<stem>.md" within NAME_MAX (255 bytes on
+ * ext4, XFS, tmpfs, APFS) keeps both the folder and the file an editor checks out creatable.
+ */
+#define SLUG_MAX 252
 #define RECENT_MAX 5      /* announcements listed on the home page */
 /*
  * Parsing front matter and rendering Markdown is most of a build's own work and each file is
@@ -92,13 +97,26 @@ set_buf_reset(json_t *obj, const char *key, struct buf *b)
 static int
 is_slug(const char *s)
 {
-	if (!*s || *s == '-' || *s == '.')
+	if (!*s || *s == '-' || *s == '.' || strlen(s) > SLUG_MAX)
 		return 0;
 	for (; *s; s++)
 		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-' ||
 		      *s == '_' || *s == '.'))
 			return 0;
 	return 1;
+}
+
+/* Reports why the stem of content file `path` is not a slug; -1 then, 0 when it is one. */
+static int
+check_slug(struct diag *d, const char *path, const char *stem)
+{
+	if (strlen(stem) > SLUG_MAX)
+		return diag_error(d, path, 0, 0, "file name of %zu bytes is too long for a folder of "
+				  "the site (at most %d before '.md')", strlen(stem), SLUG_MAX);
+	if (!is_slug(stem))
+		return diag_error(d, path, 0, 0, "file name '%s.md' is not usable in a URL (expected "
+				  "lowercase letters, digits, '-', '_' or '.')", stem);
+	return 0;
 }
 
 /* RFC 4287 section 4.2.6: atom:id is an IRI. We ask for a scheme and no white space. */
@@ -397,9 +415,7 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 
 	a->slug = file_stem(path, LEVELS_DIR);
 	assert(a->slug);
-	if (!is_slug(a->slug))
-		diag_error(d, path, 0, 0, "file name '%s.md' is not usable in a URL (expected lowercase "
-			   "letters, digits, '-', '_' or '.')", a->slug);
+	check_slug(d, path, a->slug);
 
 	if ((placeholder = placeholder_line(fm.body, fm.body_len, &placeholder_col)) >= 0)
 		diag_error(d, path, fm.body_line + (unsigned)placeholder, placeholder_col,
@@ -1229,9 +1245,7 @@ load_pages(struct model_builder *b, const struct source_set *src)
 				diag_warning(d, f->path, 0, 0, "ignored (pages are " PAGES_DIR "*.md files)");
 			continue;
 		}
-		if (!is_slug(name))
-			diag_error(d, f->path, 0, 0, "file name '%s.md' is not usable in a URL (expected "
-				   "lowercase letters, digits, '-', '_' or '.')", name);
+		check_slug(d, f->path, name);
 		if (check_source(d, f) < 0 || frontmatter_parse(&fm, f->path, f->data, f->size, d) < 0) {
 			free(name);
 			continue;
