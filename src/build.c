@@ -69,6 +69,11 @@ load_templates(struct template_set *set, const struct source_set *src, struct di
 		const char *why;
 		char *name;
 
+		/* A link or submodule standing for the whole folder would drop every override unsaid. */
+		if (strcmp(f->path, "templates") == 0 && f->kind != SOURCE_FILE) {
+			diag_error(d, f->path, 0, 0, "templates must be a folder of regular files");
+			continue;
+		}
 		if (strncmp(f->path, TEMPLATES_DIR, strlen(TEMPLATES_DIR)) != 0 || strchr(file, '/') ||
 		    !(name = template_name(file)))
 			continue;

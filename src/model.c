@@ -1550,7 +1550,8 @@ model_build_memo(json_t **out, const struct config *cfg, const struct source_set
 	for (size_t i = 0; i < src->count; i++) {
 		const char *path = src->files[i].path;
 
-		if (strncmp(path, "content/", 8) != 0)
+		/* "content" itself too: a link or submodule there stands for the whole folder. */
+		if (strncmp(path, "content/", 8) != 0 && strcmp(path, "content") != 0)
 			continue;
 		/* Links and submodules point outside what was committed: refused wherever they are. */
 		if (src->files[i].kind == SOURCE_SYMLINK || src->files[i].kind == SOURCE_SUBMODULE)
