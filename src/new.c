@@ -35,7 +35,13 @@ new_yaml_scalar(struct buf *out, const char *value)
 	/* Unquoted, a spelling of null is read as no value (frontmatter.h). */
 	if (frontmatter_is_null_word(value))
 		plain = 0;
-	/* ": " would start a mapping and " #" a comment; neither can occur in the plain set. */
+	/*
+	 * ": " would start a mapping and " #" a comment; neither can occur in the plain set. A ':'
+	 * at the very end is followed by the line break, which makes it a mapping indicator too
+	 * (YAML 1.1 section 4.6.2, value indicator).
+	 */
+	if (plain && value[strlen(value) - 1] == ':')
+		plain = 0;
 	if (plain)
 		return buf_puts(out, value);
 	if (buf_putc(out, '"') < 0)

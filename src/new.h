@@ -33,8 +33,9 @@ int new_run(const struct new_options *opt, struct diag *d);
 
 /*
  * Appends value to out as a YAML scalar that reads back as exactly value: plain when it is made
- * of letters, digits and . _ : / , + - only (and starts with a letter or digit), else
- * double-quoted with \ " and control characters escaped (YAML 1.1 section 4.6.8). For tests.
+ * of letters, digits and . _ : / , + - only, starts with a letter or digit and does not end with
+ * ':', else double-quoted with \ " and control characters escaped (YAML 1.1 section 4.6.8). For
+ * tests.
  */
 int new_yaml_scalar(struct buf *out, const char *value);
 

@@ -62,6 +62,8 @@ main(void)
 	round_trip("Café — niveau élevé", NULL, "UTF-8 survives");
 	round_trip("-", NULL, "a lone dash survives");
 	round_trip(".5", NULL, "a leading dot survives");
+	round_trip("Warning:", NULL, "a trailing colon survives");
+	round_trip("tag:x:", NULL, "... after another colon too");
 
 	s = hooks_script("pre-commit", "/opt/it's here/threatfeed");
 	ok(s && strstr(s, "exec '/opt/it'\\''s here/threatfeed' check --staged\n") != NULL,
