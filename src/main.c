@@ -192,13 +192,20 @@ parse_options(struct build_options *opt, const char *command, int argc, char **a
 			opt->snapshot = REPO_SNAPSHOT_INDEX;
 			snapshots++;
 			break;
+		/* check's optstring leaves out -o, -q and -v; their long forms still arrive here. */
 		case 'o':
+			if (!is_build)
+				return usage_error(command, "unknown option '%s'", "--output");
 			opt->out_dir = optarg;
 			break;
 		case 'q':
+			if (!is_build)
+				return usage_error(command, "unknown option '%s'", "--quiet");
 			opt->quiet = 1;
 			break;
 		case 'v':
+			if (!is_build)
+				return usage_error(command, "unknown option '%s'", "--verbose");
 			opt->verbose = 1;
 			break;
 		case OPT_DUMP_MODEL:

@@ -64,6 +64,10 @@ usage_error "--ref without its argument" build --ref
 usage_error "--ref with --worktree" build --ref HEAD --worktree
 usage_error "--staged with --ref" check --staged --ref HEAD
 usage_error "--staged for build" build --staged
+# check writes nothing: build's output options are refused in their long forms as in their short.
+usage_error "--output for check" check --output "$empty/site"
+usage_error "--quiet for check" check --quiet
+usage_error "--verbose for check" check --verbose
 usage_error "an extra argument" build extra
 usage_error "-q with -v" build -q -v
 
