@@ -65,7 +65,14 @@ static const char post_receive[] =
 	"\techo \"threatfeed: threatfeed.deploy is not set: nothing was published\" >&2\n"
 	"\texit 0\n"
 	"fi\n"
-	"exec \"$tf\" build -C \"${GIT_DIR:-.}\" --ref \"refs/heads/$branch\" -o \"$deploy\" --ping\n";
+	"\"$tf\" build -C \"${GIT_DIR:-.}\" --ref \"refs/heads/$branch\" -o \"$deploy\" --ping\n"
+	"status=$?\n"
+	"# The branch has moved already: say so, or the pusher cannot tell whether it went out.\n"
+	"if [ \"$status\" -ne 0 ] && [ \"$status\" -ne 3 ]; then\n"
+	"\techo \"threatfeed: the push to '$branch' was accepted, but the site is not up to date with it: "
+	"the web host must fix the problem above (the next push to '$branch' publishes it)\" >&2\n"
+	"fi\n"
+	"exit \"$status\"\n";
 
 /* The shell's single-quoted form of s: every ' becomes '\'' (POSIX, Shell Command Language 2.2.2). */
 static int

@@ -11,7 +11,9 @@
  *                 `git push`'s output. Deleting the published branch is refused too.
  *   post-receive  `threatfeed build --ref refs/heads/BRANCH -o DEPLOY --ping` after a push to the
  *                 published branch (nothing when threatfeed.deploy is unset). The ref is resolved
- *                 under the build lock (build.h), so the folder ends at the newest tip.
+ *                 under the build lock (build.h), so the folder ends at the newest tip. When
+ *                 that build fails (the branch has moved already), a last line tells the pusher
+ *                 that the site is not up to date with the push.
  *
  * Where the site goes is the host's decision: --deploy DIR and --branch BRANCH (default main)
  * are stored in the bare repository's own config, as threatfeed.deploy and threatfeed.branch,

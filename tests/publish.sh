@@ -360,4 +360,20 @@ check_quiet "the deploy folder is then the newest commit's site" diff -r "$S/new
 leftover=$(find "$deploy" -name '.*' ! -name .threatfeed-files)
 is "$leftover" "" "no temporary file is left in the deploy folder"
 
+# ---- a push the server cannot build ----
+
+# The content passed pre-receive, so the push is accepted, but the deploy folder cannot be made
+# (a file is in the way): the pusher is told that the site is not up to date, not left to guess.
+broken=$TMP_ROOT/broken.git
+git init -q --bare -b main "$broken"
+: >"$TMP_ROOT/not-a-folder"
+tf hooks install -C "$broken" --deploy "$TMP_ROOT/not-a-folder/site" >/dev/null
+git -C "$seed" push "$broken" main:main >"$TMP_ROOT/push.out" 2>&1
+is "$?" 0 "a push whose build fails on the server is still accepted (its content passed)"
+like "$(remote_lines "$TMP_ROOT/push.out")" "not-a-folder: cannot create folder: a file is in the way" \
+	"... the pusher sees the build's message"
+like "$(remote_lines "$TMP_ROOT/push.out" | tail -n 1)" \
+	"^threatfeed: the push to 'main' was accepted, but the site is not up to date with it" \
+	"... and, last, that the site is not up to date with the push"
+
 done_testing
