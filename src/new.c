@@ -162,7 +162,7 @@ create_file(const char *full, const char *rel, const struct buf *text, struct di
 
 	fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (fd < 0 && errno == EEXIST)
-		return diag_error(d, rel, 0, 0, "already exists (edit it, or give another --date)");
+		return diag_error(d, rel, 0, 0, "already exists (edit it, or give a --date on another day)");
 	if (fd < 0)
 		return diag_error(d, rel, 0, 0, "cannot create: %s", strerror(errno));
 	written = write_full(fd, text->ptr, text->len) == 0 && fsync(fd) == 0;

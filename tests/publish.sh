@@ -139,6 +139,11 @@ run_tf new severe --scope national --date 2024-06-01T12:30:00+01:00 -C "$ed"
 is "$status" 1 "new never overwrites: exit 1"
 like "$err" "content/levels/2024-06-01-national-severe.md: already exists" "... saying it already exists"
 same_file "$file" "$TMP_ROOT/new.copy" "... and the file is unchanged"
+# The file is named after the day: another time on the same day is the same file.
+run_tf new severe --scope national --date 2024-06-01T18:00:00+01:00 -C "$ed"
+is "$status:$err" "1:threatfeed: content/levels/2024-06-01-national-severe.md: already exists (edit it, or give a --date on another day)" \
+	"new at another time of the same day: the same file, and a hint that holds"
+same_file "$file" "$TMP_ROOT/new.copy" "... and the file is unchanged"
 
 # Without --date: now, with the local UTC offset.
 (cd "$ed" && TZ=Asia/Kolkata tf new low --scope northern-ireland >"$TMP_ROOT/now.out")
