@@ -65,6 +65,34 @@ isolate_config(struct diag *d)
 }
 
 /*
+ * Whether opening path (or searching up from ".") failed only because the repository belongs to
+ * another user, whose settings could name any folder as threatfeed.deploy for us to write: git
+ * refuses such a repository, and so does libgit2. libgit2 1.5 then reports only that
+ * safe.directory, which isolate_config keeps it from reading, is not set; opening the repository
+ * once more without that check tells the two apart. The last libgit2 error is kept for the caller.
+ */
+static int
+is_owned_by_another(const char *path)
+{
+	git_repository *probe;
+	const git_error *e = git_error_last();
+	char *words = e && e->message ? xstrdup(e->message) : NULL;
+	int owned = 0;
+
+	if (git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0) == 0) {
+		owned = git_repository_open_ext(&probe, path ? path : ".",
+						path ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0, NULL) == 0;
+		if (owned)
+			git_repository_free(probe);
+		git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 1);
+	}
+	if (words)
+		git_error_set_str(GIT_ERROR_REPOSITORY, words);
+	free(words);
+	return owned;
+}
+
+/*
  * In a pre-receive hook the pushed objects are still in git's quarantine folder
  * (<objects>/tmp_objdir-incoming-*), named by GIT_QUARANTINE_PATH; git finds them through
  * GIT_OBJECT_DIRECTORY, which libgit2 1.5 ignores unless asked to read the whole environment (and
@@ -147,7 +175,11 @@ open_repo(struct repo **out, const char *path, int setup, struct diag *d)
 	/* An explicit folder (-C) is opened as given; otherwise search upward as git does. */
 	if (git_repository_open_ext(&r->git, path ? path : ".", path ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0,
 				    NULL) < 0) {
-		if (path)
+		if (setup && is_owned_by_another(path))
+			diag_error(d, NULL, 0, 0, "the git repository %s%s%sis owned by another user (run "
+				   "threatfeed as the user who owns it)", path ? "'" : "",
+				   path ? path : "", path ? "' " : "");
+		else if (path)
 			diag_error(d, NULL, 0, 0, "cannot open git repository '%s': %s", path, git_words());
 		else
 			diag_error(d, NULL, 0, 0, "not in a git repository (or any parent folder): %s",

@@ -95,6 +95,24 @@ like "$err" '^threatfeed: .*commit' "no commit yet: a clear message"
 [ ! -e "$TMP_ROOT/from-empty" ]
 ok $? "no commit yet: nothing written"
 
+# Another user's repository: its settings could send a build anywhere, so git and libgit2 refuse
+# it; the message must say so rather than libgit2's words about safe.directory. Needs root.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	theirs=$(base_repo)
+	chown -R nobody "$theirs"
+	run_tf check -C "$theirs"
+	is "$status" 1 "another user's repository: status 1"
+	like "$err" "^threatfeed: the git repository '.*' is owned by another user \\(run threatfeed as" \
+		"another user's repository: the message says whose it is and what to do"
+	(cd "$theirs/content" && tf build -o "$TMP_ROOT/theirs-site") >/dev/null 2>"$TMP_ROOT/theirs.err"
+	like "$(cat "$TMP_ROOT/theirs.err")" "^threatfeed: the git repository is owned by another user" \
+		"another user's repository found upward: the same message"
+	[ ! -e "$TMP_ROOT/theirs-site" ]
+	ok $? "another user's repository: nothing written"
+else
+	pass "skipped: another user's repository needs root and a user 'nobody'"
+fi
+
 # ---- -o, check, -v ----
 
 repo=$(base_repo)
