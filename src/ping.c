@@ -567,8 +567,14 @@ setup(struct job *j, long timeout)
 	    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS) != CURLE_OK ||
-	    /* A redirected POST stays a POST (RFC 9110 15.4 lets user agents change it to GET). */
-	    curl_easy_setopt(e, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL) != CURLE_OK ||
+	    /*
+	     * A 301 or 302 redirect moved the endpoint: the POST goes on as a POST there (RFC 9110
+	     * 15.4.2 and 15.4.3 let user agents change it to GET, which would lose the ping). A 303
+	     * says the request was handled and points to its result (15.4.4): that is fetched with
+	     * GET, never sent the ping again.
+	     */
+	    curl_easy_setopt(e, CURLOPT_POSTREDIR, (long)(CURL_REDIR_POST_301 | CURL_REDIR_POST_302)) !=
+	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout * 1000) != CURLE_OK ||

@@ -2,7 +2,8 @@
 # End-to-end tests of the pinger (issue 4) against real servers on 127.0.0.1 that this script
 # starts (tests/ping/server.py): a WebSub hub that records every request, Python's own
 # xmlrpc.server answering weblogUpdates calls, and misbehaving peers (connection refused, never
-# answering, 500 then success, 429 with Retry-After, a redirect to file:, an endless body, 404).
+# answering, 500 then success, 429 with Retry-After, a redirect to file:, a 303 See Other, an
+# endless body, 404).
 # Each test checks the exact requests received, the exit status, stderr and the time taken.
 # Settings use timeout = 1 and retries = 1 so that the worst peer fails within about 2.5 s.
 . "$(dirname "$0")/lib.sh"
@@ -318,6 +319,13 @@ expect_failures "Protocol \"file\" not supported( or disabled in libcurl)? \\(1 
 	"a redirect to file:: refused, not retried"
 is "$(requests "$peer_log")" "$(publish)" "a redirect to file:: one request each"
 ok "$(within "$t" 0 1.5 && echo 0 || echo 1)" "a redirect to file:: done in $t s"
+
+peer_case handled see-other
+is "$status:$err" "0:" "303 See Other after a publish: exit 0, nothing on stderr"
+# (curl keeps the request's own headers, Content-Type included, on the GET that follows.)
+is "$(requests "$peer_log")" "$({ publish; for _ in 1 2 3; do
+	echo "GET /published application/x-www-form-urlencoded threatfeed/$VERSION "; done; } | LC_ALL=C sort)" \
+	"303 See Other: the result is fetched with GET, the ping is not posted again"
 
 peer_case endless endless
 is "$status" 3 "an endless response body: exit status 3"

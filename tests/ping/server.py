@@ -13,6 +13,8 @@ MODE:
   fail-then-ok  answers 500 to the first request for each body, then 202
   busy-then-ok  answers 429 with Retry-After: 1 to the first request for each body, then 202
   redirect-file answers 307 with Location: file:///etc/passwd
+  see-other     answers a POST to / with 303 and Location: /published (the request was handled),
+                a GET of /published with 200, and any other request with 405
   endless       answers 200 and a body that never ends
   status-404    answers 404 Not Found
   hang          accepts connections, reads the request, never answers
@@ -107,6 +109,13 @@ class Peer(BaseHTTPRequestHandler):
                 self.reply(202)
         elif mode == "status-404":
             self.reply(404, [("Content-Type", "text/plain")], b"no such hub\n")
+        elif mode == "see-other":
+            if self.command == "POST" and self.path == "/":
+                self.reply(303, [("Location", "/published")])
+            elif self.command == "GET" and self.path == "/published":
+                self.reply(200, [("Content-Type", "text/plain")], b"published\n")
+            else:
+                self.reply(405, [("Allow", "GET")])
         elif mode == "redirect-file":
             self.reply(307, [("Location", "file:///etc/passwd")])
         elif mode == "endless":
