@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -450,6 +451,46 @@ out:
 	buf_release(&tmp);
 	buf_release(&dir);
 	return rc;
+}
+
+/*
+ * Two runs at once (two quick pushes, a timer and a push) would read the same state and both
+ * send every ping. The lock, next to the state file, makes the second wait: it then reads the
+ * feeds and the state the first left, and sends only what is still new. flock() locks go
+ * with the process, however it ends. Returns the descriptor to close, or -1.
+ */
+static int
+take_lock(const char *state_path, struct diag *d)
+{
+	struct buf path = BUF_INIT;
+	const char *slash = strrchr(state_path, '/');
+	int fd = -1;
+
+	if (slash) {
+		buf_add(&path, state_path, (size_t)(slash - state_path));
+		if (mkdir(path.ptr, 0777) < 0 && errno != EEXIST) {
+			diag_error(d, path.ptr, 0, 0, "cannot create the folder: %s", strerror(errno));
+			goto out;
+		}
+		buf_reset(&path);
+	}
+	buf_printf(&path, "%s%s", state_path, PING_LOCK_SUFFIX);
+	fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+	if (fd < 0) {
+		diag_error(d, path.ptr, 0, 0, "cannot open the ping lock: %s", strerror(errno));
+		goto out;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		diag_error(d, path.ptr, 0, 0, "cannot take the ping lock: %s", strerror(errno));
+		close(fd);
+		fd = -1;
+		break;
+	}
+out:
+	buf_release(&path);
+	return fd;
 }
 
 /* ---- the requests ---- */
@@ -929,13 +970,16 @@ ping_site(const json_t *model, const struct config *cfg, const struct ping_optio
 	struct ping_state state = { NULL, 0 }, next = { NULL, 0 };
 	struct buf text = BUF_INIT;
 	size_t nfeeds = 0, njobs = 0, failed = 0, changed = 0;
-	int curl_up = 0, rc = -1;
+	int curl_up = 0, lock = -1, rc = -1;
 
 	if (cfg->nwebsub + cfg->nxmlrpc == 0) {
 		if (!opt->quiet)
 			fprintf(opt->out, "ping: no [ping] websub or xmlrpc endpoint set; nothing sent\n");
 		return 0;
 	}
+	/* A dry run changes nothing and need not wait. */
+	if (!opt->dry_run && (lock = take_lock(opt->state_path, d)) < 0)
+		goto out;
 	if (load_feeds(&feeds, &nfeeds, model, opt->site_dir, d) < 0 ||
 	    load_state(&state, opt->state_path, d) < 0)
 		goto out;
@@ -1017,5 +1061,7 @@ out:
 	ping_state_release(&next);
 	ping_state_release(&state);
 	free(feeds);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }

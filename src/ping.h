@@ -17,7 +17,10 @@
  *
  * What was last pinged, per endpoint and feed, lives in "<git dir>/threatfeed/ping-state" (never
  * in the site folder, never committed), replaced atomically. A pair that failed is recorded as
- * failed and tried again on the next run even when its feed did not change.
+ * failed and tried again on the next run even when its feed did not change. A run that sends
+ * holds an exclusive lock, the state file's name plus PING_LOCK_SUFFIX, from before it reads the
+ * feeds until the state is written: two runs at once take turns, and the second sends only what
+ * the first did not.
  */
 #ifndef THREATFEED_PING_H
 #define THREATFEED_PING_H
@@ -32,13 +35,15 @@
 #include "util.h"
 
 #define PING_STATE_FILE "threatfeed/ping-state"   /* under the Git folder */
+#define PING_LOCK_SUFFIX ".lock"                  /* the lock is the state file's name plus this */
 #define PING_MAX_RESPONSE ((size_t)64 << 10)      /* bytes kept or read of any response */
 #define PING_MAX_RETRY_AFTER 60                   /* seconds; a longer Retry-After is a failure */
 
 struct ping_options {
 	const char *site_dir;     /* where the feed files are read */
 	const char *state_path;   /* the state file; its folder is created when missing */
-	int dry_run;              /* print what would be sent on out; send nothing, keep the state */
+	int dry_run;              /* print what would be sent on out; send nothing, keep the state,
+				     take no lock */
 	int quiet;                /* no summary line on out */
 	FILE *out;                /* stdout in the program */
 };

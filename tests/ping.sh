@@ -216,6 +216,25 @@ is "$status" 0 "then ping sends"
 is "$(count "$hub_log") $(count "$rpc_log") $(count "$basic_log")" "6 6 12" "every endpoint heard about every changed feed"
 is "$(snapshot "$site")" "$before" "pinging never touches the site folder"
 
+# ---- two runs at once take turns ----
+
+# Two quick pushes: the second run waits for the first, then finds nothing left to send.
+start_server slow slow
+slow_repo=$(ping_repo "websub = http://127.0.0.1:$slow_port/")
+build_ok "a site with a slow hub builds" -C "$slow_repo"
+tf ping -C "$slow_repo" >"$TMP_ROOT/first.out" 2>&1 &
+first_pid=$!
+tf ping -C "$slow_repo" >"$TMP_ROOT/second.out" 2>&1
+second=$?
+wait "$first_pid"
+is "$?:$second" "0:0" "two pings at once both exit 0"
+is "$(requests "$slow_log")" "$(publish)" "the hub heard about each feed once"
+is "$(LC_ALL=C sort "$TMP_ROOT/first.out" "$TMP_ROOT/second.out")" \
+	"ping: 3 requests about 3 changed feeds, 0 failed
+ping: no feed changed since the last ping; nothing sent" "one run sent, the other found nothing new"
+ok "$([ -e "$slow_repo/.git/threatfeed/ping-state.lock" ] && echo 0 || echo 1)" \
+	"the lock is in the Git folder, next to the state"
+
 # ---- a new commit plus build --ping reaches the hub ----
 announcement moderate 2021-02-09T10:00:00Z "" 'The threat level is **MODERATE**.' |
 	put "$repo" content/levels/2021-02-09-moderate.md

@@ -10,6 +10,7 @@ file when the request arrived (or null), to show what the site held at that mome
 With PING_TEST_PORT=N the server listens on port N instead of a free one.
 MODE:
   hub           answers 202 Accepted (a WebSub hub)
+  slow          answers 202 Accepted after half a second
   fail-then-ok  answers 500 to the first request for each body, then 202
   busy-then-ok  answers 429 with Retry-After: 1 to the first request for each body, then 202
   redirect-file answers 307 with Location: file:///etc/passwd
@@ -99,6 +100,9 @@ class Peer(BaseHTTPRequestHandler):
         body = read_body(self)
         record(self, body)
         if mode == "hub":
+            self.reply(202)
+        elif mode == "slow":
+            time.sleep(0.5)
             self.reply(202)
         elif mode == "fail-then-ok":
             self.reply(500 if self.first_time(body) else 202)
