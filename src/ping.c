@@ -244,18 +244,28 @@ member(xmlNode *value, const char *name)
 	return NULL;
 }
 
-/* A server's words, trimmed, cut and with control characters made spaces, fit for one line. */
+/*
+ * A server's words, trimmed, cut and with control characters made spaces, fit for one line. The
+ * text is UTF-8 (libxml2 hands it so): a cut never splits a character.
+ */
 static void
 put_words(struct buf *out, const char *s)
 {
-	size_t len;
+	size_t len, keep;
 
 	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
 		s++;
 	len = strlen(s);
 	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' || s[len - 1] == '\r'))
 		len--;
-	for (size_t i = 0; i < len && i < MAX_MESSAGE; i++)
+	keep = len;
+	if (len > MAX_MESSAGE) {
+		keep = MAX_MESSAGE;
+		/* Back to the first byte of the character that would be cut (10xxxxxx continues one). */
+		while (keep > 0 && ((unsigned char)s[keep] & 0xc0) == 0x80)
+			keep--;
+	}
+	for (size_t i = 0; i < keep; i++)
 		buf_putc(out, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i]);
 	if (len > MAX_MESSAGE)
 		buf_puts(out, "...");

@@ -156,6 +156,17 @@ test_rpc(void)
 		buf_puts(&big, "</value></member>" "</struct></value></param></params></methodResponse>");
 		ok(ping_parse_rpc_response(&r, &msg, big.ptr, big.len) == 0 && msg.len == 203 &&
 		   strcmp(msg.ptr + 200, "...") == 0, "a long message is cut to 200 bytes");
+		/* U+00E9 as bytes 200 and 201: the cut comes before it, not between its two bytes. */
+		buf_reset(&big);
+		buf_puts(&big, "<methodResponse><params><param><value><struct>"
+			 "<member><name>message</name><value>");
+		for (int i = 0; i < 199; i++)
+			buf_putc(&big, 'a');
+		buf_puts(&big, "\xc3\xa9 and more words</value></member>"
+			 "</struct></value></param></params></methodResponse>");
+		ok(ping_parse_rpc_response(&r, &msg, big.ptr, big.len) == 0 && msg.len == 202 &&
+		   msg.ptr[198] == 'a' && strcmp(msg.ptr + 199, "...") == 0,
+		   "a long message is cut before a character, never inside it");
 		buf_release(&big);
 		buf_release(&msg);
 	}
