@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -692,6 +693,17 @@ retry_after(CURL *e)
 	return s;
 }
 
+/* Whether the response says it is plain text (text/plain, any parameters). */
+static int
+is_plain_text(CURL *easy)
+{
+	const char *type = NULL;
+
+	return curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type &&
+	       strncasecmp(type, "text/plain", 10) == 0 && (type[10] == '\0' || type[10] == ';' ||
+							      type[10] == ' ');
+}
+
 /* Decides what follows a finished attempt: done, a retry later, or the fallback call at once. */
 static void
 finish(struct job *j, CURLcode res, const struct site_info *site)
@@ -703,7 +715,8 @@ finish(struct job *j, CURLcode res, const struct site_info *site)
 
 	buf_reset(&j->why);
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (res != CURLE_OK) {
+	/* An error page past the cap was cut short, but its status says all that matters. */
+	if (res != CURLE_OK && !(j->too_large && status >= 400)) {
 		if (j->too_large || res == CURLE_FILESIZE_EXCEEDED)
 			buf_printf(&j->why, "response larger than %zu bytes", PING_MAX_RESPONSE);
 		else
@@ -733,6 +746,12 @@ finish(struct job *j, CURLcode res, const struct site_info *site)
 		}
 	} else {
 		buf_printf(&j->why, "HTTP %ld", status);
+		/* A hub's reason ("topic not allowed") tells the host what to fix; an HTML page would not. */
+		if (is_plain_text(j->easy) && j->response.len) {
+			put_words(&words, j->response.ptr);
+			if (words.len)
+				buf_printf(&j->why, ": '%s'", words.ptr);
+		}
 		/* RFC 6585 section 4 (429) and RFC 9110 section 15.6 (5xx) invite a later retry. */
 		if (status == 429 || status >= 500) {
 			retry = 1;

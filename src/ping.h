@@ -13,7 +13,9 @@
  * Every request runs in parallel (curl multi). Each attempt is bounded by ping.timeout; connection
  * errors, timeouts, HTTP 5xx and 429 are retried ping.retries times with exponential backoff and
  * jitter (a 429's or 503's Retry-After is honoured); any other failure is final. Only http and
- * https are allowed, redirects included; certificates are verified; responses are capped.
+ * https are allowed, redirects included; certificates are verified; responses are capped (an error
+page cut at the cap is still its status). A failure's message gives the status and, when the
+answer is plain text, its words ("HTTP 404: 'no such hub'").
  *
  * What was last pinged, per endpoint and feed, lives in "<git dir>/threatfeed/ping-state" (never
  * in the site folder, never committed), replaced atomically. A pair that failed is recorded as

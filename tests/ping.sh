@@ -354,8 +354,15 @@ ok "$(within "$t" 0 2 && echo 0 || echo 1)" "an endless response body: done in $
 
 peer_case missing status-404
 is "$status" 3 "HTTP 404: exit status 3"
-expect_failures "HTTP 404 \\(1 attempt\\)" "HTTP 404: final at once, not retried"
+expect_failures "HTTP 404: 'no such hub' \\(1 attempt\\)" \
+	"HTTP 404: final at once, not retried; the hub's reason in plain text is shown"
 is "$(requests "$peer_log")" "$(publish)" "HTTP 404: one request each"
+
+peer_case missingpage endless-404
+is "$status" 3 "HTTP 404 with an endless HTML page: exit status 3"
+expect_failures "HTTP 404 \\(1 attempt\\)" \
+	"HTTP 404 with an endless HTML page: the status, not the page's size; no HTML in the message"
+ok "$(within "$t" 0 2 && echo 0 || echo 1)" "HTTP 404 with an endless HTML page: done in $t s"
 
 # ---- usage ----
 

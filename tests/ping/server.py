@@ -17,7 +17,8 @@ MODE:
   see-other     answers a POST to / with 303 and Location: /published (the request was handled),
                 a GET of /published with 200, and any other request with 405
   endless       answers 200 and a body that never ends
-  status-404    answers 404 Not Found
+  status-404    answers 404 Not Found, with a reason in plain text
+  endless-404   answers 404 and an HTML page that never ends
   hang          accepts connections, reads the request, never answers
   refused       binds a port, writes it, closes it: connections are refused; then exits
   xmlrpc        xmlrpc.server answering weblogUpdates.extendedPing and weblogUpdates.ping
@@ -122,9 +123,9 @@ class Peer(BaseHTTPRequestHandler):
                 self.reply(405, [("Allow", "GET")])
         elif mode == "redirect-file":
             self.reply(307, [("Location", "file:///etc/passwd")])
-        elif mode == "endless":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
+        elif mode in ("endless", "endless-404"):
+            self.send_response(200 if mode == "endless" else 404)
+            self.send_header("Content-Type", "text/plain" if mode == "endless" else "text/html")
             self.end_headers()
             chunk = b"x" * 65536
             try:
