@@ -430,6 +430,11 @@ upper_dup(const char *s)
 	return p;
 }
 
+/* The level-* classes that style.css gives a meaning of its own (keep in step with templates/). */
+static const char *const taken_level_names[] = {
+	"entry", "item", "item-rank", "item-summary", "list", "name", "now", "summary", "swatch",
+};
+
 static struct pending_level *
 find_level(struct loader *ld, const char *name, unsigned line)
 {
@@ -452,6 +457,19 @@ find_level(struct loader *ld, const char *name, unsigned line)
 		l->bad_name = 1;
 		diag_error(ld->d, ld->path, line, 0, "invalid level name '%s' (expected 1 to %d lowercase "
 			   "letters, digits or '-')", name, MAX_NAME);
+		return l;
+	}
+	/*
+	 * A level's colours are the class level-<name> in style.css, beside the default templates' own
+	 * level-* classes: a level named "now" would paint every current-level box in its colour,
+	 * whatever the level, and one named "item" would lay its badges out as the levels page's grid.
+	 */
+	for (size_t i = 0; i < sizeof(taken_level_names) / sizeof(*taken_level_names); i++) {
+		if (strcmp(name, taken_level_names[i]) == 0) {
+			l->bad_name = 1;
+			diag_error(ld->d, ld->path, line, 0, "level name '%s' clashes with the stylesheet's "
+				   "class 'level-%s' (choose another name)", name, name);
+		}
 	}
 	return l;
 }

@@ -406,6 +406,15 @@ test_errors(void)
 	fails(SITE "[level \"Severe\"]\n\trank = 4\n",
 	      "threatfeed: threatfeed.conf:4: invalid level name 'Severe' (expected 1 to 40 lowercase "
 	      "letters, digits or '-')\n", "level name upper case");
+	/* level-now is the big current-level box: its colour would be the level "now"'s on every page. */
+	fails(SITE "[level \"now\"]\n\trank = 1\n\tcolour = \"#ff00ff\"\n",
+	      "threatfeed: threatfeed.conf:4: level name 'now' clashes with the stylesheet's class "
+	      "'level-now' (choose another name)\n", "level named now");
+	fails(SITE "[level \"item\"]\n\trank = 1\n[level \"item-rank\"]\n\trank = 2\n",
+	      "threatfeed: threatfeed.conf:4: level name 'item' clashes with the stylesheet's class "
+	      "'level-item' (choose another name)\n"
+	      "threatfeed: threatfeed.conf:6: level name 'item-rank' clashes with the stylesheet's class "
+	      "'level-item-rank' (choose another name)\n", "levels named item and item-rank");
 	fails(SITE "[level \"a\"]\n\trank = 1\n\trank = 2\n",
 	      "threatfeed: threatfeed.conf:6: 'level.a.rank' is set twice (first on line 5)\n",
 	      "rank set twice");
