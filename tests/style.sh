@@ -25,4 +25,73 @@ for name in $own; do
 	fi
 done
 
+# ---- every page reflows to 320 CSS pixels (WCAG 2.1, 1.4.10: 1280 px zoomed to 400 %) ----
+
+# overflow SITE WIDTH: "PAGE PIXELS" for each page of SITE that is wider than WIDTH CSS pixels,
+# measured by Chromium from file:// (headless windows are at least 500 px wide: each page is loaded
+# in a frame WIDTH pixels wide of a page outside the site, so the site itself is measured untouched).
+overflow() {
+	"$PYTHON" - "$1" "$2" "$TMP_ROOT" <<'PY'
+import json, os, subprocess, sys, tempfile
+site, width = os.path.abspath(sys.argv[1]), int(sys.argv[2])
+pages = sorted(os.path.relpath(os.path.join(d, f), site)
+               for d, _, fs in os.walk(site) for f in fs if f.endswith(".html"))
+with tempfile.TemporaryDirectory(dir=sys.argv[3]) as tmp:
+    probe = os.path.join(tmp, "probe.html")
+    with open(probe, "w", encoding="utf-8") as fh:
+        fh.write("""<!DOCTYPE html><html><body><pre id="out">unfinished</pre><script>
+const pages = %s, base = %s, width = %d, out = [];
+function next(i) {
+  if (i == pages.length) { document.getElementById("out").textContent = out.join("\\n") + "\\nend"; return; }
+  const f = document.createElement("iframe");
+  f.style.cssText = "width: " + width + "px; height: 600px; border: 0";
+  f.onload = () => {
+    const d = f.contentDocument.documentElement, over = d.scrollWidth - d.clientWidth;
+    if (over > 0) out.push(pages[i] + " " + over);
+    f.remove(); next(i + 1);
+  };
+  f.src = base + pages[i]; document.body.appendChild(f);
+}
+next(0);
+</script></body></html>""" % (json.dumps(pages), json.dumps("file://" + site + "/"), width))
+    r = subprocess.run(["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                        "--allow-file-access-from-files", "--user-data-dir=" + os.path.join(tmp, "profile"),
+                        "--virtual-time-budget=60000", "--dump-dom", "file://" + probe],
+                       capture_output=True, text=True, timeout=300)
+    start, end = r.stdout.find('<pre id="out">'), r.stdout.find("</pre>")
+    text = r.stdout[start + len('<pre id="out">'):end] if start >= 0 and end > start else ""
+    if not text.endswith("end"):
+        sys.exit("chromium measured nothing: " + r.stderr[-500:])
+    for line in text.splitlines()[:-1]:
+        print(line)
+PY
+}
+
+repo=$(new_repo)
+{
+	base_conf
+	printf '[level "low"]\n\trank = 1\n[level "vigilance"]\n\trank = 2\n'
+	printf '\ttitle = HEIGHTENED PUBLIC VIGILANCE REQUIRED\n'
+} | put "$repo" threatfeed.conf
+announcement vigilance 2020-01-01T00:00:00Z national "Raised." | put "$repo" content/levels/a.md
+announcement low 2020-02-01T00:00:00Z national "Lowered." | put "$repo" content/levels/b.md
+put "$repo" content/pages/long.md <<'EOF'
+---
+title: Long lines
+---
+See <https://www.example.org/a/long/address/that/has/no/space/in/it/anywhere/from/end/to/end/at/all>
+or Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogochllanfairpwllgwyngyll.
+
+    a code block whose single line goes on well past the width of any phone held upright
+EOF
+commit "$repo" >/dev/null
+if ! command -v chromium >/dev/null; then
+	pass "skipped: no chromium to lay the pages out"
+elif build_ok "a site with a long level title and long words builds" -C "$repo"; then
+	for w in 320 660; do
+		o=$(overflow "$repo/site" $w 2>&1)
+		is "$o" "" "no page is wider than a $w px screen (long level title, address, word, code)"
+	done
+fi
+
 done_testing
