@@ -15,7 +15,8 @@
  * "severe"), "level_title" (its display name, such as "SEVERE"), "rank" (the level's integer rank,
  * 1 for the lowest), "max_rank" (the rank of the highest level the site defines, so that rank /
  * max_rank places the level on a scale), "summary" (what the level means, in one sentence),
- * "since" (when the level took effect, RFC 3339 UTC), "announcement" (the absolute URL of the
+ * "since" (when the level took effect, RFC 3339 UTC: after announcements that only reaffirm it,
+ * the date of the one that set, raised or lowered it), "announcement" (the absolute URL of the
  * announcement's page) and "id" (the announcement's permanent feed id, the same as in the Atom,
  * RSS and JSON feeds). "levels" lists every level the site defines, lowest rank first, each with
  * "name", "title", "rank", "summary" and "colour" (a "#rrggbb" colour for displays).
@@ -186,7 +187,7 @@ scope_status(const json_t *s, const json_t *e, json_int_t max_rank)
 	    copy(o, "rank", e, "level_rank") < 0 ||
 	    json_object_set_new(o, "max_rank", json_integer(max_rank)) < 0 ||
 	    set_str(o, "summary", model_str(e, "level_summary")) < 0 ||
-	    set_str(o, "since", model_str(e, "date_utc")) < 0 ||
+	    set_str(o, "since", model_str(e, "since_utc")) < 0 ||
 	    set_str(o, "announcement", model_str(e, "url")) < 0 ||
 	    set_str(o, "id", model_str(e, "id")) < 0) {
 		json_decref(o);

@@ -51,6 +51,11 @@ struct announcement {
 	char *summary_text;
 	const struct announcement *previous;  /* the one before it in the same scope */
 	int is_current;                    /* the newest of its scope */
+	/*
+	 * Of a current one: the first of the announcements at its level that lead to it, from which
+	 * that level has been in force (itself unless a reaffirmation); NULL for the others.
+	 */
+	const struct announcement *since;
 	json_t *json;
 	json_t *sitemap_item;              /* its item in the model's sitemap, made with json */
 	char key[41];                      /* entry_key's, once json is made */
@@ -747,6 +752,17 @@ entry_json(const struct model_builder *b, struct announcement *a)
 	set_string(e, "source_id", a->src->id);
 	set_string(e, "summary_text", a->summary_text);
 	json_object_set_new(e, "is_current", json_boolean(a->is_current));
+	if (a->since) {
+		/* Not its own date after a reaffirmation: the level took effect earlier. */
+		date_format_rfc3339(&s, &a->since->date);
+		set_buf_reset(e, "since", &s);
+		date_format_utc(&s, a->since->date.epoch);
+		set_buf_reset(e, "since_utc", &s);
+		date_format_human(&s, &a->since->date);
+		set_buf_reset(e, "since_human", &s);
+		date_format_human_time(&s, &a->since->date);
+		set_buf_reset(e, "since_time_human", &s);
+	}
 	buf_release(&s);
 	free(title);
 	return e;
@@ -768,6 +784,8 @@ entry_key(struct announcement *a)
 	if (buf_puts(&k, a->src->path) < 0 || buf_putc(&k, '\n') < 0 || buf_puts(&k, a->src->id) < 0 ||
 	    buf_putc(&k, '\n') < 0 || buf_puts(&k, previous) < 0 ||
 	    buf_puts(&k, a->is_current ? "\ncurrent" : "\n") < 0 ||
+	    (a->since && buf_printf(&k, " since %jd%+d", (intmax_t)a->since->date.epoch,
+				    a->since->date.offset_minutes) < 0) ||
 	    repo_hash_bytes(a->key, k.ptr, k.len) < 0)
 		a->key[0] = '\0';
 	buf_release(&k);
@@ -809,18 +827,28 @@ make_entries_json(struct model_builder *b)
 	int started[LOAD_WORKERS] = { 0 };
 	size_t nw = thread_count(b->count, LOAD_WORKERS), i;
 	size_t nscopes = b->cfg->nscopes ? b->cfg->nscopes : 1;
-	char *seen = xcalloc(nscopes, 1);
+	struct announcement **current = xcalloc(nscopes, sizeof(*current));
+	char *run_over = xcalloc(nscopes, 1);
 
-	/* Newest first: the first of each scope is its current level. */
+	/*
+	 * Newest first: the first of each scope is its current level, in force since the oldest of
+	 * the announcements at that level that follow each other up to it.
+	 */
 	for (i = b->count; i-- > 0;) {
 		struct announcement *a = &b->items[i];
 		size_t sc = a->scope ? (size_t)(a->scope - b->cfg->scopes) : 0;
 
-		a->is_current = !seen[sc];
-		seen[sc] = 1;
+		a->is_current = !current[sc];
+		if (!current[sc])
+			current[sc] = a;
+		if (!run_over[sc] && a->level == current[sc]->level)
+			current[sc]->since = a;
+		else
+			run_over[sc] = 1;
 		shared_part(b, a, sc, direction_of(a));
 	}
-	free(seen);
+	free(current);
+	free(run_over);
 	if (b->count < LOAD_PARALLEL_MIN)
 		nw = 1;
 	for (i = 0; i < nw; i++) {

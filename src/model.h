@@ -36,7 +36,10 @@
  *          "is_revised" (bool: updated differs from date), "year", "slug",
  *          "path" (rel: "2014/raised-to-severe/"), "url" (abs), "content_html",
  *          "source_id" (the Git blob id of the source file; content_html derives from it alone),
- *          "summary_text" (plain text of the first paragraph, at most 300 bytes), "is_current" (bool) }
+ *          "summary_text" (plain text of the first paragraph, at most 300 bytes), "is_current" (bool),
+ *          and, on a current entry only, when its level took effect: "since" (RFC 3339 as
+ *          written), "since_utc", "since_human", "since_time_human", the date of the oldest of the
+ *          announcements at that level that lead up to it (its own "date" unless it reaffirms) }
  * FEED:  { "dir" (rel), "title", "subtitle", "id" (abs URL of its atom.xml, fixed forever),
  *          "home_url" (abs), "atom_url", "rss_url", "json_url" (abs), "hubs" [abs...],
  *          "updated" (RFC 3339 UTC: newest "updated" of its entries; the epoch when empty),

@@ -323,6 +323,36 @@ is "$hits" "" "no javascript:, vbscript: or data: URL in any href or src"
 hits=$(grep -rlE '<[^>]* onerror=' "$site")
 is "$hits" "" "no onerror attribute anywhere in the site"
 
+# ---- a reaffirmed level is in force since it was set, raised or lowered ----
+
+reaf=$(new_repo)
+base_conf | put "$reaf" threatfeed.conf
+announcement substantial 2019-11-04T10:00:00Z national 'Lowered.' |
+	put "$reaf" content/levels/2019-11-04-national-substantial.md
+announcement severe 2020-11-03T20:30:00Z national 'Raised.' |
+	put "$reaf" content/levels/2020-11-03-national-severe.md
+announcement severe 2021-01-05T12:00:00Z national 'Reviewed: it stays SEVERE.' |
+	put "$reaf" content/levels/2021-01-05-national-severe.md
+commit "$reaf" "a reaffirmation" >/dev/null
+build_ok "a site whose current announcement reaffirms its level builds" -C "$reaf" -o "$S/reaf"
+like "$(grep 'class="since"' "$S/reaf/index.html")" "SEVERE since 3 November 2020, 20:30 UTC" \
+	"the home page: the level is in force since it was raised"
+like "$(grep 'class="since"' "$S/reaf/national/index.html")" "SEVERE since 3 November 2020" \
+	"the scope's page too"
+like "$(grep -o 'since [^<]*</a>' "$S/reaf/levels/index.html")" "since 3 November 2020" \
+	"the levels page too"
+like "$(grep '"since"' "$S/reaf/level.json")" '"2020-11-03T20:30:00Z"' "level.json's since too"
+# The date of the raise corrected: a warm build, which keeps what its keys say is unchanged, says
+# it as a cold one does.
+announcement severe 2020-11-03T21:30:00Z national 'Raised.' |
+	put "$reaf" content/levels/2020-11-03-national-severe.md
+commit "$reaf" "the time of the raise corrected" >/dev/null
+build_ok "... rebuilt after the raise's time is corrected" -C "$reaf" -o "$S/reaf"
+rm -rf "$reaf/.git/threatfeed"
+build_ok "... and built cold" -C "$reaf" -o "$S/reaf-cold"
+like "$(grep '"since"' "$S/reaf/level.json")" '"2020-11-03T21:30:00Z"' "level.json follows the correction"
+check_quiet "... and the warm build writes what the cold one does" diff -r "$S/reaf" "$S/reaf-cold"
+
 # ---- self-contained, inert HTML ----
 
 check_quiet "every link is relative and resolves (or is an allowed absolute link)" html_check links "$site"

@@ -90,6 +90,9 @@ make_model(void)
 
 	for (i = 0; i < 3; i++)
 		e[i] = make_entry(&specs[i]);
+	/* The current ones (model.h): in force since their own date, none of them reaffirming. */
+	for (i = 0; i < 2; i++)
+		json_object_set_new(e[i], "since_utc", json_string(specs[i].date_utc));
 	feed = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:s, s:s, s:[O,O,O]}",
 	                 "dir", "", "title", "UK threat level & more", "subtitle", "The current level, " NASTY,
 	                 "id", SITE_URL "atom.xml", "home_url", SITE_URL, "atom_url", SITE_URL "atom.xml",

@@ -226,6 +226,44 @@ test_errors(const struct config *cfg)
 	source_set_release(&set);
 }
 
+/* A reaffirmation is the current announcement, but the level took effect with the one before. */
+static void
+test_reaffirmed(const struct config *cfg)
+{
+	struct source_set set = { NULL, 0, "" };
+	char *messages = NULL;
+	json_t *model, *entries, *current;
+	int rc;
+
+	add_file(&set, "content/levels/a.md", "---\nlevel: substantial\ndate: 2019-11-04T10:00:00Z\n"
+		 "scope: national\n---\nLowered.\n");
+	add_file(&set, "content/levels/b.md", "---\nlevel: severe\ndate: 2020-11-03T20:30:00Z\n"
+		 "scope: national\n---\nRaised.\n");
+	add_file(&set, "content/levels/c.md", "---\nlevel: severe\ndate: 2020-12-01T12:00:00Z\n"
+		 "scope: national\n---\nReviewed: unchanged.\n");
+	add_file(&set, "content/levels/d.md", "---\nlevel: severe\ndate: 2021-01-05T12:00:00+01:00\n"
+		 "scope: national\n---\nReviewed again: unchanged.\n");
+	add_file(&set, "content/levels/ni.md", "---\nlevel: severe\ndate: 2010-09-24T12:00:00+01:00\n"
+		 "scope: northern-ireland\n---\nNI.\n");
+	model = build(cfg, &set, &messages, &rc);
+	ok(rc == 0 && model, "reaffirmations build");
+	entries = json_object_get(model, "entries");
+	is_str(str(json_array_get(entries, 0), "direction"), "reaffirmed", "the newest reaffirms");
+	current = json_object_get(json_array_get(json_object_get(model, "scopes"), 0), "current");
+	is_str(str(current, "source"), "content/levels/d.md", "the newest reaffirmation is current");
+	is_str(str(current, "since_utc"), "2020-11-03T20:30:00Z",
+	       "its level is in force since the announcement that raised it, not since it");
+	is_str(str(current, "since"), "2020-11-03T20:30:00Z", "since, as written");
+	is_str(str(current, "since_human"), "3 November 2020", "since, for people");
+	is_str(str(current, "since_time_human"), "20:30 UTC", "since, its time");
+	current = json_object_get(json_array_get(json_object_get(model, "scopes"), 1), "current");
+	is_str(str(current, "since"), "2010-09-24T12:00:00+01:00", "a level set once is in force since then");
+	ok(!json_object_get(json_array_get(entries, 1), "since"), "only current entries have since");
+	json_decref(model);
+	free(messages);
+	source_set_release(&set);
+}
+
 int
 main(void)
 {
@@ -235,6 +273,7 @@ main(void)
 		return tests_done();
 	test_history(&cfg);
 	test_errors(&cfg);
+	test_reaffirmed(&cfg);
 	config_release(&cfg);
 	return tests_done();
 }
