@@ -56,6 +56,7 @@ struct announcement {
 	 * that level has been in force (itself unless a reaffirmation); NULL for the others.
 	 */
 	const struct announcement *since;
+	int in_force;                      /* its level is its scope's current one, unchanged since */
 	json_t *json;
 	json_t *sitemap_item;              /* its item in the model's sitemap, made with json */
 	char key[41];                      /* entry_key's, once json is made */
@@ -752,6 +753,7 @@ entry_json(const struct model_builder *b, struct announcement *a)
 	set_string(e, "source_id", a->src->id);
 	set_string(e, "summary_text", a->summary_text);
 	json_object_set_new(e, "is_current", json_boolean(a->is_current));
+	json_object_set_new(e, "is_in_force", json_boolean(a->in_force));
 	if (a->since) {
 		/* Not its own date after a reaffirmation: the level took effect earlier. */
 		date_format_rfc3339(&s, &a->since->date);
@@ -771,7 +773,8 @@ entry_json(const struct model_builder *b, struct announcement *a)
 /*
  * What entry_json makes an ENTRY from besides the settings and this binary: the source file (its
  * path and blob, from which every field of the announcement is read), the level of the one before
- * it in its scope and whether it is the newest of its scope. Equal keys, equal ENTRY objects;
+ * it in its scope, whether it is the newest of its scope, whether its level is still in force and,
+ * for the newest, the date that level took effect. Equal keys, equal ENTRY objects;
  * whatever else entry_json comes to read must be added here (tests/cache.sh compares warm builds
  * after each kind of change with builds from nothing).
  */
@@ -784,6 +787,7 @@ entry_key(struct announcement *a)
 	if (buf_puts(&k, a->src->path) < 0 || buf_putc(&k, '\n') < 0 || buf_puts(&k, a->src->id) < 0 ||
 	    buf_putc(&k, '\n') < 0 || buf_puts(&k, previous) < 0 ||
 	    buf_puts(&k, a->is_current ? "\ncurrent" : "\n") < 0 ||
+	    buf_puts(&k, a->in_force ? " in force" : "") < 0 ||
 	    (a->since && buf_printf(&k, " since %jd%+d", (intmax_t)a->since->date.epoch,
 				    a->since->date.offset_minutes) < 0) ||
 	    repo_hash_bytes(a->key, k.ptr, k.len) < 0)
@@ -841,9 +845,10 @@ make_entries_json(struct model_builder *b)
 		a->is_current = !current[sc];
 		if (!current[sc])
 			current[sc] = a;
-		if (!run_over[sc] && a->level == current[sc]->level)
+		if (!run_over[sc] && a->level == current[sc]->level) {
 			current[sc]->since = a;
-		else
+			a->in_force = 1;
+		} else
 			run_over[sc] = 1;
 		shared_part(b, a, sc, direction_of(a));
 	}

@@ -342,6 +342,10 @@ like "$(grep 'class="since"' "$S/reaf/national/index.html")" "SEVERE since 3 Nov
 like "$(grep -o 'since [^<]*</a>' "$S/reaf/levels/index.html")" "since 3 November 2020" \
 	"the levels page too"
 like "$(grep '"since"' "$S/reaf/level.json")" '"2020-11-03T20:30:00Z"' "level.json's since too"
+like "$(grep -A1 '<dt>Status' "$S/reaf/2020/2020-11-03-national-severe/index.html")" "Still in force" \
+	"the raise's page says its level is still in force"
+like "$(grep -A1 '<dt>Status' "$S/reaf/2019/2019-11-04-national-substantial/index.html")" \
+	"no longer in force" "the page of the level before it says it is no longer in force"
 # The date of the raise corrected: a warm build, which keeps what its keys say is unchanged, says
 # it as a cold one does.
 announcement severe 2020-11-03T21:30:00Z national 'Raised.' |

@@ -259,6 +259,14 @@ test_reaffirmed(const struct config *cfg)
 	current = json_object_get(json_array_get(json_object_get(model, "scopes"), 1), "current");
 	is_str(str(current, "since"), "2010-09-24T12:00:00+01:00", "a level set once is in force since then");
 	ok(!json_object_get(json_array_get(entries, 1), "since"), "only current entries have since");
+	ok(json_is_true(json_object_get(json_array_get(entries, 0), "is_in_force")) &&
+		   json_is_true(json_object_get(json_array_get(entries, 1), "is_in_force")) &&
+		   json_is_true(json_object_get(json_array_get(entries, 2), "is_in_force")),
+	   "the raise and the reaffirmations after it are in force");
+	ok(json_is_false(json_object_get(json_array_get(entries, 3), "is_in_force")),
+	   "the level before the raise is not");
+	ok(json_is_true(json_object_get(json_array_get(entries, 4), "is_in_force")),
+	   "another scope's current level is in force, by its own scope");
 	json_decref(model);
 	free(messages);
 	source_set_release(&set);
