@@ -12,14 +12,16 @@
  * object per scope that has a current level; a scope with no announcement yet is left out. Its
  * members are "scope" (the scope's short name, or "" on a site that publishes a single level),
  * "title" (the scope's display name), "level" (the short name of the current level, such as
- * "severe"), "level_title" (its display name, such as "SEVERE"), "rank" (the level's integer rank,
- * 1 for the lowest), "max_rank" (the rank of the highest level the site defines, so that rank /
- * max_rank places the level on a scale), "summary" (what the level means, in one sentence),
+ * "severe"), "level_title" (its display name, such as "SEVERE"), "rank" (the level's place among
+ * the site's levels, 1 for the lowest, whatever ranks the settings give them: the UK's SEVERE is 4),
+ * "max_rank" (the rank of the highest level the site defines, which is the number of levels, so
+ * that rank / max_rank places the level on a scale), "summary" (what the level means, in one sentence),
  * "since" (when the level took effect, RFC 3339 UTC: after announcements that only reaffirm it,
  * the date of the one that set, raised or lowered it), "announcement" (the absolute URL of the
  * announcement's page) and "id" (the announcement's permanent feed id, the same as in the Atom,
  * RSS and JSON feeds). "levels" lists every level the site defines, lowest rank first, each with
- * "name", "title", "rank", "summary" and "colour" (a "#rrggbb" colour for displays).
+ * "name", "title", "rank" (1 to max_rank, as above), "summary" and "colour" (a "#rrggbb" colour
+ * for displays).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,15 +44,6 @@ static int
 set_str(json_t *o, const char *key, const char *value)
 {
 	return json_object_set_new(o, key, value ? json_string(value) : NULL);
-}
-
-/* Copies member key of from into to, failing when it is absent. */
-static int
-copy(json_t *to, const char *key, const json_t *from, const char *from_key)
-{
-	json_t *v = model_get(from, from_key);
-
-	return v ? json_object_set_new(to, key, json_deep_copy(v)) : -1;
 }
 
 static int
@@ -172,20 +165,39 @@ out:
 	return rc;
 }
 
+/*
+ * A level's rank in level.json: its place among the levels, lowest first, from 1, whatever ranks
+ * the settings give them (any whole numbers from 0, in any steps); 0 when it is not one of them.
+ */
+static json_int_t
+place(const json_t *levels, const char *name)
+{
+	const json_t *l;
+	size_t i;
+
+	json_array_foreach(levels, i, l) {
+		if (name && strcmp(model_str_or_empty(l, "name"), name) == 0)
+			return (json_int_t)i + 1;
+	}
+	return 0;
+}
+
 /* The level.json object of the current ENTRY e of scope s (see the field list above). */
 static json_t *
-scope_status(const json_t *s, const json_t *e, json_int_t max_rank)
+scope_status(const json_t *s, const json_t *e, const json_t *levels)
 {
 	json_t *o = json_object();
+	json_int_t rank = place(levels, model_str(e, "level"));
 
 	if (!o)
 		return NULL;
-	if (set_str(o, "scope", model_str(s, "name")) < 0 ||
+	if (!rank ||
+	    set_str(o, "scope", model_str(s, "name")) < 0 ||
 	    set_str(o, "title", model_str(s, "title")) < 0 ||
 	    set_str(o, "level", model_str(e, "level")) < 0 ||
 	    set_str(o, "level_title", model_str(e, "level_title")) < 0 ||
-	    copy(o, "rank", e, "level_rank") < 0 ||
-	    json_object_set_new(o, "max_rank", json_integer(max_rank)) < 0 ||
+	    json_object_set_new(o, "rank", json_integer(rank)) < 0 ||
+	    json_object_set_new(o, "max_rank", json_integer((json_int_t)json_array_size(levels))) < 0 ||
 	    set_str(o, "summary", model_str(e, "level_summary")) < 0 ||
 	    set_str(o, "since", model_str(e, "since_utc")) < 0 ||
 	    set_str(o, "announcement", model_str(e, "url")) < 0 ||
@@ -197,7 +209,7 @@ scope_status(const json_t *s, const json_t *e, json_int_t max_rank)
 }
 
 static json_t *
-level_info(const json_t *l)
+level_info(const json_t *l, json_int_t rank)
 {
 	json_t *o = json_object();
 
@@ -205,7 +217,7 @@ level_info(const json_t *l)
 		return NULL;
 	if (set_str(o, "name", model_str(l, "name")) < 0 ||
 	    set_str(o, "title", model_str(l, "title")) < 0 ||
-	    copy(o, "rank", l, "rank") < 0 ||
+	    json_object_set_new(o, "rank", json_integer(rank)) < 0 ||
 	    set_str(o, "summary", model_str(l, "summary")) < 0 ||
 	    set_str(o, "colour", model_str(l, "colour")) < 0) {
 		json_decref(o);
@@ -221,14 +233,9 @@ levels_json_write(struct buf *out, const json_t *model)
 	json_t *root = json_object(), *site_info = NULL, *scopes = NULL, *list = NULL;
 	const json_t *v, *cur;
 	const char *updated = EPOCH_UTC, *u;
-	json_int_t max_rank = 0;
 	size_t i;
 	int rc = -1;
 
-	json_array_foreach(levels, i, v) {
-		if (json_integer_value(json_object_get(v, "rank")) > max_rank)
-			max_rank = json_integer_value(json_object_get(v, "rank"));
-	}
 	/* RFC 3339 UTC strings of one fixed form sort as their instants do. */
 	json_array_foreach(json_object_get(model, "scopes"), i, v) {
 		u = model_str(json_object_get(v, "current"), "updated_utc");
@@ -253,11 +260,11 @@ levels_json_write(struct buf *out, const json_t *model)
 		cur = json_object_get(v, "current");
 		if (!json_is_object(cur))
 			continue;
-		if (json_array_append_new(scopes, scope_status(v, cur, max_rank)) < 0)
+		if (json_array_append_new(scopes, scope_status(v, cur, levels)) < 0)
 			goto out;
 	}
 	json_array_foreach(levels, i, v) {
-		if (json_array_append_new(list, level_info(v)) < 0)
+		if (json_array_append_new(list, level_info(v, (json_int_t)i + 1)) < 0)
 			goto out;
 	}
 	rc = dump(out, root);

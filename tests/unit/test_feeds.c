@@ -508,6 +508,44 @@ test_levels_json(json_t *model)
 	buf_release(&again);
 }
 
+/*
+ * Settings may rank levels with any whole numbers from 0 (config.h); level.json's ranks are still
+ * 1 for the lowest up to max_rank, the number of levels, as it documents.
+ */
+static void
+test_levels_json_ranks(void)
+{
+	json_t *model = make_model(), *copy, *levels, *l, *j;
+	struct buf b = BUF_INIT;
+	size_t i;
+	int levels_ok = 1;
+
+	/* Deep copies: the entries the scopes share stay as they are; only their level_rank moves. */
+	copy = json_deep_copy(model);
+	levels = json_object_get(copy, "levels");
+	json_array_foreach(levels, i, l)
+		json_object_set_new(l, "rank", json_integer((json_int_t)i * 10));
+	json_array_foreach(json_object_get(copy, "scopes"), i, l)
+		if (json_is_object(json_object_get(l, "current")))
+			json_object_set_new(json_object_get(l, "current"), "level_rank",
+					    json_integer(10 * json_integer_value(json_object_get(
+						    json_object_get(l, "current"), "level_rank")) - 10));
+	ok(levels_json_write(&b, copy) == 0, "level.json of levels ranked 0, 10, ... 40: written");
+	j = json_loads(b.ptr ? b.ptr : "", 0, NULL);
+	l = json_array_get(json_object_get(j, "scopes"), 0);
+	ok(json_integer_value(json_object_get(l, "rank")) == 4 &&
+	   json_integer_value(json_object_get(l, "max_rank")) == 5,
+	   "level.json: SEVERE is still rank 4 of 5, 1 for the lowest");
+	json_array_foreach(json_object_get(j, "levels"), i, l)
+		levels_ok &= json_integer_value(json_object_get(l, "rank")) == (json_int_t)i + 1;
+	ok(levels_ok && json_array_size(json_object_get(j, "levels")) == 5,
+	   "level.json: the levels' ranks are 1 to 5 too");
+	json_decref(j);
+	json_decref(copy);
+	json_decref(model);
+	buf_release(&b);
+}
+
 static void
 test_sitemap(json_t *model)
 {
@@ -901,6 +939,7 @@ main(void)
 	test_rss(model);
 	test_jsonfeed(model);
 	test_levels_json(model);
+	test_levels_json_ranks();
 	test_sitemap(model);
 	test_sitemap_parts();
 	test_empty(model);
