@@ -77,7 +77,10 @@ load_templates(struct template_set *set, const struct source_set *src, struct di
 		if (strncmp(f->path, TEMPLATES_DIR, strlen(TEMPLATES_DIR)) != 0 || strchr(file, '/') ||
 		    !(name = template_name(file)))
 			continue;
-		if (f->kind != SOURCE_FILE)
+		if (f->kind == SOURCE_TOO_LARGE)
+			diag_error(d, f->path, 0, 0, "file of %zu bytes is too large (at most %zu)",
+				   f->size, (size_t)REPO_MAX_BLOB);
+		else if (f->kind != SOURCE_FILE)
 			diag_error(d, f->path, 0, 0, "templates must be regular files");
 		else if (text_check(f->data, f->size, &line, &col, &why) < 0)
 			diag_error(d, f->path, line, col, "%s", why);
