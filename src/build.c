@@ -89,7 +89,10 @@ load_templates(struct template_set *set, const struct source_set *src, struct di
 		free(name);
 	}
 	buf_release(&path);
-	return d->errors > errors_before ? -1 : 0;
+	/* A template that failed to compile is missing from the set: its partials would seem unknown. */
+	if (d->errors > errors_before)
+		return -1;
+	return template_set_check_partials(set, d);
 }
 
 static int

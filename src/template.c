@@ -97,6 +97,29 @@ template_set_has(const struct template_set *set, const char *name)
 	return find_template(set, name, strlen(name)) != NULL;
 }
 
+int
+template_set_check_partials(const struct template_set *set, struct diag *d)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct template *t = &set->t[i];
+
+		for (size_t k = 0; k < t->n; k++) {
+			const struct node *n = &t->nodes[k];
+			unsigned line, col;
+
+			if (n->kind != N_PARTIAL || find_template(set, n->s, n->len))
+				continue;
+			text_position(t->src, t->src_len, (size_t)(n->s - t->src), &line, &col);
+			rc = diag_error(d, t->path, line, col, "unknown partial '%.*s' (expected a "
+					"template of that name: templates/%.*s.mustache or a built-in one)",
+					(int)n->len, n->s, (int)n->len, n->s);
+		}
+	}
+	return rc;
+}
+
 /* ---- Compiling ---- */
 
 struct compiler {

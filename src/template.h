@@ -62,6 +62,13 @@ void template_set_free(struct template_set *set);
 int template_set_add(struct template_set *set, const char *name, const char *path, const char *src,
 		     size_t len, struct diag *d);
 int template_set_has(const struct template_set *set, const char *name);
+/*
+ * Reports through d, as path:line:col of the name, every {{> name}} in the set's templates that
+ * names no template of the set, and returns -1 when there is one. Rendering follows the
+ * specification and shows a missing partial as nothing; a site's set is complete before its
+ * first page, so there a missing partial can only be a misspelt name.
+ */
+int template_set_check_partials(const struct template_set *set, struct diag *d);
 /* The steps one render may take (TEMPLATE_MAX_STEPS unless set): tests make it small. */
 void template_set_max_steps(struct template_set *set, unsigned long steps);
 

@@ -114,6 +114,7 @@ compile_fails(const char *what, const char *src, const char *want)
 }
 
 #define AT "threatfeed: templates/t.mustache:"
+#define AT_PAGE "threatfeed: templates/page.mustache:"
 #define BAD_DELIM "(expected two delimiters without spaces or '=', as in {{=<% %>=}})\n"
 
 static void
@@ -320,6 +321,35 @@ test_indentation(void)
 	template_set_free(set);
 }
 
+/* A site's set is complete before any page: a partial no template of it answers is a typo. */
+static void
+test_partials_known(void)
+{
+	struct template_set *set = template_set_new();
+	const char *page = "<body>\n  {{> header}}\n{{#a}}{{>  heade }}{{/a}}\n{{> footer}}\n";
+	char *msg = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&msg, &size);
+	struct diag d;
+
+	diag_init(&d, f);
+	template_set_add(set, "page", "templates/page.mustache", page, strlen(page), &d);
+	template_set_add(set, "header", "built-in header.mustache", "<h1>", 4, &d);
+	ok(template_set_check_partials(set, &d) < 0, "a partial the set lacks is reported");
+	fflush(f);
+	is_str(msg, AT_PAGE "3:12: unknown partial 'heade' (expected a template of that name: "
+	       "templates/heade.mustache or a built-in one)\n" AT_PAGE "4:5: unknown partial 'footer' "
+	       "(expected a template of that name: templates/footer.mustache or a built-in one)\n",
+	       "  each one, where its name is");
+	template_set_add(set, "heade", "templates/heade.mustache", "", 0, &d);
+	template_set_add(set, "footer", "built-in footer.mustache", "{{> header}}", 12, &d);
+	ok(template_set_check_partials(set, &d) == 0 && d.errors == 2,
+	   "a set whose partials are all there passes");
+	fclose(f);
+	free(msg);
+	template_set_free(set);
+}
+
 int
 main(void)
 {
@@ -329,5 +359,6 @@ main(void)
 	test_values();
 	test_set();
 	test_indentation();
+	test_partials_known();
 	return tests_done();
 }
