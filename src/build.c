@@ -42,6 +42,56 @@ template_name(const char *file)
 	return xstrndup(file, len - suffix);
 }
 
+static int
+is_builtin_template(const char *file)
+{
+	for (size_t i = 0; i < builtin_templates_count; i++)
+		if (strcmp(builtin_templates[i].name, file) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Files of templates/ that no build reads, though their author meant them to change the site: a
+ * misspelt name ("entrry.html.mustache") no page is made from and no template includes, a
+ * template's name without ".mustache" ("style.css"), a template in a subfolder. Only warnings:
+ * the site is still right, only not changed as the author wanted.
+ */
+static void
+warn_unused_templates(const struct template_set *set, const struct source_set *src, struct diag *d)
+{
+	struct buf full = BUF_INIT;
+
+	for (size_t i = 0; i < src->count; i++) {
+		const struct source_file *f = &src->files[i];
+		const char *file = f->path + strlen(TEMPLATES_DIR);
+		char *name;
+
+		if (f->kind != SOURCE_FILE || strncmp(f->path, TEMPLATES_DIR, strlen(TEMPLATES_DIR)) != 0)
+			continue;
+		buf_reset(&full);
+		buf_printf(&full, "%s%s", file, TEMPLATE_SUFFIX);
+		if (strchr(file, '/')) {
+			if ((name = template_name(strrchr(file, '/') + 1))) {
+				diag_warning(d, f->path, 0, 0, "template in a subfolder not used (expected "
+					     "%s%s, beside the others)", TEMPLATES_DIR, strrchr(file, '/') + 1);
+				free(name);
+			}
+		} else if ((name = template_name(file))) {
+			if (!is_builtin_template(file) && !template_set_includes(set, name))
+				diag_warning(d, f->path, 0, 0, "template not used: no page is made from "
+					     "'%s' and no template includes it (expected the name of a "
+					     "built-in template, listed in templates/README.md, or of a "
+					     "partial)", name);
+			free(name);
+		} else if (is_builtin_template(full.ptr)) {
+			diag_warning(d, f->path, 0, 0, "not a template, so not used (expected %s%s)",
+				     TEMPLATES_DIR, full.ptr);
+		}
+	}
+	buf_release(&full);
+}
+
 /*
  * The built-in templates first, then the repository's templates/ over them, file by file, so a
  * site overrides only what it wants to change.
@@ -92,6 +142,7 @@ load_templates(struct template_set *set, const struct source_set *src, struct di
 	/* A template that failed to compile is missing from the set: its partials would seem unknown. */
 	if (d->errors > errors_before)
 		return -1;
+	warn_unused_templates(set, src, d);
 	return template_set_check_partials(set, d);
 }
 

@@ -120,6 +120,21 @@ template_set_check_partials(const struct template_set *set, struct diag *d)
 	return rc;
 }
 
+int
+template_set_includes(const struct template_set *set, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < set->n; i++)
+		for (size_t k = 0; k < set->t[i].n; k++) {
+			const struct node *n = &set->t[i].nodes[k];
+
+			if (n->kind == N_PARTIAL && n->len == len && memcmp(n->s, name, len) == 0)
+				return 1;
+		}
+	return 0;
+}
+
 /* ---- Compiling ---- */
 
 struct compiler {

@@ -69,6 +69,8 @@ int template_set_has(const struct template_set *set, const char *name);
  * first page, so there a missing partial can only be a misspelt name.
  */
 int template_set_check_partials(const struct template_set *set, struct diag *d);
+/* 1 when some template of the set includes template `name` as a partial ({{> name}}), else 0. */
+int template_set_includes(const struct template_set *set, const char *name);
 /* The steps one render may take (TEMPLATE_MAX_STEPS unless set): tests make it small. */
 void template_set_max_steps(struct template_set *set, unsigned long steps);
 

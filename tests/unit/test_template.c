@@ -341,6 +341,9 @@ test_partials_known(void)
 	       "templates/heade.mustache or a built-in one)\n" AT_PAGE "4:5: unknown partial 'footer' "
 	       "(expected a template of that name: templates/footer.mustache or a built-in one)\n",
 	       "  each one, where its name is");
+	ok(template_set_includes(set, "header") && template_set_includes(set, "heade") &&
+	   !template_set_includes(set, "head") && !template_set_includes(set, "page"),
+	   "template_set_includes knows which names are partials");
 	template_set_add(set, "heade", "templates/heade.mustache", "", 0, &d);
 	template_set_add(set, "footer", "built-in footer.mustache", "{{> header}}", 12, &d);
 	ok(template_set_check_partials(set, &d) == 0 && d.errors == 2,
