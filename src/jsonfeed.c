@@ -13,15 +13,15 @@
  * members are "scope" (the scope's short name, or "" on a site that publishes a single level),
  * "title" (the scope's display name), "level" (the short name of the current level, such as
  * "severe"), "level_title" (its display name, such as "SEVERE"), "rank" (the level's place among
- * the site's levels, 1 for the lowest, whatever ranks the settings give them: the UK's SEVERE is 4),
- * "max_rank" (the rank of the highest level the site defines, which is the number of levels, so
- * that rank / max_rank places the level on a scale), "summary" (what the level means, in one sentence),
- * "since" (when the level took effect, RFC 3339 UTC: after announcements that only reaffirm it,
- * the date of the one that set, raised or lowered it), "announcement" (the absolute URL of the
- * announcement's page) and "id" (the announcement's permanent feed id, the same as in the Atom,
- * RSS and JSON feeds). "levels" lists every level the site defines, lowest rank first, each with
- * "name", "title", "rank" (1 to max_rank, as above), "summary" and "colour" (a "#rrggbb" colour
- * for displays).
+ * the site's levels, 1 for the lowest, whatever ranks the settings give them: the UK's SEVERE is
+ * 4), "max_rank" (the rank of the highest level the site defines, which is the number of levels,
+ * so that rank / max_rank places the level on a scale), "summary" (what the level means, in one
+ * sentence), "since" (when the level took effect, RFC 3339 UTC: after announcements that only
+ * reaffirm it, the date of the one that set, raised or lowered it), "announcement" (the absolute
+ * URL of the announcement's page) and "id" (the announcement's permanent feed id, the same as in
+ * the Atom, RSS and JSON feeds). "levels" lists every level the site defines, lowest rank first,
+ * each with "name", "title", "rank" (1 to max_rank, as above), "summary" and "colour" (a
+ * "#rrggbb" colour for displays).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -36,9 +36,10 @@
  *          "is_revised" (bool: updated differs from date), "year", "slug",
  *          "path" (rel: "2014/raised-to-severe/"), "url" (abs), "content_html",
  *          "source_id" (the Git blob id of the source file; content_html derives from it alone),
- *          "summary_text" (plain text of the first paragraph, at most 300 bytes), "is_current" (bool),
- *          "is_in_force" (bool: its level is still its scope's, no other level announced since;
- *          true for the current entry and for those it and others only reaffirmed),
+ *          "summary_text" (plain text of the first paragraph, at most 300 bytes),
+ *          "is_current" (bool), "is_in_force" (bool: its level is still its scope's, no other
+ *          level announced since; true for the current entry and for those it and others only
+ *          reaffirmed),
  *          and, on a current entry only, when its level took effect: "since" (RFC 3339 as
  *          written), "since_utc", "since_human", "since_time_human", the date of the oldest of the
  *          announcements at that level that lead up to it (its own "date" unless it reaffirms) }
