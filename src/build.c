@@ -8,7 +8,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -179,37 +178,17 @@ build_load_config(struct config *cfg, const struct source_set *src, struct diag 
 /*
  * Serialises the runs that write. The lock lives in the Git folder, not next to the site folder:
  * that folder may not exist yet, may be shared with the web server, and is the host's choice;
- * the repository is what every post-receive build of one site has in common. flock() locks
- * are released by the kernel when the process ends, however it ends, so a killed build never
- * leaves a stale lock. Returns the descriptor to close, or -1.
+ * the repository is what every post-receive build of one site has in common.
  */
 static int
 take_build_lock(struct repo *repo, struct diag *d)
 {
-	struct buf path = BUF_INIT;
-	int fd = -1;
+	struct buf folder = BUF_INIT;
+	int fd;
 
-	buf_printf(&path, "%sthreatfeed", repo_git_dir(repo));
-	if (mkdir(path.ptr, 0777) < 0 && errno != EEXIST) {
-		diag_error(d, path.ptr, 0, 0, "cannot create the lock folder: %s", strerror(errno));
-		goto out;
-	}
-	buf_puts(&path, "/build.lock");
-	fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
-	if (fd < 0) {
-		diag_error(d, path.ptr, 0, 0, "cannot open the build lock: %s", strerror(errno));
-		goto out;
-	}
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno == EINTR)
-			continue;
-		diag_error(d, path.ptr, 0, 0, "cannot take the build lock: %s", strerror(errno));
-		close(fd);
-		fd = -1;
-		break;
-	}
-out:
-	buf_release(&path);
+	buf_printf(&folder, "%sthreatfeed", repo_git_dir(repo));
+	fd = lock_wait(folder.ptr, "build.lock", "build lock", d);
+	buf_release(&folder);
 	return fd;
 }
 

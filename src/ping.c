@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -467,40 +466,21 @@ out:
 /*
  * Two runs at once (two quick pushes, a timer and a push) would read the same state and both
  * send every ping. The lock, next to the state file, makes the second wait: it then reads the
- * feeds and the state the first left, and sends only what is still new. flock() locks go
- * with the process, however it ends. Returns the descriptor to close, or -1.
+ * feeds and the state the first left, and sends only what is still new. Returns the descriptor
+ * to close, or -1.
  */
 static int
 take_lock(const char *state_path, struct diag *d)
 {
-	struct buf path = BUF_INIT;
 	const char *slash = strrchr(state_path, '/');
-	int fd = -1;
+	char *folder = slash ? xstrndup(state_path, (size_t)(slash - state_path)) : xstrdup(".");
+	struct buf file = BUF_INIT;
+	int fd;
 
-	if (slash) {
-		buf_add(&path, state_path, (size_t)(slash - state_path));
-		if (mkdir(path.ptr, 0777) < 0 && errno != EEXIST) {
-			diag_error(d, path.ptr, 0, 0, "cannot create the folder: %s", strerror(errno));
-			goto out;
-		}
-		buf_reset(&path);
-	}
-	buf_printf(&path, "%s%s", state_path, PING_LOCK_SUFFIX);
-	fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
-	if (fd < 0) {
-		diag_error(d, path.ptr, 0, 0, "cannot open the ping lock: %s", strerror(errno));
-		goto out;
-	}
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno == EINTR)
-			continue;
-		diag_error(d, path.ptr, 0, 0, "cannot take the ping lock: %s", strerror(errno));
-		close(fd);
-		fd = -1;
-		break;
-	}
-out:
-	buf_release(&path);
+	buf_printf(&file, "%s%s", slash ? slash + 1 : state_path, PING_LOCK_SUFFIX);
+	fd = lock_wait(folder, file.ptr, "ping lock", d);
+	buf_release(&file);
+	free(folder);
 	return fd;
 }
 

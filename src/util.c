@@ -2,8 +2,11 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 _Noreturn void
@@ -714,6 +717,32 @@ text_check(const char *data, size_t len, unsigned *line, unsigned *col, const ch
 fail:
 	text_position(data, len, i, line, col);
 	return -1;
+}
+
+int
+lock_wait(const char *folder, const char *file, const char *what, struct diag *d)
+{
+	struct buf path = BUF_INIT;
+	int fd = -1;
+
+	if (mkdir(folder, 0777) < 0 && errno != EEXIST) {
+		diag_error(d, folder, 0, 0, "cannot create the folder of the %s: %s", what,
+			   strerror(errno));
+		return -1;
+	}
+	buf_printf(&path, "%s/%s", folder, file);
+	fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+	if (fd < 0)
+		diag_error(d, path.ptr, 0, 0, "cannot open the %s: %s", what, strerror(errno));
+	while (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		diag_error(d, path.ptr, 0, 0, "cannot take the %s: %s", what, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	buf_release(&path);
+	return fd;
 }
 
 int

@@ -137,6 +137,14 @@ size_t thread_count(size_t work, size_t max);
 /* Writes all of data[0..len) to fd across short writes and EINTR; -1 with errno set on failure. */
 int write_full(int fd, const void *data, size_t len);
 
+/*
+ * Takes an exclusive flock() on folder/file, the folder made when missing, waiting for whoever
+ * holds it; `what` names the lock in messages ("build lock"). The kernel releases it when the
+ * process ends, however it ends, so a killed run never leaves a stale lock. Returns the
+ * descriptor to close, or -1 after a message through d.
+ */
+int lock_wait(const char *folder, const char *file, const char *what, struct diag *d);
+
 /* malloc'ed copy of s[0..n) with a NUL; never NULL (aborts on out-of-memory, like git's xmalloc). */
 char *xstrndup(const char *s, size_t n);
 char *xstrdup(const char *s);
