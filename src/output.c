@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -426,6 +427,20 @@ note_made_dir(struct commit *c, const char *path)
 }
 
 
+/* Says that path is a symbolic link to nothing, and where it points; -1. */
+static int
+dangling_link(struct diag *d, const char *path)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return io_error(d, path, "cannot create folder");
+	target[n] = '\0';
+	return diag_error(d, path, 0, 0, "cannot create folder: it is a symbolic link to '%s', which "
+			  "does not exist (create that folder, or point the link at one)", target);
+}
+
 /*
  * Creates the folder path unless it exists; *made says whether it did. With nofollow, an existing
  * entry must be a real folder, not a symbolic link to one. New folders get 0755 whatever the
@@ -448,6 +463,9 @@ make_dir(struct commit *c, const char *path, int nofollow, int parent_new, int *
 		}
 		if (errno != ENOENT)
 			return io_error(c->d, path, "cannot create folder");
+		/* A link to nothing: mkdir would only say that the name exists. */
+		if (!nofollow && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			return dangling_link(c->d, path);
 		if (mkdir(path, 0755) < 0)
 			return io_error(c->d, path, "cannot create folder");
 	}

@@ -207,6 +207,17 @@ build_ok "-o with a relative path is relative to the current folder" -o ../relat
 ok $? "relative -o written where expected"
 cd "$TMP_ROOT" || bail "cd"
 
+# A deploy folder reached through a link to nothing: the message says so, and where it points.
+ln -s "$TMP_ROOT/not-made-yet/www" "$TMP_ROOT/dangling"
+for dest in dangling dangling/sub; do
+	run_tf build -C "$repo" -o "$TMP_ROOT/$dest"
+	is "$status" 1 "-o $dest through a link to nothing: status 1"
+	like "$err" "dangling: cannot create folder: it is a symbolic link to '$TMP_ROOT/not-made-yet/www', which does not exist" \
+		"-o $dest through a link to nothing: the message names the link and its target"
+done
+[ -L "$TMP_ROOT/dangling" ] && [ ! -e "$TMP_ROOT/not-made-yet" ]
+ok $? "a link to nothing: the link is left as it is, and nothing is made where it points"
+
 # ---- the machine's git settings do not matter ----
 
 home=$TMP_ROOT/home
