@@ -152,6 +152,22 @@ common_option(const char *command, int c, char **argv)
 
 enum { OPT_REF = 256, OPT_WORKTREE, OPT_STAGED, OPT_DUMP_MODEL, OPT_PING };
 
+static int
+is_build_only(int c)
+{
+	return c == 'o' || c == 'q' || c == 'v' || c == OPT_DUMP_MODEL || c == OPT_PING;
+}
+
+/* The long name of option c, as it is in longopts. */
+static const char *
+long_name(const struct option *longopts, int c)
+{
+	for (; longopts->name; longopts++)
+		if (longopts->val == c)
+			return longopts->name;
+	return "?";
+}
+
 /* Options of build and check; the few that only one of them takes are refused by the other. */
 static int
 parse_options(struct build_options *opt, const char *command, int argc, char **argv, int is_build)
@@ -174,6 +190,12 @@ parse_options(struct build_options *opt, const char *command, int argc, char **a
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, is_build ? ":C:o:qvh" : ":C:h", longopts, NULL)) != -1) {
+		/*
+		 * check's optstring leaves out -o, -q and -v, but every long form arrives here: one
+		 * command's own options are unknown to the other.
+		 */
+		if (is_build ? c == OPT_STAGED : is_build_only(c))
+			return usage_error(command, "unknown option '--%s'", long_name(longopts, c));
 		switch (c) {
 		case 'C':
 			opt->repo_path = optarg;
@@ -187,35 +209,22 @@ parse_options(struct build_options *opt, const char *command, int argc, char **a
 			snapshots++;
 			break;
 		case OPT_STAGED:
-			if (is_build)
-				return usage_error(command, "unknown option '%s'", "--staged");
 			opt->snapshot = REPO_SNAPSHOT_INDEX;
 			snapshots++;
 			break;
-		/* check's optstring leaves out -o, -q and -v; their long forms still arrive here. */
 		case 'o':
-			if (!is_build)
-				return usage_error(command, "unknown option '%s'", "--output");
 			opt->out_dir = optarg;
 			break;
 		case 'q':
-			if (!is_build)
-				return usage_error(command, "unknown option '%s'", "--quiet");
 			opt->quiet = 1;
 			break;
 		case 'v':
-			if (!is_build)
-				return usage_error(command, "unknown option '%s'", "--verbose");
 			opt->verbose = 1;
 			break;
 		case OPT_DUMP_MODEL:
-			if (!is_build)
-				return usage_error(command, "unknown option '%s'", "--dump-model");
 			opt->dump_model = 1;
 			break;
 		case OPT_PING:
-			if (!is_build)
-				return usage_error(command, "unknown option '%s'", "--ping");
 			opt->ping = 1;
 			break;
 		default:
