@@ -20,7 +20,7 @@ PKGS = libgit2 libcmark jansson libcurl yaml-0.1 libxml-2.0 zlib
 # What a fresh Debian 12 needs to build, and what the tests need on top.
 BUILD_DEBS = gcc make pkg-config libc6-dev libgit2-dev libcmark-dev libjansson-dev \
 	libcurl4-openssl-dev libyaml-dev libxml2-dev zlib1g-dev
-TEST_DEBS = git libxml2-utils python3 python3-feedparser valgrind nginx-light curl chromium
+TEST_DEBS = git libxml2-utils python3 python3-feedparser valgrind nginx-light curl chromium acl
 
 BUILD ?= build
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))

@@ -29,6 +29,24 @@ is "$(find "$repo" -maxdepth 1 -name '.site.*')" "" "the first build leaves no f
 ok $? "a first build under umask 077"
 is "$(stat -c %a "$S/private") $(stat -c %a "$S/private/2014")" "755 755" \
 	"... gives a site folder and folders a web server can enter"
+is "$(find "$S/private" \( -type d ! -perm 755 \) -o \( -type f ! -perm 644 \))" "" \
+	"... and every folder 755 and every file 644"
+# A default ACL on the folder that holds the site takes bits away as the umask does, from the
+# folders and files of a new site and from the temporary files that replace a file later.
+if command -v setfacl >/dev/null && mkdir "$S/acl" && setfacl -d -m o::---,g::--- "$S/acl" 2>/dev/null; then
+	build_ok "a first build into a folder with a default ACL that hides files from others" \
+		-C "$repo" -o "$S/acl/site"
+	is "$(find "$S/acl/site" \( -type d ! -perm 755 \) -o \( -type f ! -perm 644 \))" "" \
+		"... still makes every folder 755 and every file 644"
+	check_quiet "... and writes the same site" diff -r "$S/private" "$S/acl/site"
+	rm "$S/acl/site/index.html" "$S/acl/site/2014/2014-08-29-national-severe/index.html"
+	build_ok "... and a build that writes two files again" -C "$repo" -o "$S/acl/site"
+	is "$(stat -c %a "$S/acl/site/index.html" "$S/acl/site/2014/2014-08-29-national-severe/index.html")" \
+		"644
+644" "... makes them 644 too"
+else
+	pass "skipped: setfacl is missing, or this file system has no ACLs"
+fi
 build_ok "a first build into a folder whose parents do not exist yet" -C "$repo" -o "$S/new/er/site"
 check_quiet "... writes the same site" diff -r "$S/private" "$S/new/er/site"
 # A write that fails (files limited to 2 KiB): the message names the site folder, and neither it
