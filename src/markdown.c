@@ -188,11 +188,57 @@ markdown_done(void)
 	}
 }
 
+/*
+ * The next block after n in document order, below doc: headings sit only in blocks, in block
+ * quotes, lists and list items, so paragraphs and their inline nodes are not entered. A loop, not
+ * recursion: a body of a thousand ">" nests a thousand block quotes.
+ */
+static cmark_node *
+next_block(cmark_node *doc, cmark_node *n)
+{
+	cmark_node_type type = cmark_node_get_type(n);
+
+	if ((type == CMARK_NODE_BLOCK_QUOTE || type == CMARK_NODE_LIST || type == CMARK_NODE_ITEM) &&
+	    cmark_node_first_child(n))
+		return cmark_node_first_child(n);
+	while (n != doc && !cmark_node_next(n))
+		n = cmark_node_parent(n);
+	return n == doc ? NULL : cmark_node_next(n);
+}
+
+/*
+ * The page's title is its one <h1>, so a body's headings are moved to sit right below it: the
+ * highest becomes <h2> and the others keep their distance from it ("#" and "##" become <h2> and
+ * <h3>; "###" alone becomes <h2>, skipping no level; <h6> is as far down as any goes). Only the
+ * HTML changes: the outline stays the one the editor wrote.
+ */
+static void
+headings_below_title(cmark_node *doc)
+{
+	int top = 7, shift, level;
+
+	for (cmark_node *n = cmark_node_first_child(doc); n; n = next_block(doc, n))
+		if (cmark_node_get_type(n) == CMARK_NODE_HEADING && cmark_node_get_heading_level(n) < top)
+			top = cmark_node_get_heading_level(n);
+	shift = 2 - top;
+	if (top == 7 || shift == 0)
+		return;
+	for (cmark_node *n = cmark_node_first_child(doc); n; n = next_block(doc, n)) {
+		if (cmark_node_get_type(n) != CMARK_NODE_HEADING)
+			continue;
+		level = cmark_node_get_heading_level(n) + shift;
+		cmark_node_set_heading_level(n, level > 6 ? 6 : level);
+	}
+}
+
 static int
 html_of(struct buf *out, cmark_node *doc)
 {
+	char *html;
+
+	headings_below_title(doc);
 	/* The HTML comes from the document's allocator, the arena. */
-	char *html = cmark_render_html(doc, markdown_options);
+	html = cmark_render_html(doc, markdown_options);
 
 	return add_xml_safe(out, html, strlen(html));
 }

@@ -12,7 +12,10 @@
 
 #include "util.h"
 
-/* Appends the HTML for md[0..len) to out. Returns -1 only when out of memory. */
+/*
+ * Appends the HTML for md[0..len) to out, its headings moved so that the highest is <h2>: the page's
+ * title is its <h1>. Returns -1 only when out of memory.
+ */
 int markdown_to_html(struct buf *out, const char *md, size_t len);
 /* Appends the plain text of the first paragraph (for summaries), at most max bytes, cut on a word. */
 int markdown_first_paragraph_text(struct buf *out, const char *md, size_t len, size_t max);

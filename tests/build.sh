@@ -390,6 +390,18 @@ check_quiet "... and the warm build writes what the cold one does" diff -r "$S/r
 
 check_quiet "every link is relative and resolves (or is an allowed absolute link)" html_check links "$site"
 check_quiet "no script, form, frame or event handler in any page" html_check inert "$site"
+check_quiet "one <h1> on every page, and no heading skips a level" html_check outline "$site"
+heads=$(new_repo)
+base_conf | put "$heads" threatfeed.conf
+announcement severe 2020-01-01T00:00:00Z national $'# Background\n\nText.\n\n## Detail\n\nMore.' |
+	put "$heads" content/levels/2020-01-01-national-severe.md
+printf -- '---\ntitle: About\n---\n### Who we are\n\nText.\n' | put "$heads" content/pages/about.md
+commit "$heads" "bodies with headings" >/dev/null
+build_ok "an announcement with '#' headings and a page with '###' ones build" -C "$heads" -o "$S/heads"
+check_quiet "... with one <h1> on every page, and no heading skipping a level" \
+	html_check outline "$S/heads"
+like "$(tr -d '\n' <"$S/heads/2020/2020-01-01-national-severe/index.html")" \
+	'<h2>Background</h2><p>Text.</p><h3>Detail</h3>' "... the announcement's headings one level down"
 check_quiet "a Content-Security-Policy meta on every page" html_check csp "$site"
 check_quiet "a referrer policy meta on every page" html_check referrer "$site"
 check_quiet "Atom autodiscovery link on every page" html_check discover "$site"

@@ -13,7 +13,7 @@
 #   changed_files A B     the paths whose line differs between two snapshots
 #   age DIR               sets every file's mtime far in the past so a rewrite always shows
 #   atom_entries FILE     id, updated, link and title of each Atom entry
-#   html_check MODE DIR   links, inert, csp, referrer, discover checks of every HTML page
+#   html_check MODE DIR   links, outline, inert, csp, referrer, discover checks of every HTML page
 # tests/run sets THREATFEED, TESTS_DIR, TOP_DIR and TEST_WRAPPER; defaults let a script run alone.
 set -u
 
@@ -380,6 +380,15 @@ for rel in pages:
                         full = os.path.join(full, "index.html")
                     if not os.path.isfile(full):
                         problems.append(where + ": no such file " + os.path.relpath(full, root))
+    elif mode == "outline":
+        # One <h1>, the page's title, and no heading more than one level below the one before it.
+        levels = [int(t[1]) for t, a, _ in tags if len(t) == 2 and t[0] == "h" and t[1] in "123456"]
+        if levels.count(1) != 1 or not levels or levels[0] != 1:
+            problems.append("%s: headings %s: not one <h1> first" % (rel, levels))
+        for before, after in zip(levels, levels[1:]):
+            if after > before + 1:
+                problems.append("%s: headings %s: <h%d> after <h%d>" % (rel, levels, after, before))
+                break
     elif mode == "inert":
         for tag, a, line in tags:
             if tag in ("script", "form", "iframe", "object", "embed", "frame", "frameset"):

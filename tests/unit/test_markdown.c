@@ -85,7 +85,7 @@ test_render(void)
 	renders("- one\n- two\n\n1. first\n", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n<ol>\n"
 		"<li>first</li>\n</ol>\n", "lists render");
 	renders("# Title\n\n`code` \"quoted\" -- dash...\n",
-		"<h1>Title</h1>\n<p><code>code</code> &quot;quoted&quot; -- dash...</p>\n",
+		"<h2>Title</h2>\n<p><code>code</code> &quot;quoted&quot; -- dash...</p>\n",
 		"no smart punctuation: characters stay as written");
 	renders("", "", "empty input gives empty output");
 
@@ -96,6 +96,36 @@ test_render(void)
 	got = html("a\0b\n", 4);
 	is_str(got, "<p>a\xEF\xBF\xBD" "b</p>\n", "a NUL becomes U+FFFD");
 	free(got);
+}
+
+/* The page's title is its one <h1>: a body's headings sit below it. */
+static void
+test_headings(void)
+{
+	char *deep = malloc(3001), *got;
+
+	renders("# A\n\n## B\n\n###### F\n", "<h2>A</h2>\n<h3>B</h3>\n<h6>F</h6>\n",
+		"a body with '#' headings has each one level down, '######' staying <h6>");
+	renders("A\n===\n\nB\n---\n", "<h2>A</h2>\n<h3>B</h3>\n",
+		"setext headings too");
+	renders("## B\n\n### C\n", "<h2>B</h2>\n<h3>C</h3>\n",
+		"a body whose headings start at '##' is left as written");
+	renders("### C\n\n#### D\n\nText.\n\n### E\n",
+		"<h2>C</h2>\n<h3>D</h3>\n<p>Text.</p>\n<h2>E</h2>\n",
+		"one whose headings start at '###' has them moved up, so that no level is skipped");
+	renders("No headings.\n", "<p>No headings.</p>\n", "a body without headings is as it was");
+	renders("## B\n\n> - item\n>\n>   # A\n",
+		"<h3>B</h3>\n<blockquote>\n<ul>\n<li>\n<p>item</p>\n<h2>A</h2>\n</li>\n</ul>\n"
+		"</blockquote>\n", "a '#' heading in a list in a quote counts, and is moved too");
+	/* A thousand nested quotes: the walk is a loop, not recursion. */
+	for (int i = 0; i < 1000; i++)
+		deep[i] = '>';
+	memcpy(deep + 1000, " # A\n", 6);
+	got = html(deep, strlen(deep));
+	ok(got && strstr(got, "<h2>A</h2>") && !strstr(got, "<h1>"),
+	   "a '#' heading inside a thousand block quotes is moved too");
+	free(got);
+	free(deep);
 }
 
 static void
@@ -209,6 +239,7 @@ main(void)
 	test_xml_characters();
 	test_safe();
 	test_render();
+	test_headings();
 	test_summary();
 	test_line_in_paragraph();
 	return tests_done();
