@@ -779,6 +779,9 @@ build_run(const struct build_options *opt, struct diag *d)
 	}
 	if (memo.seed)
 		cache_pages_record(repo_git_dir(repo), dir.ptr, out, pages);
+	/* The default folder is in the work tree: an editor's `git add -A` must not commit it. */
+	if (!opt->out_dir && stats.written)
+		repo_exclude_folder(repo, "site/");
 	/*
 	 * Only a build that said nothing is remembered: a shortcut must not swallow warnings. The
 	 * key is made again when the site folder was created by this build.

@@ -225,6 +225,36 @@ repo_free(struct repo *r)
 }
 
 int
+repo_exclude_folder(struct repo *r, const char *rel)
+{
+	struct buf path = BUF_INIT, line = BUF_INIT;
+	struct stat st;
+	char last = '\n';
+	int ignored = 0, fd = -1, rc = -1;
+
+	if (r->bare || git_ignore_path_is_ignored(&ignored, r->git, rel) < 0 || ignored)
+		return r->bare || ignored ? 0 : -1;
+	/* A linked work tree shares info/ with the main one. */
+	if (buf_printf(&path, "%sinfo", git_repository_commondir(r->git)) < 0 ||
+	    (mkdir(path.ptr, 0777) < 0 && errno != EEXIST) || buf_puts(&path, "/exclude") < 0)
+		goto out;
+	fd = open(path.ptr, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		goto out;
+	/* After a last line that has no newline, a line of its own. */
+	if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n')
+		buf_puts(&line, "\n");
+	buf_printf(&line, "# The site 'threatfeed build' writes by default.\n/%s\n", rel);
+	rc = line.ptr && write_full(fd, line.ptr, line.len) == 0 ? 1 : -1;
+out:
+	if (fd >= 0 && close(fd) < 0)
+		rc = -1;
+	buf_release(&path);
+	buf_release(&line);
+	return rc;
+}
+
+int
 repo_is_bare(const struct repo *r)
 {
 	return r->bare;

@@ -68,6 +68,14 @@ const char *repo_root(const struct repo *r);
 /* The Git folder (".git/" or the bare repository itself), with a trailing '/'. */
 const char *repo_git_dir(const struct repo *r);
 
+/*
+ * Keeps the work tree's folder rel (relative, with a trailing '/', e.g. "site/") out of `git status`
+ * and `git add -A`, unless something ignores it already: appends it to the repository's own
+ * info/exclude, which is never committed. Returns 1 when it did, 0 when there was no need (or the
+ * repository is bare), -1 when the file could not be written (nothing is reported).
+ */
+int repo_exclude_folder(struct repo *r, const char *rel);
+
 /* The Git blob id (hex, NUL-terminated) of data[0..len): a real hash, for "did these bytes change". */
 int repo_hash_bytes(char out[41], const void *data, size_t len);
 

@@ -23,6 +23,25 @@ for f in $BASE_FILES .threatfeed-files; do
 done
 extra=$(comm -13 <(printf '%s\n' $BASE_FILES .threatfeed-files | LC_ALL=C sort) <(files_of "$site"))
 is "$extra" "" "base site has no unexpected file (no temporary file left behind)"
+# The default site folder is in the work tree: an editor's `git add -A` must not commit it. A
+# repository that ignores it already (the base one has a .gitignore) is left as it is.
+! grep -qs site "$repo/.git/info/exclude"
+ok $? "a repository whose .gitignore lists /site/ gets no line in .git/info/exclude"
+unignored=$(new_repo)
+rm "$unignored/.gitignore"
+base_content "$unignored"
+commit "$unignored" "no .gitignore" >/dev/null
+printf '# the editor'"'"'s own\n*.swp' >"$unignored/.git/info/exclude"
+build_ok "a repository that ignores nothing builds into its default folder" -C "$unignored"
+is "$(git -C "$unignored" status --porcelain)" "" "... which git status does not show"
+rm -rf "$unignored/site" "$unignored/.git/threatfeed"
+build_ok "... and builds into it again" -C "$unignored"
+is "$(cat "$unignored/.git/info/exclude")" "# the editor's own
+*.swp
+# The site 'threatfeed build' writes by default.
+/site/" "... after which .git/info/exclude has the editor's lines, then the site's line once"
+tf build -q -C "$unignored" -o "$unignored/elsewhere" >/dev/null
+is "$(git -C "$unignored" status --porcelain)" "?? elsewhere/" "... and a folder given with -o is left alone"
 # A new site folder is built beside it and appears with one rename (src/output.c).
 is "$(find "$repo" -maxdepth 1 -name '.site.*')" "" "the first build leaves no folder beside the site"
 (umask 077 && tf build -q -C "$repo" -o "$S/private" >/dev/null)
