@@ -214,7 +214,7 @@ build_ping(const struct build_options *opt, struct diag *d)
 {
 	static const char *const prefixes[] = { SETTINGS_FILE, "content/" };
 	struct repo *repo = NULL;
-	struct source_set src = { NULL, 0, "" };
+	struct source_set src = { NULL, 0, "", 0 };
 	struct config cfg;
 	json_t *model = NULL;
 	struct buf dir = BUF_INIT;
@@ -623,7 +623,7 @@ build_run(const struct build_options *opt, struct diag *d)
 {
 	static const char *const prefixes[] = { SETTINGS_FILE, "content/", TEMPLATES_DIR };
 	struct repo *repo = NULL;
-	struct source_set src = { NULL, 0, "" };
+	struct source_set src = { NULL, 0, "", 0 };
 	struct config cfg;
 	int have_config = 0;
 	struct template_set *templates = template_set_new();

@@ -43,6 +43,7 @@ struct announcement {
 	const struct scope_def *scope;     /* NULL for the unnamed scope */
 	struct timestamp date, updated;
 	unsigned date_line, date_col;      /* where the date's value is, for messages */
+	unsigned updated_line, updated_col; /* the same of 'updated', when given (else 0) */
 	char *title;                       /* NULL: derived once the previous level is known */
 	char *id;
 	unsigned id_line;                  /* 0: no id in the front matter, the default one */
@@ -393,10 +394,13 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 		a->date_col = date->col;
 	}
 	a->updated = a->date;
-	if (updated && parse_date_field(&a->updated, d, path, updated) == 0 && date &&
-	    a->updated.epoch < a->date.epoch)
-		diag_error(d, path, updated->line, updated->col,
-			   "'updated' %s is before 'date' (expected a later revision time)", updated->value);
+	if (updated && parse_date_field(&a->updated, d, path, updated) == 0) {
+		a->updated_line = updated->line;
+		a->updated_col = updated->col;
+		if (date && a->updated.epoch < a->date.epoch)
+			diag_error(d, path, updated->line, updated->col, "'updated' %s is before 'date' "
+				   "(expected a later revision time)", updated->value);
+	}
 	if (expires) {
 		struct timestamp ignored;
 
@@ -473,10 +477,10 @@ encode_record(struct announcement *a)
 {
 	struct buf r = BUF_INIT;
 
-	buf_printf(&r, "%s%c%s%c%jd%c%d%c%u%c%u%c%jd%c%d%c", a->level->name, 0,
+	buf_printf(&r, "%s%c%s%c%jd%c%d%c%u%c%u%c%jd%c%d%c%u%c%u%c", a->level->name, 0,
 		   a->scope ? a->scope->name : "", 0, (intmax_t)a->date.epoch, 0, a->date.offset_minutes,
 		   0, a->date_line, 0, a->date_col, 0, (intmax_t)a->updated.epoch, 0,
-		   a->updated.offset_minutes, 0);
+		   a->updated.offset_minutes, 0, a->updated_line, 0, a->updated_col, 0);
 	if (a->title)
 		buf_printf(&r, "=%s%c", a->title, 0);
 	else
@@ -519,7 +523,7 @@ decode_record(struct model_builder *b, struct announcement *a, const struct sour
 	      const char *rec, size_t len)
 {
 	const char *level, *scope, *title, *id, *summary;
-	long long de, doff, dline, dcol, ue, uoff, line;
+	long long de, doff, dline, dcol, ue, uoff, uline, ucol, line;
 	size_t at = 0;
 
 	a->src = f;
@@ -530,6 +534,8 @@ decode_record(struct model_builder *b, struct announcement *a, const struct sour
 	    field_int(next_field(rec, len, &at), 0, UINT_MAX, &dcol) < 0 ||
 	    field_int(next_field(rec, len, &at), INT64_MIN, INT64_MAX, &ue) < 0 ||
 	    field_int(next_field(rec, len, &at), -1440, 1440, &uoff) < 0 ||
+	    field_int(next_field(rec, len, &at), 0, UINT_MAX, &uline) < 0 ||
+	    field_int(next_field(rec, len, &at), 0, UINT_MAX, &ucol) < 0 ||
 	    !(title = next_field(rec, len, &at)) || !(id = next_field(rec, len, &at)) ||
 	    field_int(next_field(rec, len, &at), 0, UINT_MAX, &line) < 0 ||
 	    !(summary = next_field(rec, len, &at)) || at != len)
@@ -545,6 +551,8 @@ decode_record(struct model_builder *b, struct announcement *a, const struct sour
 	a->date_col = (unsigned)dcol;
 	a->updated.epoch = ue;
 	a->updated.offset_minutes = (int)uoff;
+	a->updated_line = (unsigned)uline;
+	a->updated_col = (unsigned)ucol;
 	if ((*title != '-' && *title != '=') || (*id != '-' && *id != '='))
 		return -1;
 	a->title = *title == '=' ? xstrdup(title + 1) : NULL;
@@ -1202,6 +1210,50 @@ compare_ids(const void *x, const void *y)
 	return c ? c : strcmp((*a)->src->path, (*b)->src->path);
 }
 
+/*
+ * An announcement is published when it is built, whatever its date says, so a date well after the
+ * content was made (its commit's time; now, for the work tree and the index) is most likely a typo,
+ * such as 2052 for 2025, which would keep that level current, and first in every feed, until then.
+ * A warning, not an error: an editor's clock that is wrong must not stop a level being published.
+ */
+#define FUTURE_SLACK ((int64_t)24 * 60 * 60)
+
+static void
+warn_if_future(struct diag *d, const struct source_set *src, const char *path, const char *key,
+	       const struct timestamp *t, unsigned line, unsigned col)
+{
+	struct timestamp made = { src->made_at, 0 };
+	struct buf when = BUF_INIT, ref = BUF_INIT;
+	int64_t ahead = t->epoch - src->made_at;
+
+	if (ahead <= FUTURE_SLACK)
+		return;
+	date_format_rfc3339(&when, t);
+	date_format_rfc3339(&ref, &made);
+	diag_warning(d, path, line, col, "'%s' %s is %jd %s ahead of %s (%s), yet a build publishes "
+		     "it at once (is the date right?)", key, when.ptr ? when.ptr : "",
+		     (intmax_t)(ahead >= 2 * 86400 ? ahead / 86400 : ahead / 3600),
+		     ahead >= 2 * 86400 ? "days" : "hours",
+		     src->commit[0] ? "the commit it is in" : "now", ref.ptr ? ref.ptr : "");
+	buf_release(&when);
+	buf_release(&ref);
+}
+
+static void
+warn_future_dates(struct model_builder *b, const struct source_set *src)
+{
+	for (size_t i = 0; src->made_at && i < b->count; i++) {
+		const struct announcement *a = &b->items[i];
+
+		warn_if_future(b->d, src, a->src->path, "date", &a->date, a->date_line, a->date_col);
+		/* A later 'updated' only: one date too far ahead is said once. */
+		if (a->updated_line && a->updated.epoch - a->date.epoch > 0 &&
+		    a->date.epoch - src->made_at <= FUTURE_SLACK)
+			warn_if_future(b->d, src, a->src->path, "updated", &a->updated, a->updated_line,
+				       a->updated_col);
+	}
+}
+
 /* Orders announcements, links each to the previous one in its scope, checks clashes of ids. */
 static int
 order_announcements(struct model_builder *b)
@@ -1605,6 +1657,7 @@ model_build_memo(json_t **out, const struct config *cfg, const struct source_set
 		json_decref(pages);
 		goto out;
 	}
+	warn_future_dates(&b, src);
 	*out = assemble(&b, pages);
 	rc = 0;
 out:

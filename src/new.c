@@ -249,7 +249,7 @@ new_run(const struct new_options *opt, struct diag *d)
 {
 	static const char *const prefixes[] = { SETTINGS_FILE };
 	struct repo *repo = NULL;
-	struct source_set src = { NULL, 0, "" };
+	struct source_set src = { NULL, 0, "", 0 };
 	struct config cfg;
 	const struct level_def *level;
 	const struct scope_def *scope;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -516,6 +517,7 @@ read_commit(struct reader *r, const char *ref, const char *const *prefixes, size
 	if (resolve_commit(&commit, r->git, ref, r->d) < 0)
 		goto out;
 	git_oid_tostr(r->set->commit, sizeof(r->set->commit), git_commit_id(commit));
+	r->set->made_at = (int64_t)git_commit_time(commit);
 	if (git_commit_tree(&tree, commit) < 0) {
 		diag_error(r->d, NULL, 0, 0, "cannot read the tree of commit %s: %s", r->set->commit,
 			   git_words());
@@ -896,6 +898,7 @@ repo_read_skipping(struct source_set *out, struct repo *r, enum repo_snapshot sn
 		rc = read_commit(&rd, ref, prefixes, nprefixes);
 		break;
 	case REPO_SNAPSHOT_INDEX:
+		out->made_at = (int64_t)time(NULL);
 		rc = read_index(&rd, prefixes, nprefixes);
 		break;
 	case REPO_SNAPSHOT_WORKTREE:
@@ -904,6 +907,7 @@ repo_read_skipping(struct source_set *out, struct repo *r, enum repo_snapshot sn
 				   r->root);
 			break;
 		}
+		out->made_at = (int64_t)time(NULL);
 		rc = read_worktree(&rd, r->root, prefixes, nprefixes);
 		break;
 	}

@@ -40,6 +40,8 @@ struct source_set {
 	struct source_file *files;
 	size_t count;
 	char commit[41];         /* the commit read, hex; empty for --worktree / index reads */
+	int64_t made_at;         /* when it was made: the commit's time, or now for the others; 0
+				  * when not known (a set made by hand) */
 };
 
 enum repo_snapshot {

@@ -160,6 +160,25 @@ is "$changed" "" "a rebuild with no change rewrites no file (bytes, inodes and m
 ok $? "build with another clock, time zone and locale"
 check_quiet "another clock, time zone and locale give the same bytes" diff -r "$S/tz" "$S/a"
 
+# ---- a date far ahead of its commit is said, on every build ----
+
+# A typo in the year would keep a level current for decades: every build says so, whether it reads
+# the announcement or takes it from the entries cache, and check --worktree measures against now.
+ahead=$(new_repo)
+base_content "$ahead"
+announcement low 2052-01-02T10:00:00Z national "A typo in the year." |
+	put "$ahead" content/levels/2025-01-02-national-low.md
+commit "$ahead" "a date far ahead" >/dev/null
+for run in first second; do
+	run_tf build -q -C "$ahead" -o "$S/ahead"
+	is "$status" 0 "the $run build of a date far ahead of its commit succeeds"
+	like "$err" "^threatfeed: content/levels/2025-01-02-national-low.md:3:7: warning: 'date' \
+2052-01-02T10:00:00Z is [0-9]+ days ahead of the commit it is in \(20[0-9-]+T00:00:00Z\), yet a build \
+publishes it at once \(is the date right\?\)$" "... and warns of it, at the date's line and column"
+done
+run_tf check -C "$ahead" --worktree
+like "$err" "2052-01-02T10:00:00Z is [0-9]+ days ahead of now \\(" "check --worktree measures it against now"
+
 # ---- one announcement edited: only what shows it changes ----
 
 old_entry=$(atom_entries "$site/atom.xml" | grep -F '2014-08-29-national-severe' | head -n 1)

@@ -178,10 +178,12 @@ announcement() {
 }
 
 # Commit dates are fixed (a day after the previous commit) so repositories are the same every run.
+# They start on 2025-01-01, after every date the tests announce: a date more than a day after its
+# commit is warned about.
 commit() {
 	local n when
 	n=$(git -C "$1" rev-list --count HEAD 2>/dev/null || echo 0)
-	when="$((1577836800 + n * 86400)) +0000"
+	when="$((1735689600 + n * 86400)) +0000"
 	git -C "$1" -c advice.addEmbeddedRepo=false add -A &&
 		GIT_AUTHOR_DATE=$when GIT_COMMITTER_DATE=$when git -C "$1" commit -q --allow-empty -m "${2:-change}"
 }

@@ -55,7 +55,7 @@ for n, (count, msg) in enumerate([(49997, "49,997 announcements"), (50001, "4 mo
     lv = tree([("100644", "blob", sha, name) for name, sha in levels[:count]])
     root = tree([("100644", "blob", conf, "threatfeed.conf"), ("100644", "blob", ignore, ".gitignore"),
                  ("040000", "tree", tree([("040000", "tree", lv, "levels")]), "content")])
-    when = "%d +0000" % (1577836800 + n * 86400)
+    when = "%d +0000" % (1735689600 + n * 86400)
     env = dict(os.environ, GIT_AUTHOR_DATE=when, GIT_COMMITTER_DATE=when)
     parent = ["-p", git(["commit-tree", root, "-m", msg] + parent, env=env)]
 git(["update-ref", "refs/heads/main", parent[1]])

@@ -66,7 +66,7 @@ str(const json_t *obj, const char *key)
 static void
 test_history(const struct config *cfg)
 {
-	struct source_set set = { NULL, 0, "" };
+	struct source_set set = { NULL, 0, "", 0 };
 	char *messages = NULL;
 	json_t *model, *entries, *scopes, *feeds;
 	int rc;
@@ -158,7 +158,7 @@ static void
 expect_errors(const struct config *cfg, const char *what, const char *path, const char *text,
 	      const char *want)
 {
-	struct source_set set = { NULL, 0, "" };
+	struct source_set set = { NULL, 0, "", 0 };
 	char *messages = NULL;
 	json_t *model;
 	int rc;
@@ -174,7 +174,7 @@ expect_errors(const struct config *cfg, const char *what, const char *path, cons
 static void
 test_errors(const struct config *cfg)
 {
-	struct source_set set = { NULL, 0, "" };
+	struct source_set set = { NULL, 0, "", 0 };
 	char *messages = NULL;
 	json_t *model;
 	int rc;
@@ -230,7 +230,7 @@ test_errors(const struct config *cfg)
 static void
 test_reaffirmed(const struct config *cfg)
 {
-	struct source_set set = { NULL, 0, "" };
+	struct source_set set = { NULL, 0, "", 0 };
 	char *messages = NULL;
 	json_t *model, *entries, *current;
 	int rc;
