@@ -43,7 +43,7 @@ static const struct command commands[] = {
 	  "  -o, --output DIR  the site folder (default: site inside REPO)\n"
 	  "      --ping        once the files are in place, ping about the changed feeds\n"
 	  "                    (see 'threatfeed help ping'; exit status 3 if an endpoint failed)\n"
-	  "  -q, --quiet       print nothing on success\n"
+	  "  -q, --quiet       print no summary (warnings and errors still go to stderr)\n"
 	  "  -v, --verbose     print more\n"
 	  "      --dump-model  print the site model as JSON instead of writing the site\n",
 	  run_build },
