@@ -99,12 +99,14 @@ is_owned_by_another(const char *path)
  * GIT_OBJECT_DIRECTORY, which libgit2 1.5 ignores unless asked to read the whole environment (and
  * GIT_DIR with it). Only that one folder is added, as an alternate, and only when it lies inside
  * this repository's own object folder: a variable inherited from some other repository's hook
- * adds nothing.
+ * adds nothing. That folder is resolved itself, not the Git folder: a host may have moved
+ * objects/ to another disk and left a symbolic link.
  */
 static int
 see_quarantine(struct repo *r, struct diag *d)
 {
 	const char *q = getenv("GIT_QUARANTINE_PATH");
+	struct buf path = BUF_INIT;
 	char *objects = NULL, *real = NULL;
 	git_odb *odb = NULL;
 	size_t len;
@@ -112,13 +114,14 @@ see_quarantine(struct repo *r, struct diag *d)
 
 	if (!q || !*q)
 		return 0;
-	objects = realpath(r->git_dir, NULL);
+	if (buf_printf(&path, "%sobjects", git_repository_commondir(r->git)) < 0)
+		goto out;
+	objects = realpath(path.ptr, NULL);
 	real = realpath(q, NULL);
 	if (!objects || !real)
 		goto out;
 	len = strlen(objects);
-	if (strncmp(real, objects, len) != 0 || strncmp(real + len, "/objects/", 9) != 0 ||
-	    strchr(real + len + 9, '/'))
+	if (strncmp(real, objects, len) != 0 || real[len] != '/' || strchr(real + len + 1, '/'))
 		goto out;
 	if (git_repository_odb(&odb, r->git) < 0 || git_odb_add_disk_alternate(odb, real) < 0)
 		rc = diag_error(d, NULL, 0, 0, "cannot read the pushed objects in '%s': %s", q,
@@ -127,6 +130,7 @@ out:
 	git_odb_free(odb);
 	free(real);
 	free(objects);
+	buf_release(&path);
 	return rc;
 }
 

@@ -365,6 +365,20 @@ check_quiet "the deploy folder is then the newest commit's site" diff -r "$S/new
 leftover=$(find "$deploy" -name '.*' ! -name .threatfeed-files)
 is "$leftover" "" "no temporary file is left in the deploy folder"
 
+# ---- a server whose objects/ is elsewhere ----
+
+# A host that moved objects/ to another disk leaves a symbolic link in its place. git quarantines
+# a push under that link; the check must still find the pushed commit there.
+moved=$TMP_ROOT/moved.git
+git init -q --bare -b main "$moved"
+mv "$moved/objects" "$TMP_ROOT/moved-objects" && ln -s ../moved-objects "$moved/objects"
+tf hooks install -C "$moved" --deploy "$TMP_ROOT/moved-site" >/dev/null
+git -C "$seed" push "$moved" main:main >"$TMP_ROOT/push.out" 2>&1
+ok $? "a push to a server whose objects/ is a symbolic link is accepted" ||
+	diag "$(cat "$TMP_ROOT/push.out")"
+build_ok "a fresh build of the seed" -C "$seed" -o "$S/moved"
+check_quiet "... and the deploy folder is its site" diff -r "$S/moved" "$TMP_ROOT/moved-site"
+
 # ---- a push the server cannot build ----
 
 # The content passed pre-receive, so the push is accepted, but the deploy folder cannot be made
