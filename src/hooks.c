@@ -301,6 +301,35 @@ out:
 	return rc;
 }
 
+/*
+ * Whether the core.hooksPath setting names the folder dir, resolved as git does (githooks(5)): "~/"
+ * is the home folder, and a relative path is from base, where git runs the hooks (the Git folder of
+ * a bare repository, else the top of the work tree).
+ */
+static int
+names_folder(const char *setting, const char *dir, const char *base)
+{
+	const char *home = getenv("HOME");
+	struct buf path = BUF_INIT;
+	char *a = NULL, *b = NULL;
+	int same;
+
+	if (strncmp(setting, "~/", 2) == 0 && home)
+		buf_printf(&path, "%s/%s", home, setting + 2);
+	else if (setting[0] == '/')
+		buf_puts(&path, setting);
+	else
+		buf_printf(&path, "%s%s", base, setting);
+	if (path.ptr)
+		a = realpath(path.ptr, NULL);
+	b = realpath(dir, NULL);
+	same = a && b && strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	buf_release(&path);
+	return same;
+}
+
 int
 hooks_install(const struct hooks_options *opt, struct diag *d)
 {
@@ -330,9 +359,15 @@ hooks_install(const struct hooks_options *opt, struct diag *d)
 			   "host ('%s' has a work tree)", repo_root(repo));
 		goto out;
 	}
-	if ((hooks_path = repo_get_config(repo, "core.hookspath", d)))
-		diag_warning(d, NULL, 0, 0, "core.hooksPath is set to '%s': git runs the hooks from "
-			     "there, not from %s", hooks_path, dir);
+	/* Hooks where git never looks would leave every push unchecked and unpublished. */
+	if ((hooks_path = repo_get_config(repo, "core.hookspath", d)) && *hooks_path &&
+	    !names_folder(hooks_path, dir, bare ? repo_git_dir(repo) : repo_root(repo))) {
+		diag_error(d, NULL, 0, 0, "core.hooksPath is set to '%s', so git would never run hooks "
+			   "in %s: none was installed (unset it with 'git -C %s config --unset "
+			   "core.hooksPath' and install again, or run threatfeed from the hooks there "
+			   "yourself)", hooks_path, dir, repo_root(repo));
+		goto out;
+	}
 	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
 		diag_error(d, dir, 0, 0, "cannot create the hooks folder: %s", strerror(errno));
 		goto out;

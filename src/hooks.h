@@ -22,7 +22,8 @@
  * The scripts are POSIX sh, call this very binary by its absolute path (resolved through
  * /proc/self/exe now, so hooks work without PATH), and carry the line HOOKS_MARKER. A hook with
  * the marker is ours and is rewritten (atomically, mode 0755); any other file of that name is
- * left exactly as it is, with a message.
+ * left exactly as it is, with a message. Where core.hooksPath sends git to another folder, no hook
+ * is written (git would never run it), with a message.
  */
 #ifndef THREATFEED_HOOKS_H
 #define THREATFEED_HOOKS_H
@@ -41,7 +42,8 @@ struct hooks_options {
  * Installs the hooks that fit the repository and records the settings, printing one line per
  * hook on stdout ("installed hooks/pre-commit", "updated ...", "unchanged ..."). Returns 0; -1
  * when anything was reported through d: a hook left alone because threatfeed did not write it,
- * --deploy on a repository with a work tree, an invalid branch name, I/O.
+ * core.hooksPath naming another folder, --deploy on a repository with a work tree, an invalid
+ * branch name, I/O.
  */
 int hooks_install(const struct hooks_options *opt, struct diag *d);
 

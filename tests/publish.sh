@@ -66,6 +66,20 @@ same_file "$foreign/hooks/pre-receive" "$TMP_ROOT/foreign-hook" "the foreign hoo
 grep -qF "# installed by threatfeed" "$foreign/hooks/post-receive"
 ok $? "the hook beside the foreign one is still installed"
 
+# core.hooksPath sends git to another folder: hooks in hooks/ would never run, so none is written.
+hp=$TMP_ROOT/hookspath.git
+git init -q --bare -b main "$hp"
+git -C "$hp" config core.hooksPath "$TMP_ROOT/shared-hooks"
+run_tf hooks install -C "$hp" --deploy "$TMP_ROOT/hp-site"
+is "$status" 1 "hooks install where core.hooksPath points elsewhere exits 1"
+like "$err" "^threatfeed: core.hooksPath is set to '$TMP_ROOT/shared-hooks', so git would never run hooks in $hp/hooks/: none was installed \(unset it" \
+	"... saying that git would never run them, and what to do"
+[ ! -e "$hp/hooks/pre-receive" ] && [ ! -e "$hp/hooks/post-receive" ]
+ok $? "... and writes no hook"
+git -C "$hp" config core.hooksPath hooks
+run_tf hooks install -C "$hp" --deploy "$TMP_ROOT/hp-site"
+is "$status" 0 "hooks install where core.hooksPath names the hooks folder itself succeeds" || diag "$err"
+
 run_tf hooks install -C "$server" --branch 'ma in'
 is "$status" 1 "hooks install refuses an invalid branch name"
 
