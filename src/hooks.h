@@ -8,7 +8,9 @@
  * In the bare repository on the web host:
  *   pre-receive   `threatfeed check --ref NEW` for the published branch: a push that would not
  *                 build is refused (the ref is not updated) and the pusher sees every message in
- *                 `git push`'s output. Deleting the published branch is refused too.
+ *                 `git push`'s output. Deleting the published branch is refused too. When
+ *                 the check cannot run at all (not found, killed), a last line says that the web
+ *                 host, not the content, must be fixed.
  *   post-receive  `threatfeed build --ref refs/heads/BRANCH -o DEPLOY --ping` after a push to the
  *                 published branch (nothing when threatfeed.deploy is unset). The ref is resolved
  *                 under the build lock (build.h), so the folder ends at the newest tip. When

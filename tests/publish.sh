@@ -393,6 +393,21 @@ ok $? "a push to a server whose objects/ is a symbolic link is accepted" ||
 build_ok "a fresh build of the seed" -C "$seed" -o "$S/moved"
 check_quiet "... and the deploy folder is its site" diff -r "$S/moved" "$TMP_ROOT/moved-site"
 
+# ---- a server that cannot run threatfeed ----
+
+# The program the hooks were installed with has gone (moved, uninstalled): the push is refused,
+# and the pusher is told that the server, not their content, must be fixed.
+gone=$TMP_ROOT/gone.git
+git init -q --bare -b main "$gone"
+cp "$THREATFEED" "$TMP_ROOT/threatfeed-gone"
+"$TMP_ROOT/threatfeed-gone" hooks install -C "$gone" --deploy "$TMP_ROOT/gone-site" >/dev/null
+rm "$TMP_ROOT/threatfeed-gone"
+git -C "$seed" push "$gone" main:main >"$TMP_ROOT/push.out" 2>&1
+is "$?" 1 "a push to a server whose threatfeed has gone is refused"
+is "$(remote_lines "$TMP_ROOT/push.out" | tail -n 1)" \
+	"threatfeed: push to 'main' refused, nothing was published: the server could not check it; the web host must fix the problem above, then push again" \
+	"... and the pusher is told that the web host must fix it"
+
 # ---- a push the server cannot build ----
 
 # The content passed pre-receive, so the push is accepted, but the deploy folder cannot be made
