@@ -643,6 +643,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	int lock = -1, rc = -1, use_cache;
 	struct build_options pinned;
 	char commit_id[41];
+	int64_t made_at = 0;
 
 	arena_begin();
 	if (repo_open(&repo, opt->repo_path, d) < 0)
@@ -662,7 +663,8 @@ build_run(const struct build_options *opt, struct diag *d)
 	 * as it is, for the build to report in its own words.
 	 */
 	pinned = *opt;
-	if (opt->snapshot == REPO_SNAPSHOT_COMMIT && repo_commit_id(repo, opt->ref, commit_id) == 0)
+	if (opt->snapshot == REPO_SNAPSHOT_COMMIT &&
+	    repo_commit_id(repo, opt->ref, commit_id, &made_at) == 0)
 		pinned.ref = commit_id;
 	opt = &pinned;
 	if (opt->out_dir)
@@ -678,7 +680,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	if (use_cache) {
 		size_t nfiles = 0;
 
-		if (cache_site_is_current(repo_git_dir(repo), key.ptr, dir.ptr, &nfiles)) {
+		if (cache_site_is_current(repo_git_dir(repo), key.ptr, made_at, dir.ptr, &nfiles)) {
 			if (!opt->quiet)
 				printf("%s: %zu files, 0 written, %zu unchanged, 0 removed\n", dir.ptr,
 				       nfiles, nfiles);
@@ -793,7 +795,7 @@ build_run(const struct build_options *opt, struct diag *d)
 					      sizeof(prefixes) / sizeof(*prefixes)) == 0;
 		}
 		if (use_cache)
-			cache_record(repo_git_dir(repo), key.ptr, dir.ptr, out, pages);
+			cache_record(repo_git_dir(repo), key.ptr, src.made_at, dir.ptr, out, pages);
 	}
 	if (!opt->quiet)
 		printf("%s: %zu files, %zu written, %zu unchanged, %zu removed\n", dir.ptr, stats.staged,

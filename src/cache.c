@@ -2,8 +2,9 @@
  * cache: the last successful build's key and the state of the site it left (see cache.h).
  *
  * The file, all text:
- *   threatfeed build cache 2\n
+ *   threatfeed build cache 3\n
  *   <key length>\n<key bytes>\n
+ *   <time of the commit built, seconds since 1970, '-' before it when earlier>\n
  *   <number of files>\n
  *   <inode> <size> <mtime s> <mtime ns> <ctime s> <ctime ns> <path>\n   one per site file
  *   sum <CRC-32 of every byte above, 16 hex digits>\n
@@ -23,7 +24,7 @@
 
 #include "cache.h"
 
-#define MAGIC "threatfeed build cache 2\n"
+#define MAGIC "threatfeed build cache 3\n"
 
 /*
  * The sum line's checksum: zlib's CRC-32, which catches a damaged or cut file (no adversary
@@ -126,6 +127,21 @@ number(const char **p, const char *limit, char end, uint64_t *out)
 	return 0;
 }
 
+/* A signed decimal number ending at `end`, as number() reads unsigned ones. */
+static int
+signed_number(const char **p, const char *limit, char end, int64_t *out)
+{
+	int negative = *p < limit && **p == '-';
+	const char *s = *p + negative;
+	uint64_t v;
+
+	if (number(&s, limit, end, &v) < 0 || v > (uint64_t)INT64_MAX)
+		return -1;
+	*p = s;
+	*out = negative ? -(int64_t)v : (int64_t)v;
+	return 0;
+}
+
 static void
 cache_path(struct buf *b, const char *git_dir, int with_file)
 {
@@ -133,13 +149,15 @@ cache_path(struct buf *b, const char *git_dir, int with_file)
 }
 
 int
-cache_site_is_current(const char *git_dir, const char *key, const char *site_dir, size_t *nfiles)
+cache_site_is_current(const char *git_dir, const char *key, int64_t made_at, const char *site_dir,
+		      size_t *nfiles)
 {
 	struct buf path = BUF_INIT;
 	char *data = NULL;
 	const char *p, *sum;
 	size_t len = 0, keylen = strlen(key);
 	uint64_t klen, count;
+	int64_t recorded_at;
 	int dirfd = -1, rc = 0;
 
 	cache_path(&path, git_dir, 1);
@@ -152,7 +170,9 @@ cache_site_is_current(const char *git_dir, const char *key, const char *site_dir
 	    memcmp(p, key, keylen) != 0 || p[keylen] != '\n')
 		goto out;
 	p += keylen + 1;
-	if (number(&p, sum, '\n', &count) < 0 || count > (uint64_t)len)
+	/* A commit older than the one that said nothing may have a date too far ahead of it. */
+	if (signed_number(&p, sum, '\n', &recorded_at) < 0 || made_at < recorded_at ||
+	    number(&p, sum, '\n', &count) < 0 || count > (uint64_t)len)
 		goto out;
 	dirfd = open(site_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
@@ -271,8 +291,8 @@ record_one(void *arg, const char *rel)
 }
 
 void
-cache_record(const char *git_dir, const char *key, const char *site_dir, const struct output *o,
-	     const struct cache_pages *known)
+cache_record(const char *git_dir, const char *key, int64_t made_at, const char *site_dir,
+	     const struct output *o, const struct cache_pages *known)
 {
 	struct buf data = BUF_INIT, files = BUF_INIT, dir = BUF_INIT, tmp = BUF_INIT, path = BUF_INIT;
 	struct recorder r = { -1, &files, known, o };
@@ -286,7 +306,8 @@ cache_record(const char *git_dir, const char *key, const char *site_dir, const s
 		goto out;
 	for (size_t i = 0; i < files.len; i++)
 		count += files.ptr[i] == '\n';
-	if (buf_puts(&data, MAGIC) < 0 || buf_printf(&data, "%zu\n%s\n%zu\n", strlen(key), key, count) < 0 ||
+	if (buf_puts(&data, MAGIC) < 0 ||
+	    buf_printf(&data, "%zu\n%s\n%" PRId64 "\n%zu\n", strlen(key), key, made_at, count) < 0 ||
 	    buf_add(&data, files.ptr, files.len) < 0 ||
 	    buf_printf(&data, "sum %016" PRIx64 "\n", checksum(data.ptr, data.len)) < 0)
 		goto out;

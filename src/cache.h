@@ -4,16 +4,20 @@
  *
  * The cache lives in the repository's Git folder, under "threatfeed/build-cache", never in the
  * site. It holds a key (what the build read: the binary, the tree ids of the settings, content
- * and templates, and the site folder) and, for every file of the site, the inode, size, mtime and
- * ctime it had right after that build. A build whose key matches and whose files all still stat
- * the same would write nothing, so it can stop there. Anything else (no cache, another key, a
- * file edited, deleted or replaced by hand, a truncated or corrupt cache) falls back to the full
- * build, which compares bytes: the cache can make a build faster, never change what it writes.
+ * and templates, and the site folder), the time of the commit built and, for every file of the
+ * site, the inode, size, mtime and ctime it had right after that build. A build whose key matches,
+ * of a commit made no earlier, and whose files all still stat the same would write nothing and
+ * say nothing, so it can stop there: an earlier commit of the same trees may have to warn of a
+ * date far ahead of it, which only the commit's time tells. Anything else (no cache, another key,
+ * an older commit, a file edited, deleted or replaced by hand, a truncated or corrupt cache) falls
+ * back to the full build, which compares bytes: the cache can make a build faster, never change
+ * what it writes or says.
  */
 #ifndef THREATFEED_CACHE_H
 #define THREATFEED_CACHE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "output.h"
 
@@ -24,22 +28,25 @@
 #define CACHE_MAX ((size_t)256 << 20)
 
 /*
- * 1 when the cache in git_dir (ending in '/') was recorded for exactly key and every file it lists
- * under site_dir still has the inode, size, mtime and ctime recorded: the site is up to date and
- * *nfiles is the number of site files. 0 otherwise, including for any problem reading the cache
- * (a missing, stale or damaged cache is not an error, only a slower build).
+ * 1 when the cache in git_dir (ending in '/') was recorded for exactly key, by a build of a commit
+ * made at or before made_at, and every file it lists under site_dir still has the inode, size,
+ * mtime and ctime recorded: the site is up to date and *nfiles is the number of site files. 0
+ * otherwise, including for any problem reading the cache (a missing, stale or damaged cache is
+ * not an error, only a slower build).
  */
-int cache_site_is_current(const char *git_dir, const char *key, const char *site_dir, size_t *nfiles);
+int cache_site_is_current(const char *git_dir, const char *key, int64_t made_at,
+			  const char *site_dir, size_t *nfiles);
 
 struct cache_pages;
 
 /*
- * Records key and the current state of every file staged in o (plus the manifest) under site_dir,
- * replacing the cache atomically. Best effort: a failure leaves no cache, which is only slower.
- * known (may be NULL) supplies the state of the files it found unchanged in this build (kept).
+ * Records key, made_at (the time of the commit built) and the current state of every file staged
+ * in o (plus the manifest) under site_dir, replacing the cache atomically. Best effort: a failure
+ * leaves no cache, which is only slower. known (may be NULL) supplies the state of the files it
+ * found unchanged in this build (kept).
  */
-void cache_record(const char *git_dir, const char *key, const char *site_dir, const struct output *o,
-		  const struct cache_pages *known);
+void cache_record(const char *git_dir, const char *key, int64_t made_at, const char *site_dir,
+		  const struct output *o, const struct cache_pages *known);
 
 /*
  * The pages cache: which input digest (output_set_tag) each site file was last rendered from, and

@@ -493,7 +493,7 @@ out:
 }
 
 int
-repo_commit_id(struct repo *r, const char *ref, char hex[41])
+repo_commit_id(struct repo *r, const char *ref, char hex[41], int64_t *made_at)
 {
 	git_commit *commit = NULL;
 	struct diag quiet;
@@ -505,8 +505,10 @@ repo_commit_id(struct repo *r, const char *ref, char hex[41])
 	rc = resolve_commit(&commit, r->git, ref, &quiet);
 	fclose(quiet.out);
 	free(mem);
-	if (rc == 0)
+	if (rc == 0) {
 		git_oid_tostr(hex, GIT_OID_HEXSZ + 1, git_commit_id(commit));
+		*made_at = (int64_t)git_commit_time(commit);
+	}
 	git_commit_free(commit);
 	return rc;
 }

@@ -122,12 +122,12 @@ int repo_load(struct repo *r, struct source_file *f, struct diag *d);
 int repo_tree_ids(struct buf *out, struct repo *r, const char *ref, const char *const *prefixes,
 		  size_t nprefixes, struct diag *d);
 /*
- * The commit `ref` (NULL: HEAD) names now, as 40 hex digits and a NUL in hex; -1, saying nothing,
- * when it names none. A build resolves its ref once and passes the id on: a branch that moves
- * meanwhile (a push, a commit) cannot give one part of the build one commit and another part the
- * next.
+ * The commit `ref` (NULL: HEAD) names now, as 40 hex digits and a NUL in hex, and its time in
+ * *made_at (as source_set's); -1, saying nothing, when it names none. A build resolves its ref once
+ * and passes the id on: a branch that moves meanwhile (a push, a commit) cannot give one part of
+ * the build one commit and another part the next.
  */
-int repo_commit_id(struct repo *r, const char *ref, char hex[41]);
+int repo_commit_id(struct repo *r, const char *ref, char hex[41], int64_t *made_at);
 /* The file at exactly path, or NULL. */
 const struct source_file *source_set_find(const struct source_set *set, const char *path);
 

@@ -102,6 +102,27 @@ run_tf build -C "$repo" --worktree
 like "$err" "README.txt" "--worktree never takes the shortcut (warnings still reported)"
 rm -f "$repo/content/levels/README.txt"
 
+# A date far ahead of its commit is warned about, and the commit's time is not in its trees: an
+# older commit of the same trees, built after a later one said nothing, must still warn.
+ahead=$(new_repo)
+base_conf | put "$ahead" threatfeed.conf
+announcement severe 2025-01-05T10:00:00Z national 'Dated ahead of its commit.' |
+	put "$ahead" content/levels/2025-01-05-national-severe.md
+commit "$ahead" "dated four days ahead" >/dev/null
+for i in 1 2 3 4; do
+	echo "notes $i" >"$ahead/NOTES.txt"
+	commit "$ahead" "notes, outside what a build reads" >/dev/null
+done
+run_tf build -C "$ahead" --ref HEAD~4
+like "$err" "'date' 2025-01-05T10:00:00Z is 4 days ahead" "a date far ahead of its commit is warned about"
+run_tf build -C "$ahead"
+is "$err" "" "... not in a later commit of the same trees"
+run_tf build -C "$ahead" --ref HEAD~4
+like "$err" "'date' 2025-01-05T10:00:00Z is 4 days ahead" \
+	"... and again in the older commit, built after the later one said nothing"
+run_tf build -C "$ahead"
+like "$out" " 0 written, [0-9]+ unchanged, 0 removed$" "the later commit again writes nothing"
+
 # ---- the entries and pages caches: unchanged announcements are not read, unchanged pages not rendered ----
 
 inc=$(base_repo)
