@@ -242,11 +242,16 @@ out:
 
 /*
  * Appends what a cached result depends on: this very binary (its version, size and times, so a
- * rebuilt program never trusts an older one's results), the libraries whose versions shape the
- * output (an upgraded libcmark may write other HTML: the binary's file does not change, so its
- * stat cannot tell) and the tree ids of `prefixes` in the commit built. -1 when there is none (a preview, or an unknown ref: the full build then reports
- * that once, in its own words).
+ * rebuilt program never trusts an older one's results), the libraries that shape the output, by
+ * version and by file (an upgraded libcmark may write other HTML: the binary's file does not
+ * change, so its stat cannot tell, and a distribution's patched build keeps the version) and the
+ * tree ids of `prefixes` in the commit built. -1 when there is none (a preview, or an unknown
+ * ref: the full build then reports that once, in its own words).
  */
+/* A function of each of those libraries, to find the file it was loaded from. */
+static const char *const library_symbols[] = { "cmark_version_string", "xmlCheckVersion",
+					       "yaml_get_version_string", "jansson_version_str" };
+
 static int
 binary_and_trees(struct buf *out, struct repo *repo, const struct build_options *opt,
 		 const char *const *prefixes, size_t nprefixes)
@@ -265,6 +270,10 @@ binary_and_trees(struct buf *out, struct repo *repo, const struct build_options 
 		   (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 	buf_printf(out, "cmark %s libxml2 %s libyaml %s jansson %s\n", markdown_library_version(),
 		   xmlout_library_version(), frontmatter_library_version(), jansson_version_str());
+	buf_puts(out, "files");
+	for (size_t i = 0; i < sizeof(library_symbols) / sizeof(*library_symbols); i++)
+		library_file_identity(out, library_symbols[i]);
+	buf_putc(out, '\n');
 	rc = repo_tree_ids(out, repo, opt->ref, prefixes, nprefixes, &quiet);
 	fclose(quiet.out);
 	free(mem);

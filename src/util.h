@@ -134,6 +134,13 @@ void text_position(const char *data, size_t len, size_t offset, unsigned *line, 
 /* Threads worth starting for `work` independent items: the online CPUs, at most max and work. */
 size_t thread_count(size_t work, size_t max);
 
+/*
+ * Appends " FILE INODE SIZE MTIME CTIME": the file the loaded object that defines `symbol` (a
+ * library's function) came from, as it stats now, so that a cache can tell a library replaced by
+ * a patched build of the same version. Appends " unknown" when it cannot tell (a static build).
+ */
+int library_file_identity(struct buf *out, const char *symbol);
+
 /* Writes all of data[0..len) to fd across short writes and EINTR; -1 with errno set on failure. */
 int write_full(int fd, const void *data, size_t len);
 

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 shims=$THREATFEED_BUILD/shims
-for shim in cmark-upgrade no-threads main-thread-repository site-appears staging-locked spill-full \
+for shim in cmark-upgrade cmark-patched no-threads main-thread-repository site-appears staging-locked spill-full \
 	no-tmpfile killed-at-rename ref-moves unlink-refused; do
 	[ -f "$shims/$shim.so" ] || bail "no $shim.so in $shims (make unit)"
 done
@@ -58,6 +58,16 @@ check_quiet "after the upgrade the site equals a build without caches" diff -r "
 
 build_ok "build after going back to the installed libcmark" -C "$repo"
 without_caches "$repo" "$S/installed"
+check_quiet "back again, the site equals a build without caches" diff -r "$S/installed" "$repo/site"
+
+# A libcmark patched without a new version (a distribution's security fix) is another file: the
+# caches' keys name the file each library was loaded from, not only its version.
+LD_PRELOAD=$shims/cmark-patched.so build_ok "build after libcmark is patched, same version" -C "$repo"
+grep -q '<P>The national threat level' "$repo/site/$page"
+ok $? "the page is rendered again by the patched libcmark"
+without_caches "$repo" "$S/patched" "$shims/cmark-patched.so"
+check_quiet "after the patch the site equals a build without caches" diff -r "$S/patched" "$repo/site"
+build_ok "build after going back to the unpatched libcmark" -C "$repo"
 check_quiet "back again, the site equals a build without caches" diff -r "$S/installed" "$repo/site"
 
 # ---- no thread can start: every stage does its work on the main thread ----
