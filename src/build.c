@@ -240,6 +240,10 @@ out:
 	return rc;
 }
 
+/* A function of each library that shapes the output, to find the file it was loaded from. */
+static const char *const library_symbols[] = { "cmark_version_string", "xmlCheckVersion",
+					       "yaml_get_version_string", "jansson_version_str" };
+
 /*
  * Appends what a cached result depends on: this very binary (its version, size and times, so a
  * rebuilt program never trusts an older one's results), the libraries that shape the output, by
@@ -248,10 +252,6 @@ out:
  * tree ids of `prefixes` in the commit built. -1 when there is none (a preview, or an unknown
  * ref: the full build then reports that once, in its own words).
  */
-/* A function of each of those libraries, to find the file it was loaded from. */
-static const char *const library_symbols[] = { "cmark_version_string", "xmlCheckVersion",
-					       "yaml_get_version_string", "jansson_version_str" };
-
 static int
 binary_and_trees(struct buf *out, struct repo *repo, const struct build_options *opt,
 		 const char *const *prefixes, size_t nprefixes)
