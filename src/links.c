@@ -30,16 +30,89 @@ protect(struct buf *out, const char *s, size_t len)
 }
 
 /*
+ * Whether libxml2 2.9 parses byte c of a URL only when escaped: what RFC 3986 (section 2) has no
+ * place for, as non-ASCII and "\"<>\\^`{|}", and '[' or ']' outside a host. site.url may hold
+ * them (a host or path that is not ASCII): as written, libxml2 would parse no URL against it and
+ * hand every relative one back unresolved. cmark escapes them all in the URLs it writes, so an
+ * escape of one that libxml2 makes can only come from the base.
+ */
+static int
+only_escaped(unsigned char c)
+{
+	return c >= 0x80 || (c && strchr("\"<>\\^`{|}[]", c));
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Appends site.url as protect does, and with each byte only_escaped names escaped ("%C3%A9" for
+ * 'é'), but for the brackets of an IP literal host, for libxml2 to parse it; unprotect writes them
+ * back as they were.
+ */
+static int
+protect_base(struct buf *out, const char *base)
+{
+	const char *authority = strstr(base, "://"), *path;
+
+	authority = authority ? authority + 3 : base;
+	path = authority + strcspn(authority, "/");
+	for (const char *p = base; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		int rc;
+
+		if (c == '%')
+			rc = buf_puts(out, "%25");
+		else if (only_escaped(c) && !(p < path && (c == '[' || c == ']')))
+			rc = buf_printf(out, "%%%02X", c);
+		else
+			rc = buf_putc(out, *p);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Appends byte c to an attribute value, written the way cmark writes one. */
+static int
+attribute_byte(struct buf *out, char c)
+{
+	switch (c) {
+	case '&':
+		return buf_puts(out, "&amp;");
+	case '\'':
+		return buf_puts(out, "&#x27;");
+	case '"':
+		return buf_puts(out, "&quot;");
+	case '<':
+		return buf_puts(out, "&lt;");
+	case '>':
+		return buf_puts(out, "&gt;");
+	default:
+		return buf_putc(out, c);
+	}
+}
+
+/*
  * Appends the URL libxml2 made, as an attribute value written the way cmark writes one ('&' and
- * '\'' as references; '"', '<' and '>' never come out of libxml2, which escapes them), with
- * protect's "%25" back to '%' and "%3A" back to ':'. libxml2 2.9 escapes every ':' in a path,
- * although in an absolute URL none needs it (RFC 3986 section 3.3 only rules it out of a relative
- * path's first segment); a "%3A" the editor wrote comes here as "%253A", and out as written.
+ * '\'' as references), with protect's "%25" back to '%', "%3A" back to ':', and protect_base's
+ * escapes back to the bytes of site.url. libxml2 2.9 escapes every ':' in a path, although in an
+ * absolute URL none needs it (RFC 3986 section 3.3 only rules it out of a relative path's first
+ * segment); a "%3A" the editor wrote comes here as "%253A", and out as written.
  */
 static int
 unprotect(struct buf *out, const char *url)
 {
-	int rc = 0;
+	int rc = 0, hi, lo;
 
 	for (const char *p = url; *p && rc == 0; p++) {
 		if (p[0] == '%' && p[1] == '2' && p[2] == '5') {
@@ -48,18 +121,12 @@ unprotect(struct buf *out, const char *url)
 		} else if (p[0] == '%' && p[1] == '3' && (p[2] == 'A' || p[2] == 'a')) {
 			rc = buf_putc(out, ':');
 			p += 2;
-		} else if (*p == '&') {
-			rc = buf_puts(out, "&amp;");
-		} else if (*p == '\'') {
-			rc = buf_puts(out, "&#x27;");
-		} else if (*p == '"') {
-			rc = buf_puts(out, "&quot;");
-		} else if (*p == '<') {
-			rc = buf_puts(out, "&lt;");
-		} else if (*p == '>') {
-			rc = buf_puts(out, "&gt;");
+		} else if (p[0] == '%' && (hi = hex_value(p[1])) >= 0 && (lo = hex_value(p[2])) >= 0 &&
+			   only_escaped((unsigned char)(hi * 16 + lo))) {
+			rc = attribute_byte(out, (char)(hi * 16 + lo));
+			p += 2;
 		} else {
-			rc = buf_putc(out, *p);
+			rc = attribute_byte(out, *p);
 		}
 	}
 	return rc;
@@ -175,7 +242,7 @@ links_absolute(struct buf *out, const char *html, const char *base)
 	const char *p = html, *value, *quote;
 	int rc = -1;
 
-	if (!html || !base || buf_add(out, "", 0) < 0 || protect(&protected_base, base, strlen(base)) < 0)
+	if (!html || !base || buf_add(out, "", 0) < 0 || protect_base(&protected_base, base) < 0)
 		goto out;
 	while ((value = next_url(p)) && (quote = strchr(value, '"'))) {
 		if (buf_add(out, p, (size_t)(value - p)) < 0 ||

@@ -19,9 +19,9 @@
 /*
  * Appends html with each relative URL of an a/href or img/src resolved against base (an absolute
  * URL: the page html is shown on), as RFC 3986 section 5 says, by libxml2; a fragment is carried
- * over as written. A URL libxml2 cannot parse (a host with a port that is not a number, say) is
- * kept as it is. Returns -1 when out of memory, or when html or base is NULL (absent from the
- * model).
+ * over as written, and so is what comes of base (a host or path not in ASCII too). A URL libxml2
+ * cannot parse (a host with a port that is not a number, say) is kept as it is. Returns -1 when
+ * out of memory, or when html or base is NULL (absent from the model).
  */
 int links_absolute(struct buf *out, const char *html, const char *base);
 

@@ -487,6 +487,61 @@ PY
 )
 tap_results "$results"
 
+# ---- the same for a site.url that is not ASCII, host and path, which libxml2 parses only escaped ----
+
+idn=$(new_repo)
+printf '[site]\n\ttitle = IDN test\n\turl = https://bücher.example/menace-é/\n' >"$idn/threatfeed.conf"
+announcement severe 2014-08-29T14:00:00+01:00 "" 'Raised.' | put "$idn" content/levels/2014-08-29-severe.md
+announcement substantial 2024-01-01T10:00:00Z "" \
+	'See [the previous change](../../2014/2014-08-29-severe/), [notes](notes/) and [advice](#advice).' |
+	put "$idn" content/levels/2024-01-01-substantial.md
+commit "$idn" "a site.url not in ASCII" >/dev/null
+build_ok "a site whose url is not ASCII builds" -C "$idn" -o "$TMP_ROOT/idn-site" || bail "no IDN site"
+results=$("$py" - "$TMP_ROOT/idn-site" 2>&1 <<'PY'
+import json, os, sys
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+import feedparser
+
+site = sys.argv[1]
+URL = "https://bücher.example/menace-é/"
+PAGE = URL + "2024/2024-01-01-substantial/"
+WANT = [URL + "2014/2014-08-29-severe/", PAGE + "notes/", PAGE + "#advice"]
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.urls.append(dict(attrs).get("href"))
+
+def links(html):
+    p = Links()
+    p.feed(html)
+    p.close()
+    return p.urls
+
+for name in ("atom.xml", "rss.xml"):
+    f = feedparser.parse(os.path.join(site, name), response_headers={
+        "content-location": URL + name, "content-type": "application/%s+xml" % name.split(".")[0]})
+    e = [e for e in f.entries if e.get("link") == PAGE]
+    html = ((e[0].get("content") or [{}])[0].get("value") or e[0].get("summary", "")) if e else ""
+    got = links(html)
+    print("%d\t%s: the body's links lead where its page's do" % (0 if got == WANT else 1, name))
+    if got != WANT:
+        print("# got:  %s\n# want: %s" % (got, WANT))
+with open(os.path.join(site, "feed.json"), encoding="utf-8") as fh:
+    items = [i for i in json.load(fh)["items"] if i["url"] == PAGE]
+got = [urljoin(URL + "feed.json", u) for u in links(items[0]["content_html"] if items else "")]
+print("%d\tfeed.json: the body's links lead where its page's do" % (0 if got == WANT else 1))
+if got != WANT:
+    print("# got:  %s\n# want: %s" % (got, WANT))
+PY
+)
+tap_results "$results"
+
 # ---- edge sites: no announcement yet; a single unnamed scope ----
 
 empty=$(new_repo)

@@ -79,6 +79,31 @@ test_escapes(void)
 		  "... also when what comes before ':' cannot be a scheme");
 }
 
+/*
+ * site.url may hold what libxml2 parses only escaped: a host or a path that is not ASCII, or
+ * '|' and '[' in a path. Links still resolve against it, and come out with its bytes as written,
+ * as the entry's own link has them.
+ */
+static void
+test_base_as_written(void)
+{
+	feed_html("https://b\xc3\xbc" "cher.example/menace-\xc3\xa9/2024/x/",
+		  "[a](../../2014/y/) [b](#z) [c](caf\xc3\xa9/%7C)",
+		  "<p><a href=\"https://b\xc3\xbc" "cher.example/menace-\xc3\xa9/2014/y/\">a</a> "
+		  "<a href=\"https://b\xc3\xbc" "cher.example/menace-\xc3\xa9/2024/x/#z\">b</a> "
+		  "<a href=\"https://b\xc3\xbc" "cher.example/menace-\xc3\xa9/2024/x/caf%C3%A9/%7C\">c</a></p>\n",
+		  "a site.url not in ASCII: resolved, its bytes as written, the body's escapes as written");
+	feed_html("https://gov.example/a|b[1]{^`}/2024/x/", "[a](../y/)",
+		  "<p><a href=\"https://gov.example/a|b[1]{^`}/2024/y/\">a</a></p>\n",
+		  "a site.url path with '|', brackets, braces, '^' and '`'");
+	feed_html("https://[2001:db8::1]:8443/t/2024/x/", "[a](../y/)",
+		  "<p><a href=\"https://[2001:db8::1]:8443/t/2024/y/\">a</a></p>\n",
+		  "an IP literal host keeps its brackets");
+	feed_html("https://gov.example/a%7C%C3%A9/2024/x/", "[a](../y/)",
+		  "<p><a href=\"https://gov.example/a%7C%C3%A9/2024/y/\">a</a></p>\n",
+		  "a site.url's own escapes stay escapes");
+}
+
 static void
 test_kept(void)
 {
@@ -113,6 +138,7 @@ main(void)
 {
 	test_relative();
 	test_escapes();
+	test_base_as_written();
 	test_kept();
 	test_errors();
 	return tests_done();
