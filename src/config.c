@@ -561,6 +561,29 @@ id_host_setting(struct loader *ld, const char *name, const char *value, unsigned
 	ld->c->id_host = lower_dup(value, len);
 }
 
+/*
+ * Whether s can be site.language, the feeds' xml:lang and language: RFC 5646 section 2.1, subtags
+ * of 1 to 8 letters and digits joined by single '-', the first of letters only, as XML Schema's
+ * language type (which RFC 4287's schema gives xml:lang) also requires; 35 characters at most.
+ */
+static int
+is_language_tag(const char *s)
+{
+	size_t n = strlen(s), len;
+
+	if (n == 0 || n > 35)
+		return 0;
+	for (const char *p = s;; p += len + 1) {
+		len = strcspn(p, "-");
+		if (len < 1 || len > 8 ||
+		    strspn(p, p == s ? "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				     : "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") < len)
+			return 0;
+		if (!p[len])
+			return 1;
+	}
+}
+
 static void
 site_setting(struct loader *ld, const char *name, const char *key, const char *value, unsigned line)
 {
@@ -585,11 +608,7 @@ site_setting(struct loader *ld, const char *name, const char *key, const char *v
 			set_string(&c->description, value);
 	} else if (strcmp(key, "language") == 0) {
 		if (once(ld, &ld->language_line, name, line) == 0) {
-			/* RFC 5646 section 2.1: subtags of letters and digits joined by '-'. */
-			size_t n = strlen(value);
-
-			if (n == 0 || n > 35 || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					"0123456789-") != n || value[0] == '-' || value[n - 1] == '-')
+			if (!is_language_tag(value))
 				diag_error(ld->d, ld->path, line, 0, "invalid site.language '%s' (expected a "
 					   "language tag such as en-GB)", value);
 			else

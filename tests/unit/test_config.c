@@ -350,6 +350,26 @@ test_errors(void)
 	fails(SITE "\tlanguage = en GB\n",
 	      "threatfeed: threatfeed.conf:4: invalid site.language 'en GB' (expected a language tag "
 	      "such as en-GB)\n", "bad language");
+	/* Each would make every Atom feed's xml:lang invalid against RFC 4287's schema. */
+	fails(SITE "\tlanguage = en--GB\n",
+	      "threatfeed: threatfeed.conf:4: invalid site.language 'en--GB' (expected a language tag "
+	      "such as en-GB)\n", "language with an empty subtag");
+	fails(SITE "\tlanguage = en-GB-northernireland\n",
+	      "threatfeed: threatfeed.conf:4: invalid site.language 'en-GB-northernireland' (expected a "
+	      "language tag such as en-GB)\n", "language with a subtag over 8 characters");
+	fails(SITE "\tlanguage = 1en\n",
+	      "threatfeed: threatfeed.conf:4: invalid site.language '1en' (expected a language tag "
+	      "such as en-GB)\n", "language whose first subtag is not letters");
+	{
+		struct config c;
+		char *msg;
+
+		ok(load(&c, SITE "\tlanguage = sr-Latn-RS-1994\n", &msg) == 0 && c.language &&
+		   strcmp(c.language, "sr-Latn-RS-1994") == 0,
+		   "a language tag with script, region and variant");
+		free(msg);
+		config_release(&c);
+	}
 
 	fails(SITE "[feed]\n\tentries = 0\n",
 	      "threatfeed: threatfeed.conf:5: invalid feed.entries '0' (expected a whole number from 1 "
