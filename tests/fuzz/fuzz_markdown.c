@@ -1,7 +1,8 @@
 /*
  * Markdown bodies to HTML and to summary text. Beyond memory safety, the safe-mode promise of
- * markdown.h must hold for any input: no raw <script> and no link or image to a scheme that runs
- * code or reads files, in the pages' HTML and in the feeds' copy with absolute links (links.h).
+ * markdown.h must hold for any input: no raw <script>, no <h1>, and no link or image to a scheme
+ * that runs code or reads files, in the pages' HTML and in the feeds' copy with absolute links
+ * (links.h).
  * And a summary made alone, from the part of the body that decides it, must equal the one made
  * with the HTML from the whole body.
  */
@@ -54,6 +55,8 @@ check_html(const struct buf *html, const char *md, size_t size)
 	if (text_check(md, size, &line, &col, &why) == 0)
 		assert(text_check(html->ptr, html->len, &line, &col, &why) == 0);
 	assert(!strcasestr(html->ptr, "<script"));
+	/* The page's title is its one <h1>: a body's headings start at <h2>. */
+	assert(!strstr(html->ptr, "<h1"));
 	assert(!has_url(html->ptr, "href=\"", "javascript:"));
 	assert(!has_url(html->ptr, "href=\"", "vbscript:"));
 	assert(!has_url(html->ptr, "href=\"", "file:"));
