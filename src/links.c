@@ -104,13 +104,15 @@ attribute_byte(struct buf *out, char c)
 
 /*
  * Appends the URL libxml2 made, as an attribute value written the way cmark writes one ('&' and
- * '\'' as references), with protect's "%25" back to '%', "%3A" back to ':', and protect_base's
- * escapes back to the bytes of site.url. libxml2 2.9 escapes every ':' in a path, although in an
- * absolute URL none needs it (RFC 3986 section 3.3 only rules it out of a relative path's first
- * segment); a "%3A" the editor wrote comes here as "%253A", and out as written.
+ * '\'' as references), with protect's "%25" back to '%', "%3A" back to ':', and, with from_base,
+ * protect_base's escapes back to the bytes of site.url. libxml2 2.9 escapes every ':' in a path,
+ * although in an absolute URL none needs it (RFC 3986 section 3.3 only rules it out of a relative
+ * path's first segment); a "%3A" the editor wrote comes here as "%253A", and out as written.
+ * from_base is for a reference that takes the base's host: one that names its own (a scheme, or
+ * "//") keeps its escapes, which libxml2 hands back as they were in a host, not as "%25".
  */
 static int
-unprotect(struct buf *out, const char *url)
+unprotect(struct buf *out, const char *url, int from_base)
 {
 	int rc = 0, hi, lo;
 
@@ -121,8 +123,8 @@ unprotect(struct buf *out, const char *url)
 		} else if (p[0] == '%' && p[1] == '3' && (p[2] == 'A' || p[2] == 'a')) {
 			rc = buf_putc(out, ':');
 			p += 2;
-		} else if (p[0] == '%' && (hi = hex_value(p[1])) >= 0 && (lo = hex_value(p[2])) >= 0 &&
-			   only_escaped((unsigned char)(hi * 16 + lo))) {
+		} else if (from_base && p[0] == '%' && (hi = hex_value(p[1])) >= 0 &&
+			   (lo = hex_value(p[2])) >= 0 && only_escaped((unsigned char)(hi * 16 + lo))) {
 			rc = attribute_byte(out, (char)(hi * 16 + lo));
 			p += 2;
 		} else {
@@ -215,7 +217,8 @@ resolve(struct buf *out, const char *v, size_t len, const char *protected_base, 
 		url = xmlBuildURI(BAD_CAST ref->ptr, BAD_CAST protected_base);
 	if (!url)
 		return buf_add(out, v, len);
-	rc = unprotect(out, (const char *)url);
+	rc = unprotect(out, (const char *)url,
+		       !uri_scheme_length(ref->ptr) && strncmp(ref->ptr, "//", 2) != 0);
 	xmlFree(url);
 	return rc < 0 ? -1 : buf_add(out, fragment, (size_t)(v + len - fragment));
 }

@@ -102,6 +102,17 @@ test_base_as_written(void)
 	feed_html("https://gov.example/a%7C%C3%A9/2024/x/", "[a](../y/)",
 		  "<p><a href=\"https://gov.example/a%7C%C3%A9/2024/y/\">a</a></p>\n",
 		  "a site.url's own escapes stay escapes");
+	/*
+	 * A link that names its own host takes nothing from the base but the scheme: its escapes,
+	 * which libxml2 hands back as they were in a host, stay escapes (one decoded to a lone byte
+	 * of no character, found by fuzzing, made the feeds unwritable).
+	 */
+	feed_html(PAGE, "[a](//h.example{%Fb) [b](https://h{x}%Fb/y)",
+		  "<p><a href=\"https://h.example%7B%Fb\">a</a> <a href=\"https://h%7Bx%7D%Fb/y\">b</a></p>\n",
+		  "a link with its own host keeps its escapes, '%Fb' and cmark's '%7B'");
+	feed_html("https://b\xc3\xbc" "cher.example/x/", "[a](//other.example/\xc3\xa9{)",
+		  "<p><a href=\"https://other.example/%C3%A9%7B\">a</a></p>\n",
+		  "... also when site.url is not in ASCII");
 }
 
 static void
