@@ -5,7 +5,8 @@
  *   1. nothing visible changes: folders are created, each changed file is written to a temporary
  *      file next to its target, and the file system is synced once; a failure here removes the
  *      temporary files (and the folders this commit created) and leaves the site as it was;
- *   2. each temporary file is renamed over its target and each folder touched is synced;
+ *   2. each temporary file is renamed over its target, new files first, and each folder touched
+ *      is synced;
  *   3. files the previous build listed in the manifest but this one did not stage are removed,
  *      then the new manifest replaces the old one.
  *
@@ -64,6 +65,7 @@ struct file {
 	int kept;       /* output_keep: on disk already, never read nor written */
 	int spilled;    /* handed to the spill writer: tmp or same tells what it did */
 	int same;       /* the spill writer found the bytes on disk already */
+	int absent;     /* no file was at target: the rename adds a file rather than replacing one */
 	int have_state; /* written in place (see write_temp): state is how the build leaves it */
 	struct output_file_state state;
 };
@@ -611,7 +613,8 @@ worker_dirs(void *arg)
 static int write_temp(struct output *o, struct diag *d, const char *target, const char *data,
 		      size_t len, int sync, int in_place, char **tmp, struct output_file_state *state,
 		      int *have_state);
-static int same_bytes(struct diag *d, const char *path, const char *data, size_t len);
+static int same_bytes(struct diag *d, const char *path, const char *data, size_t len,
+		      int *absent);
 
 /* Each changed file of the share into a temporary file beside its target. */
 static void *
@@ -634,7 +637,7 @@ worker_files(void *arg)
 		f->target = join(w->c.o->dir, f->path, strlen(f->path));
 		if (!f->target) {
 			w->rc = diag_error(w->c.d, w->c.o->dir, 0, 0, "out of memory");
-		} else if ((same = same_bytes(w->c.d, f->target, f->data, f->len)) < 0) {
+		} else if ((same = same_bytes(w->c.d, f->target, f->data, f->len, &f->absent)) < 0) {
 			w->rc = -1;
 		} else if (same) {
 			w->unchanged++;
@@ -786,21 +789,25 @@ read_full(int fd, char *p, size_t len, size_t *got)
 }
 
 /*
- * Whether path holds exactly data[0..len): 1 yes, 0 no (or absent), -1 on error (reported).
+ * Whether path holds exactly data[0..len): 1 yes, 0 no (*absent set when there is no file), -1 on
+ * error (reported).
  * A folder or symbolic link where a file should be is an error: replacing it would either fail
  * at rename time, after other files were replaced, or lose something that is not ours.
  */
 static int
-same_bytes(struct diag *d, const char *path, const char *data, size_t len)
+same_bytes(struct diag *d, const char *path, const char *data, size_t len, int *absent)
 {
 	struct stat st;
 	char *chunk = NULL;
 	size_t off = 0, got;
 	int fd = -1, rc = -1;
 
+	*absent = 0;
 	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			*absent = 1;
 			return 0;
+		}
 		return io_error(d, path, "cannot read");
 	}
 	if (S_ISDIR(st.st_mode))
@@ -1636,22 +1643,29 @@ out:
  * Step 2: renames, then one syncfs that makes them durable. An fsync per folder touched would cost
  * a cold build of 10,000 pages 10,000 flushes (a sixth of its time when profiled); syncfs covers
  * every folder of the file system at once.
+ *
+ * The files that are new come first: until every rename is done, a reader or crawler gets the new
+ * version of some files and the old one of others, and a page, feed or sitemap replaced before a
+ * new page it links to would send them to a 404 (every page's menu links to a new free page; in
+ * path order, "index.html" comes before "pages/"). Nothing links to a new file until then.
  */
 static int
 rename_all(struct commit *c, size_t *written)
 {
-	for (size_t i = 0; i < c->o->n; i++) {
-		struct file *f = c->sorted[i];
+	for (int adding = 1; adding >= 0; adding--) {
+		for (size_t i = 0; i < c->o->n; i++) {
+			struct file *f = c->sorted[i];
 
-		if (!f->tmp)
-			continue;
-		if (rename(f->tmp, f->target) < 0)
-			return io_error(c->d, f->target, "cannot write");
-		free(f->tmp);
-		f->tmp = NULL;
-		(*written)++;
-		if (c->o->log)
-			fprintf(c->o->log, "wrote %s\n", f->path);
+			if (!f->tmp || f->absent != adding)
+				continue;
+			if (rename(f->tmp, f->target) < 0)
+				return io_error(c->d, f->target, "cannot write");
+			free(f->tmp);
+			f->tmp = NULL;
+			(*written)++;
+			if (c->o->log)
+				fprintf(c->o->log, "wrote %s\n", f->path);
+		}
 	}
 	return *written ? sync_site(c->o, c->d) : 0;
 }
@@ -1694,6 +1708,7 @@ struct spill_result {
 	char *target;
 	char *tmp;
 	int same;
+	int absent;
 	int have_state;
 	struct output_file_state state;
 };
@@ -1772,18 +1787,22 @@ spill_dirs(struct spill *sp, const char *rel)
 static void
 spill_one(struct spill *sp, struct spill_item *it)
 {
-	struct spill_result r = { it->index, it->target, NULL, 0, 0, { 0, 0, { 0, 0 }, { 0, 0 } } };
+	struct spill_result r = { it->index, it->target, NULL, 0, 0, 0,
+				  { 0, 0, { 0, 0 }, { 0, 0 } } };
 	const char *rel = it->target + strlen(sp->o->dir) + (sp->o->dir[strlen(sp->o->dir) - 1] != '/');
 	int same = 0, folder_new;
 
 	if (!sp->failed) {
 		if ((folder_new = spill_dirs(sp, rel)) < 0 ||
-		    (!folder_new && (same = same_bytes(&sp->d, it->target, it->data, it->len)) < 0) ||
+		    (!folder_new &&
+		     (same = same_bytes(&sp->d, it->target, it->data, it->len, &r.absent)) < 0) ||
 		    (!same && write_temp(sp->o, &sp->d, it->target, it->data, it->len, 0,
 					 sp->o->final_dir != NULL, &r.tmp, &r.state, &r.have_state) < 0))
 			sp->failed = 1;
 		else
 			r.same = same;
+		if (folder_new)
+			r.absent = 1;
 	}
 	free(it->data);
 	if (sp->nres == sp->capres) {
@@ -1907,6 +1926,7 @@ spill_finish(struct output *o, struct diag *unused)
 		f->target = sp->res[i].target;
 		f->tmp = sp->res[i].tmp;
 		f->same = sp->res[i].same;
+		f->absent = sp->res[i].absent;
 		f->have_state = sp->res[i].have_state;
 		f->state = sp->res[i].state;
 	}

@@ -4,7 +4,8 @@
  * Files are staged in memory with output_add; nothing touches the disk before output_commit. Then
  * each staged file whose bytes differ from what is on disk is written to a temporary file in its
  * own folder, and once every temporary file is written and synced, each is renamed over its target
- * and the folders are synced (invariant 4). A file whose bytes are unchanged is not rewritten, so
+ * (the files that are new first, so that no file links to one not there yet) and the folders are
+ * synced (invariant 4). A file whose bytes are unchanged is not rewritten, so
  * its mtime, and the ETag and Last-Modified that web servers derive from it, stay (invariant 5).
  * A failure before the renames removes the temporary files and leaves the folder exactly as it was.
  *

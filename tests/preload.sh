@@ -4,12 +4,13 @@
 # threads that cannot open a repository object of their own, a site folder that another program
 # makes while a first build writes the site beside it, the lock a first build holds there, a
 # disk with no room for the HTML a build keeps between its two passes, a build killed midway, a
-# branch that moves during a build, and a stale file that cannot be removed.
+# branch that moves during a build, a stale file that cannot be removed, and the order of the
+# renames that put a build in place.
 . "$(dirname "$0")/lib.sh"
 
 shims=$THREATFEED_BUILD/shims
 for shim in cmark-upgrade cmark-patched no-threads main-thread-repository site-appears staging-locked spill-full \
-	no-tmpfile killed-at-rename ref-moves unlink-refused; do
+	no-tmpfile killed-at-rename ref-moves unlink-refused renames-logged; do
 	[ -f "$shims/$shim.so" ] || bail "no $shim.so in $shims (make unit)"
 done
 # A sanitizer's runtime wants to be loaded first; the shims, built without one, come before it.
@@ -252,5 +253,87 @@ build_ok "the next build" -C "$partly"
 ok $? "... removes the stale page"
 without_caches "$partly" "$S/partly"
 check_quiet "... and completes the site" diff -r "$S/partly" "$partly/site"
+
+# ---- between two renames of one build, no file links to one that is not there yet ----
+
+# A web server serves each file as it is renamed into place: between two renames, readers and
+# crawlers get the new version of some files and the old one of others. No page, feed or sitemap
+# may then link to a page that is not there yet. A new free page is linked from every page's menu;
+# a new announcement from the home page, the history, the feeds and the sitemap.
+order=$(base_repo)
+build_ok "a site to deploy over" -C "$order"
+files_of "$order/site" >"$TMP_ROOT/order.before"
+put "$order" content/pages/contact.md <<'EOF'
+---
+title: Contact
+---
+Write to the press office.
+EOF
+announcement critical 2024-05-01T08:00:00Z national 'The national threat level has been raised to **CRITICAL**.' |
+	put "$order" content/levels/2024-05-01-national-critical.md
+commit "$order" "a new page and a new announcement" >/dev/null
+SHIM_REPORT=$TMP_ROOT/renames.report LD_PRELOAD=$shims/renames-logged.so build_ok \
+	"a build that adds pages, its renames logged" -C "$order"
+[ -f "$order/site/pages/contact/index.html" ] && [ -f "$order/site/2024/2024-05-01-national-critical/index.html" ]
+ok $? "... adds both pages"
+dangling=$(python3 - "$order/site" "$TMP_ROOT/order.before" "$TMP_ROOT/renames.report" \
+	https://threat.example.org/ <<'PY'
+import posixpath, re, sys
+from html.parser import HTMLParser
+site, before, log, url = sys.argv[1:]
+there = set(open(before).read().split())
+
+def target(rel, link):
+    link = link.split("#")[0].split("?")[0]
+    if link.startswith(url):
+        path = link[len(url):]
+    elif link == "" or re.match(r"^[a-z][a-z0-9+.-]*:|^/", link):
+        return None
+    else:
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(rel), link))
+        path = "" if path == "." else path + ("/" if link.endswith("/") else "")
+    return path + "index.html" if path == "" or path.endswith("/") else path
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links = []
+    def handle_starttag(self, tag, attrs):
+        self.links += [v for k, v in attrs if k in ("href", "src") and v]
+
+# A new file is out of reach until a file that was there before links to it: its own links are
+# checked when the first such file is replaced, and those of a file replaced when it is.
+def check(rel):
+    text = open(posixpath.join(site, rel), encoding="utf-8").read()
+    # Atom's category schemes are names, not addresses to follow.
+    links = re.findall(r'(?<!scheme=")' + re.escape(url) + r'[^"<>\s\\]*', text)
+    if rel.endswith(".html"):
+        p = Links()
+        p.feed(text)
+        links += p.links
+    for link in links:
+        t = target(rel, link)
+        if t is not None and t not in there:
+            print("%s links to %s before it is there" % (rel, t))
+
+reachable, unseen = set(there), []
+for line in open(log):
+    to = line.rstrip("\n").split("\t")[1]
+    if not to.startswith(site + "/"):
+        continue
+    rel = to[len(site) + 1:]
+    there.add(rel)
+    if rel.startswith(".") or "/." in rel:
+        continue
+    if rel not in reachable:
+        unseen.append(rel)
+        continue
+    for new in unseen:
+        check(new)
+    unseen = []
+    check(rel)
+PY
+)
+is "$dangling" "" "no file readers can reach is put in place before a new file it links to"
 
 done_testing
