@@ -611,10 +611,10 @@ worker_dirs(void *arg)
 }
 
 static int write_temp(struct output *o, struct diag *d, const char *target, const char *data,
-		      size_t len, int sync, int in_place, char **tmp, struct output_file_state *state,
-		      int *have_state);
+		      size_t len, int sync, int in_place, const struct timespec *replaces, char **tmp,
+		      struct output_file_state *state, int *have_state);
 static int same_bytes(struct diag *d, const char *path, const char *data, size_t len,
-		      int *absent);
+		      int *absent, struct timespec *mtime);
 
 /* Each changed file of the share into a temporary file beside its target. */
 static void *
@@ -624,6 +624,7 @@ worker_files(void *arg)
 
 	for (size_t i = w->begin; i < w->end && !atomic_load(w->stop); i++) {
 		struct file *f = w->c.sorted[i];
+		struct timespec mtime;
 		int same;
 
 		if (f->kept || (f->spilled && f->same)) {
@@ -637,12 +638,14 @@ worker_files(void *arg)
 		f->target = join(w->c.o->dir, f->path, strlen(f->path));
 		if (!f->target) {
 			w->rc = diag_error(w->c.d, w->c.o->dir, 0, 0, "out of memory");
-		} else if ((same = same_bytes(w->c.d, f->target, f->data, f->len, &f->absent)) < 0) {
+		} else if ((same = same_bytes(w->c.d, f->target, f->data, f->len, &f->absent,
+					      &mtime)) < 0) {
 			w->rc = -1;
 		} else if (same) {
 			w->unchanged++;
 		} else if (write_temp(w->c.o, w->c.d, f->target, f->data, f->len, 0,
-				      w->c.o->final_dir != NULL, &f->tmp, &f->state, &f->have_state) < 0) {
+				      w->c.o->final_dir != NULL, f->absent ? NULL : &mtime, &f->tmp,
+				      &f->state, &f->have_state) < 0) {
 			w->rc = -1;
 		} else {
 			w->ntmp++;
@@ -789,13 +792,14 @@ read_full(int fd, char *p, size_t len, size_t *got)
 }
 
 /*
- * Whether path holds exactly data[0..len): 1 yes, 0 no (*absent set when there is no file), -1 on
- * error (reported).
+ * Whether path holds exactly data[0..len): 1 yes, 0 no (*absent set when there is no file, else
+ * *mtime is the file's), -1 on error (reported).
  * A folder or symbolic link where a file should be is an error: replacing it would either fail
  * at rename time, after other files were replaced, or lose something that is not ours.
  */
 static int
-same_bytes(struct diag *d, const char *path, const char *data, size_t len, int *absent)
+same_bytes(struct diag *d, const char *path, const char *data, size_t len, int *absent,
+	   struct timespec *mtime)
 {
 	struct stat st;
 	char *chunk = NULL;
@@ -815,6 +819,7 @@ same_bytes(struct diag *d, const char *path, const char *data, size_t len, int *
 	if (!S_ISREG(st.st_mode))
 		return diag_error(d, path, 0, 0, "cannot write: %s is in the way",
 				  S_ISLNK(st.st_mode) ? "a symbolic link" : "a special file");
+	*mtime = st.st_mtim;
 	if ((uintmax_t)st.st_size != len)
 		return 0;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -1118,6 +1123,21 @@ temp_list_free(struct output *o)
 	o->temps = NULL;
 }
 
+/* Gives the file fd an mtime in a later second than before, unless it has one already. */
+static int
+later_than(int fd, const struct timespec *before)
+{
+	struct stat st;
+	struct timespec times[2] = { { 0, UTIME_OMIT }, { 0, 0 } };
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (st.st_mtim.tv_sec > before->tv_sec)
+		return 0;
+	times[1].tv_sec = before->tv_sec + 1;
+	return futimens(fd, times);
+}
+
 /*
  * Writes data to a new ".<basename>.tmp-XXXXXX" beside target and sets *tmp to its path. The
  * file is created 0600 by mkstemp and then made 0644 on purpose: the web server must read it.
@@ -1126,10 +1146,17 @@ temp_list_free(struct output *o)
  * folder is renamed instead), the file is target itself, which must not exist yet, and with state
  * its fstat is kept there (*have_state set): nothing changes the file after, as renaming its
  * folder changes only the folder, so the build cache need not stat it again.
+ *
+ * replaces is the mtime of the file that target holds now, or NULL. Web servers make ETag and
+ * Last-Modified from the mtime in whole seconds (nginx: with the size): a file replaced in the
+ * second its last version was written would keep both, and a reader or cache holding that version
+ * would get 304 Not Modified for the new one until the file changed again. Its mtime is put a
+ * second past the old one's then.
  */
 static int
 write_temp(struct output *o, struct diag *d, const char *target, const char *data, size_t len,
-	   int sync, int in_place, char **tmp, struct output_file_state *state, int *have_state)
+	   int sync, int in_place, const struct timespec *replaces, char **tmp,
+	   struct output_file_state *state, int *have_state)
 {
 	struct buf name = BUF_INIT;
 	const char *slash = strrchr(target, '/');
@@ -1155,7 +1182,8 @@ write_temp(struct output *o, struct diag *d, const char *target, const char *dat
 		goto out;
 	}
 	*tmp = buf_detach(&name, NULL);
-	if (write_full(fd, data, len) < 0 || fchmod(fd, 0644) < 0 || (sync && fsync(fd) < 0)) {
+	if (write_full(fd, data, len) < 0 || fchmod(fd, 0644) < 0 ||
+	    (replaces && later_than(fd, replaces) < 0) || (sync && fsync(fd) < 0)) {
 		io_error(d, target, "cannot write");
 		goto out;
 	}
@@ -1397,8 +1425,8 @@ write_manifest(struct commit *c, struct dirref *keep, size_t nkeep, char **in_pl
 		goto out;
 	}
 	if (c->o->final_dir) {
-		rc = write_temp(c->o, c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 0, 1, in_place,
-				NULL, NULL);
+		rc = write_temp(c->o, c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 0, 1, NULL,
+				in_place, NULL, NULL);
 		goto out;
 	}
 	if (c->have_old_manifest && bytes.len == c->old_manifest.len &&
@@ -1406,8 +1434,8 @@ write_manifest(struct commit *c, struct dirref *keep, size_t nkeep, char **in_pl
 		rc = 0;
 		goto out;
 	}
-	if (write_temp(c->o, c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 1, 0, &tmp, NULL,
-		       NULL) < 0)
+	if (write_temp(c->o, c->d, path, bytes.ptr ? bytes.ptr : "", bytes.len, 1, 0, NULL, &tmp,
+		       NULL, NULL) < 0)
 		goto out;
 	if (rename(tmp, path) < 0) {
 		io_error(c->d, path, "cannot write");
@@ -1790,14 +1818,16 @@ spill_one(struct spill *sp, struct spill_item *it)
 	struct spill_result r = { it->index, it->target, NULL, 0, 0, 0,
 				  { 0, 0, { 0, 0 }, { 0, 0 } } };
 	const char *rel = it->target + strlen(sp->o->dir) + (sp->o->dir[strlen(sp->o->dir) - 1] != '/');
+	struct timespec mtime;
 	int same = 0, folder_new;
 
 	if (!sp->failed) {
 		if ((folder_new = spill_dirs(sp, rel)) < 0 ||
-		    (!folder_new &&
-		     (same = same_bytes(&sp->d, it->target, it->data, it->len, &r.absent)) < 0) ||
+		    (!folder_new && (same = same_bytes(&sp->d, it->target, it->data, it->len,
+						       &r.absent, &mtime)) < 0) ||
 		    (!same && write_temp(sp->o, &sp->d, it->target, it->data, it->len, 0,
-					 sp->o->final_dir != NULL, &r.tmp, &r.state, &r.have_state) < 0))
+					 sp->o->final_dir != NULL, folder_new || r.absent ? NULL : &mtime,
+					 &r.tmp, &r.state, &r.have_state) < 0))
 			sp->failed = 1;
 		else
 			r.same = same;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's nginx server block, run as written in Debian's nginx on 127.0.0.1 and checked with
 # real HTTP requests (curl): media types, ETag and Last-Modified with 304 answers (after a rebuild
-# that changed nothing, and after one that changed other files), Cache-Control, the security
-# headers against the pages' own policy, no cookie, hidden files, and precompressed files.
+# that changed nothing, and after one that changed other files) and new ones for a file changed
+# twice in one second, Cache-Control, the security headers against the pages' own policy, no
+# cookie, hidden files, and precompressed files.
 # The block is read from README.md between its nginx-begin and nginx-end markers; only its
 # `listen 80;` line and its root path are replaced.
 . "$(dirname "$0")/lib.sh"
@@ -272,6 +273,34 @@ get /pages/about/ -H "If-Modified-Since: $about_lastmod"
 is "$code" 200 "the changed page: 200 for its old Last-Modified"
 get /pages/about/ -H "If-None-Match: $new_about_etag"
 is "$code" 304 "the changed page: 304 for its new ETag"
+
+# ---- a file changed again within the second it was written ----
+
+# nginx makes ETag and Last-Modified from the mtime in whole seconds (and the size): a feed
+# replaced in the same second as its last version, by bytes of the same length (a quick second
+# push correcting a word), must still get new ones, or whoever fetched the version in between
+# gets 304 for the correction until the feed changes again. Both builds start early in a second.
+feed_edit() {
+	sed -i "s/^This means an attack is .*/This means an attack is $1./" \
+		"$repo/content/levels/2014-08-29-national-severe.md"
+	commit "$repo" "$1" >/dev/null
+}
+python3 -c 'import time; time.sleep(1.02 - time.time() % 1)'
+feed_edit "*HIGHLY likely*"
+build_ok "a build in a fresh second" -C "$repo" -o "$root"
+get /atom.xml
+first_etag=$(header etag)
+first_lastmod=$(header last-modified)
+grep -q 'HIGHLY likely' "$TMP_ROOT/body"
+ok $? "... serves its feed"
+feed_edit "*highly LIKELY*"
+build_ok "a build in the same second, changing the feed to as many bytes" -C "$repo" -o "$root"
+get /atom.xml -H "If-None-Match: $first_etag"
+is "$code" 200 "the feed of the second build: 200 for the first one's ETag"
+grep -q 'highly LIKELY' "$TMP_ROOT/body"
+ok $? "... with the second build's text"
+get /atom.xml -H "If-Modified-Since: $first_lastmod"
+is "$code" 200 "the feed of the second build: 200 for the first one's Last-Modified"
 
 # ---- precompressed files (gzip_static) ----
 
