@@ -174,6 +174,9 @@ scan_text(struct scan *s, const char *data, size_t len)
 	unsigned line = 1;
 	size_t i = 0, start;
 
+	/* libgit2 skips the byte order mark some editors write (Notepad): so must the scan. */
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
 	while (i < len) {
 		char c = data[i];
 

@@ -492,6 +492,19 @@ test_warnings(void)
 	free(msg);
 	config_release(&c);
 
+	/* A byte order mark (Notepad writes one) hides neither the first section nor its lines. */
+	text = "\xef\xbb\xbf[scope \"national\"]\n" SITE "\tcolour = red\n";
+	ok(load_len(&c, text, strlen(text), &msg, &d) == 0 && c.nscopes == 1,
+	   "after a byte order mark, an empty first [scope] still declares it");
+	is_str(msg, "threatfeed: threatfeed.conf:5: warning: unknown setting 'site.colour' ignored "
+	       "(expected site.title, url, description, language or author)\n",
+	       "after a byte order mark, lines are still right");
+	free(msg);
+	config_release(&c);
+	fails("\xef\xbb\xbf[site]\n\ttitle = T\n\turl = ftp://t.example/\n",
+	      "threatfeed: threatfeed.conf:3: invalid site.url 'ftp://t.example/' (expected an absolute "
+	      "http:// or https:// URL)\n", "an error in the first section after a byte order mark");
+
 	text = "orphan = 1\n" SITE;
 	ok(load_len(&c, text, strlen(text), &msg, &d) == 0, "a key before any section is a warning");
 	is_str(msg, "threatfeed: threatfeed.conf:1: warning: unknown setting 'orphan' ignored (expected "
