@@ -346,6 +346,9 @@ url_problem(const char *s, int is_base)
 
 		if (plen == 0 || plen > 5 || strspn(colon + 1, "0123456789") < plen)
 			return "expected a port number after ':'";
+		/* RFC 6335: ports are 16 bits; browsers and curl refuse a URL with a larger one. */
+		if (strtol(colon + 1, NULL, 10) > 65535)
+			return "expected a port number no higher than 65535";
 	}
 	return NULL;
 }

@@ -292,7 +292,7 @@ test_scopes_pings(void)
 
 	ok(load(&c, SITE "[scope \"empty\"]\n[scope \"named\"]\n\ttitle = Named\n[ping]\n"
 		"\twebsub = https://hub.example.net/\n\txmlrpc = http://rpc.example.net/RPC2?x=1\n"
-		"\twebsub = https://hub2.example.net:8443/\n\ttimeout = 300\n\tretries = 0\n", &msg) == 0,
+		"\twebsub = https://hub2.example.net:65535/\n\ttimeout = 300\n\tretries = 0\n", &msg) == 0,
 	   "scopes and pings load");
 	is_str(msg, "", "nothing reported");
 	free(msg);
@@ -301,7 +301,7 @@ test_scopes_pings(void)
 	is_str(c.scopes[0].title, "empty", "title default: the name");
 	is_str(c.scopes[1].title, "Named", "title given");
 	ok(c.nwebsub == 2 && c.nxmlrpc == 1, "repeated ping addresses kept");
-	is_str(c.nwebsub == 2 ? c.websub[1] : NULL, "https://hub2.example.net:8443/", "second hub");
+	is_str(c.nwebsub == 2 ? c.websub[1] : NULL, "https://hub2.example.net:65535/", "second hub, the highest port");
 	is_str(c.nxmlrpc == 1 ? c.xmlrpc[0] : NULL, "http://rpc.example.net/RPC2?x=1", "xmlrpc endpoint");
 	ok(c.ping_timeout == 300 && c.ping_retries == 0, "ping numbers at their bounds");
 	config_release(&c);
@@ -342,6 +342,12 @@ test_errors(void)
 	fails("[site]\n\ttitle = T\n\turl = https://t.example:80x/\n",
 	      "threatfeed: threatfeed.conf:3: invalid site.url 'https://t.example:80x/' (expected a "
 	      "port number after ':')\n", "bad port");
+	fails("[site]\n\ttitle = T\n\turl = https://t.example:65536/\n",
+	      "threatfeed: threatfeed.conf:3: invalid site.url 'https://t.example:65536/' (expected a "
+	      "port number no higher than 65535)\n", "port out of range");
+	fails(SITE "[ping]\n\twebsub = https://[::1]:99999/hub\n",
+	      "threatfeed: threatfeed.conf:5: invalid ping.websub 'https://[::1]:99999/hub' (expected a "
+	      "port number no higher than 65535)\n", "hub port out of range");
 	fails("[site]\n\ttitle =\n\turl = https://t.example/\n",
 	      "threatfeed: threatfeed.conf:2: empty site.title (expected the site's name)\n", "empty title");
 	fails(SITE "\ttitle = Again\n",
