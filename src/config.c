@@ -641,6 +641,18 @@ number_setting(struct loader *ld, long *dst, unsigned *seen, const char *name, c
 }
 
 static void
+feed_setting(struct loader *ld, const char *name, const char *key, const char *value, unsigned line)
+{
+	if (strcmp(key, "entries") == 0)
+		number_setting(ld, &ld->c->feed_entries, &ld->entries_line, name, value, line, 1, 10000);
+	else if (strcmp(key, "id-host") == 0)
+		id_host_setting(ld, name, value, line);
+	else
+		diag_warning(ld->d, ld->path, line, 0, "unknown setting '%s' ignored (expected "
+			     "feed.entries or id-host)", name);
+}
+
+static void
 ping_setting(struct loader *ld, const char *name, const char *key, const char *value, unsigned line)
 {
 	struct config *c = ld->c;
@@ -777,10 +789,8 @@ apply_entry(struct loader *ld, const struct config_entry *e)
 
 	if (strcmp(section, "site") == 0 && !sub)
 		site_setting(ld, name, key, e->value, line);
-	else if (strcmp(section, "feed") == 0 && !sub && strcmp(key, "entries") == 0)
-		number_setting(ld, &ld->c->feed_entries, &ld->entries_line, name, e->value, line, 1, 10000);
-	else if (strcmp(section, "feed") == 0 && !sub && strcmp(key, "id-host") == 0)
-		id_host_setting(ld, name, e->value, line);
+	else if (strcmp(section, "feed") == 0 && !sub)
+		feed_setting(ld, name, key, e->value, line);
 	else if (strcmp(section, "ping") == 0 && !sub)
 		ping_setting(ld, name, key, e->value, line);
 	else if (strcmp(section, "level") == 0 && sub)
@@ -789,7 +799,7 @@ apply_entry(struct loader *ld, const struct config_entry *e)
 		scope_setting(ld, name, sub, key, e->value, line);
 	else
 		diag_warning(ld->d, ld->path, line, 0, "unknown setting '%s' ignored (expected site.*, "
-			     "feed.entries, scope \"name\".*, level \"name\".* or ping.*)", name);
+			     "feed.*, scope \"name\".*, level \"name\".* or ping.*)", name);
 	free(section);
 	free(sub);
 }

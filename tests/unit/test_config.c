@@ -490,7 +490,7 @@ test_warnings(void)
 	       "threatfeed: threatfeed.conf:4: warning: unknown setting 'site.colour' ignored (expected "
 	       "site.title, url, description, language or author)\n"
 	       "threatfeed: threatfeed.conf:9: warning: unknown setting 'theme.dark' ignored (expected "
-	       "site.*, feed.entries, scope \"name\".*, level \"name\".* or ping.*)\n"
+	       "site.*, feed.*, scope \"name\".*, level \"name\".* or ping.*)\n"
 	       "threatfeed: threatfeed.conf:11: warning: unknown setting 'scope.a.colour' ignored "
 	       "(expected scope.<name>.title)\n", "warnings with line numbers");
 	ok(d.warnings == 3 && d.errors == 0, "three warnings");
@@ -510,6 +510,14 @@ test_warnings(void)
 	fails("\xef\xbb\xbf[site]\n\ttitle = T\n\turl = ftp://t.example/\n",
 	      "threatfeed: threatfeed.conf:3: invalid site.url 'ftp://t.example/' (expected an absolute "
 	      "http:// or https:// URL)\n", "an error in the first section after a byte order mark");
+
+	/* A misspelt feed.id-host is told that id-host exists. */
+	text = SITE "[feed]\n\tidhost = t.example\n";
+	ok(load_len(&c, text, strlen(text), &msg, &d) == 0, "an unknown feed setting is a warning");
+	is_str(msg, "threatfeed: threatfeed.conf:5: warning: unknown setting 'feed.idhost' ignored "
+	       "(expected feed.entries or id-host)\n", "every feed setting named");
+	free(msg);
+	config_release(&c);
 
 	text = "orphan = 1\n" SITE;
 	ok(load_len(&c, text, strlen(text), &msg, &d) == 0, "a key before any section is a warning");
