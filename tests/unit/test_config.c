@@ -350,6 +350,12 @@ test_errors(void)
 	      "port number no higher than 65535)\n", "hub port out of range");
 	fails("[site]\n\ttitle =\n\turl = https://t.example/\n",
 	      "threatfeed: threatfeed.conf:2: empty site.title (expected the site's name)\n", "empty title");
+	fails("[site]\n\ttitle = \"  \"\n\turl = https://t.example/\n[scope \"a\"]\n\ttitle = \"\\t\"\n"
+	      "[level \"b\"]\n\trank = 1\n\ttitle = \" \"\n",
+	      "threatfeed: threatfeed.conf:2: empty site.title (expected the site's name)\n"
+	      "threatfeed: threatfeed.conf:5: empty scope.a.title (remove it to use the scope's name)\n"
+	      "threatfeed: threatfeed.conf:8: empty level.b.title (remove it to use the name "
+	      "upper-cased)\n", "titles of white space alone");
 	fails(SITE "\ttitle = Again\n",
 	      "threatfeed: threatfeed.conf:4: 'site.title' is set twice (first on line 2)\n",
 	      "title set twice");
