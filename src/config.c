@@ -259,6 +259,7 @@ struct loader {
 	size_t nlevels;
 	struct pending_scope *scopes;
 	size_t nscopes;
+	int levels_full, scopes_full;   /* the cap was reported: once, not for each later line */
 	/* Lines where single-valued settings were set, to refuse a second value. */
 	unsigned title_line, url_line, description_line, language_line, author_line, entries_line,
 		id_host_line,
@@ -451,7 +452,9 @@ find_level(struct loader *ld, const char *name, unsigned line)
 			return &ld->levels[i];
 	}
 	if (ld->nlevels == MAX_LEVELS) {
-		diag_error(ld->d, ld->path, line, 0, "too many levels (at most %d)", MAX_LEVELS);
+		if (!ld->levels_full)
+			diag_error(ld->d, ld->path, line, 0, "too many levels (at most %d)", MAX_LEVELS);
+		ld->levels_full = 1;
 		return NULL;
 	}
 	ld->levels = xreallocarray(ld->levels, ld->nlevels + 1, sizeof(*ld->levels));
@@ -497,7 +500,9 @@ find_scope(struct loader *ld, const char *name, unsigned line)
 			return &ld->scopes[i];
 	}
 	if (ld->nscopes == MAX_SCOPES) {
-		diag_error(ld->d, ld->path, line, 0, "too many scopes (at most %d)", MAX_SCOPES);
+		if (!ld->scopes_full)
+			diag_error(ld->d, ld->path, line, 0, "too many scopes (at most %d)", MAX_SCOPES);
+		ld->scopes_full = 1;
 		return NULL;
 	}
 	ld->scopes = xreallocarray(ld->scopes, ld->nscopes + 1, sizeof(*ld->scopes));

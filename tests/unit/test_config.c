@@ -470,6 +470,20 @@ test_errors(void)
 	      "threatfeed: threatfeed.conf:6: invalid ping.retries '11' (expected a whole number from 0 "
 	      "to 10)\n", "ping numbers out of range");
 
+	/* Past the cap, one message: not one for each later header and key, out of line order. */
+	{
+		struct buf text = BUF_INIT;
+
+		buf_puts(&text, SITE);
+		for (int i = 1; i <= 102; i++)
+			buf_printf(&text, "[level \"l%d\"]\n\trank = %d\n[scope \"s%d\"]\n\ttitle = S\n", i,
+				   i, i);
+		fails(text.ptr, "threatfeed: threatfeed.conf:404: too many levels (at most 100)\n"
+		      "threatfeed: threatfeed.conf:406: too many scopes (at most 100)\n",
+		      "too many levels and scopes, each said once");
+		buf_release(&text);
+	}
+
 	/* Every problem is reported, not just the first. */
 	fails("[site]\n\turl = ftp://x/\n[feed]\n\tentries = 0\n[level \"x\"]\n\trank = 1\n\tcolour = blue\n",
 	      "threatfeed: threatfeed.conf:2: invalid site.url 'ftp://x/' (expected an absolute http:// "
