@@ -187,7 +187,8 @@ scan_text(struct scan *s, const char *data, size_t len)
 			i++;
 		} else if (c == '[') {
 			scan_header(s, data, len, &i, line, &section, &sub);
-		} else if (isalpha((unsigned char)c)) {
+		} else if (is_name_char(c)) {
+			/* libgit2 takes a key that starts with a digit or '-' too: "9 = x" still has a line. */
 			start = i;
 			while (i < len && is_name_char(data[i]))
 				i++;

@@ -531,6 +531,16 @@ test_warnings(void)
 	      "threatfeed: threatfeed.conf:3: invalid site.url 'ftp://t.example/' (expected an absolute "
 	      "http:// or https:// URL)\n", "an error in the first section after a byte order mark");
 
+	/* libgit2 takes keys that git would not: a warning about one still gives its line. */
+	text = SITE "\t2nd-title = x\n\t-x = y\n";
+	ok(load_len(&c, text, strlen(text), &msg, &d) == 0, "keys starting with a digit or '-'");
+	is_str(msg, "threatfeed: threatfeed.conf:4: warning: unknown setting 'site.2nd-title' ignored "
+	       "(expected site.title, url, description, language or author)\n"
+	       "threatfeed: threatfeed.conf:5: warning: unknown setting 'site.-x' ignored (expected "
+	       "site.title, url, description, language or author)\n", "... each on its line");
+	free(msg);
+	config_release(&c);
+
 	/* A misspelt feed.id-host is told that id-host exists. */
 	text = SITE "[feed]\n\tidhost = t.example\n";
 	ok(load_len(&c, text, strlen(text), &msg, &d) == 0, "an unknown feed setting is a warning");
