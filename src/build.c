@@ -804,7 +804,7 @@ build_run(const struct build_options *opt, struct diag *d)
 					      sizeof(prefixes) / sizeof(*prefixes)) == 0;
 		}
 		if (use_cache)
-			cache_record(repo_git_dir(repo), key.ptr, src.made_at, dir.ptr, out, pages);
+			cache_record(repo_git_dir(repo), key.ptr, made_at, dir.ptr, out, pages);
 	}
 	if (!opt->quiet)
 		printf("%s: %zu files, %zu written, %zu unchanged, %zu removed\n", dir.ptr, stats.staged,
