@@ -904,6 +904,25 @@ finish_scopes(struct loader *ld)
 	ld->nscopes = 0;
 }
 
+/*
+ * A carriage return alone ends a line for old Mac editors, but not for libgit2, which reads the
+ * whole file as one line and finds no setting after the first header: said where it is.
+ */
+static void
+check_lone_carriage_return(struct diag *d, const char *path, const char *data, size_t len)
+{
+	unsigned line, col;
+
+	for (const char *cr = data; (cr = memchr(cr, '\r', len - (size_t)(cr - data))); cr++) {
+		if (cr + 1 < data + len && cr[1] == '\n')
+			continue;
+		text_position(data, len, (size_t)(cr - data), &line, &col);
+		diag_error(d, path, line, col, "a line ends in a carriage return alone (expected "
+			   "line endings of LF or CRLF: save the file with those)");
+		return;
+	}
+}
+
 int
 config_load(struct config *out, const char *path, const char *data, size_t len,
 	    const struct config_entries *entries, struct diag *d)
@@ -926,6 +945,7 @@ config_load(struct config *out, const char *path, const char *data, size_t len,
 		diag_error(d, path, line, col, "%s", why);
 	else
 		ld.text_ok = 1;
+	check_lone_carriage_return(d, path, data, len);
 	scan_text(&ld.scan, data, len);
 	/* Declared sections first, in file order: an empty [scope "x"] still declares a scope. */
 	for (size_t i = 0; i < ld.scan.nsections; i++) {
