@@ -245,8 +245,8 @@ static const char *const library_symbols[] = { "cmark_version_string", "xmlCheck
 					       "yaml_get_version_string", "jansson_version_str" };
 
 /*
- * Appends what a cached result depends on: this very binary (its version, size and times, so a
- * rebuilt program never trusts an older one's results), the libraries that shape the output, by
+ * Appends what a cached result depends on: this very binary (its version and its file's inode,
+ * size and times, so a rebuilt program never trusts an older one's results), the libraries that shape the output, by
  * version and by file (an upgraded libcmark may write other HTML: the binary's file does not
  * change, so its stat cannot tell, and a distribution's patched build keeps the version) and the
  * tree ids of `prefixes` in the commit built. -1 when there is none (a preview, or an unknown
@@ -257,17 +257,15 @@ binary_and_trees(struct buf *out, struct repo *repo, const struct build_options 
 		 const char *const *prefixes, size_t nprefixes)
 {
 	struct diag quiet;
-	struct stat st;
 	char *mem;
 	size_t memlen;
 	int rc;
 
-	if (opt->snapshot != REPO_SNAPSHOT_COMMIT || stat("/proc/self/exe", &st) < 0)
+	if (opt->snapshot != REPO_SNAPSHOT_COMMIT ||
+	    buf_printf(out, "threatfeed %s", THREATFEED_VERSION) < 0 ||
+	    file_identity(out, "/proc/self/exe") < 0 || buf_putc(out, '\n') < 0)
 		return -1;
 	diag_init_memory(&quiet, &mem, &memlen, 1);
-	buf_printf(out, "threatfeed %s %jd %jd.%09ld %jd.%09ld\n", THREATFEED_VERSION,
-		   (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-		   (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 	buf_printf(out, "cmark %s libxml2 %s libyaml %s jansson %s\n", markdown_library_version(),
 		   xmlout_library_version(), frontmatter_library_version(), jansson_version_str());
 	buf_puts(out, "files");

@@ -544,13 +544,6 @@ once(struct loader *ld, unsigned *seen, const char *name, unsigned line)
 	return 0;
 }
 
-/* A quoted title of spaces alone shows nothing, as an empty one does. */
-static int
-blank(const char *s)
-{
-	return s[strspn(s, " \t\r\n")] == '\0';
-}
-
 static void
 set_string(char **dst, const char *value)
 {
@@ -611,7 +604,8 @@ site_setting(struct loader *ld, const char *name, const char *key, const char *v
 
 	if (strcmp(key, "title") == 0) {
 		if (once(ld, &ld->title_line, name, line) == 0) {
-			if (blank(value))
+			/* A quoted title of spaces alone shows nothing, as an empty one does. */
+			if (is_blank_line(value, strlen(value)))
 				diag_error(ld->d, ld->path, line, 0, "empty site.title (expected the site's name)");
 			set_string(&c->title, value);
 		}
@@ -724,7 +718,7 @@ level_setting(struct loader *ld, const char *name, const char *sub, const char *
 	} else if (strcmp(key, "title") == 0) {
 		if (once(ld, &l->title_line, name, line) < 0)
 			return;
-		if (blank(value))
+		if (is_blank_line(value, strlen(value)))
 			diag_error(ld->d, ld->path, line, 0, "empty %s (remove it to use the name "
 				   "upper-cased)", name);
 		set_string(&l->def.title, value);
@@ -763,7 +757,7 @@ scope_setting(struct loader *ld, const char *name, const char *sub, const char *
 	if (strcmp(key, "title") == 0) {
 		if (once(ld, &s->title_line, name, line) < 0)
 			return;
-		if (blank(value))
+		if (is_blank_line(value, strlen(value)))
 			diag_error(ld->d, ld->path, line, 0, "empty %s (remove it to use the scope's name)",
 				   name);
 		set_string(&s->def.title, value);

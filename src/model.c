@@ -1246,9 +1246,8 @@ warn_future_dates(struct model_builder *b, const struct source_set *src)
 		const struct announcement *a = &b->items[i];
 
 		warn_if_future(b->d, src, a->src->path, "date", &a->date, a->date_line, a->date_col);
-		/* A later 'updated' only: one date too far ahead is said once. */
-		if (a->updated_line && a->updated.epoch - a->date.epoch > 0 &&
-		    a->date.epoch - src->made_at <= FUTURE_SLACK)
+		/* 'updated' only when 'date' was not said: one date too far ahead is said once. */
+		if (a->updated_line && a->date.epoch - src->made_at <= FUTURE_SLACK)
 			warn_if_future(b->d, src, a->src->path, "updated", &a->updated, a->updated_line,
 				       a->updated_col);
 	}

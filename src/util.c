@@ -747,18 +747,27 @@ lock_wait(const char *folder, const char *file, const char *what, struct diag *d
 }
 
 int
+file_identity(struct buf *out, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	return buf_printf(out, " %s %ju %jd %jd.%09ld %jd.%09ld", path, (uintmax_t)st.st_ino,
+			  (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			  (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+
+int
 library_file_identity(struct buf *out, const char *symbol)
 {
 	void *addr = dlsym(RTLD_DEFAULT, symbol);
 	Dl_info info;
-	struct stat st;
 
 	if (!addr || !dladdr(addr, &info) || !info.dli_fname || !*info.dli_fname ||
-	    stat(info.dli_fname, &st) < 0)
+	    file_identity(out, info.dli_fname) < 0)
 		return buf_puts(out, " unknown");
-	return buf_printf(out, " %s %ju %jd %jd.%09ld %jd.%09ld", info.dli_fname, (uintmax_t)st.st_ino,
-			  (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-			  (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	return 0;
 }
 
 int

@@ -135,9 +135,14 @@ void text_position(const char *data, size_t len, size_t offset, unsigned *line, 
 size_t thread_count(size_t work, size_t max);
 
 /*
- * Appends " FILE INODE SIZE MTIME CTIME": the file the loaded object that defines `symbol` (a
- * library's function) came from, as it stats now, so that a cache can tell a library replaced by
- * a patched build of the same version. Appends " unknown" when it cannot tell (a static build).
+ * Appends " PATH INODE SIZE MTIME CTIME" as path stats now (following links), so that a cache can
+ * tell a file replaced by another; -1, appending nothing, when it cannot be stat'ed.
+ */
+int file_identity(struct buf *out, const char *path);
+/*
+ * The same of the file the loaded object that defines `symbol` (a library's function) came from,
+ * so that a cache can tell a library replaced by a patched build of the same version. Appends
+ * " unknown" when it cannot tell (a static build).
  */
 int library_file_identity(struct buf *out, const char *symbol);
 
