@@ -49,15 +49,16 @@ struct sitemap {
 #define SITEMAP_INIT { NULL, 0 }
 
 /*
- * The sitemap (sitemaps.org 0.9) of model["sitemap"], one <url> per item ({"url", "lastmod"}),
+ * The sitemap (sitemaps.org 0.9) of model["sitemap"], one <url> per item ({"url", "lastmod"}, or
+ * "url" alone for a page with no date of its own),
  * into out (which must be empty). When the items fit in one file's limits, that is sitemap.xml,
  * in the model's order. When they do not, they go into parts sitemap-1.xml, sitemap-2.xml ...
- * and sitemap.xml is the sitemap index that lists them, each with the newest lastmod of its URLs,
- * at site.url. The parts hold the ENTRY pages oldest first (model["sitemap_entries"] says where
+ * and sitemap.xml is the sitemap index that lists them, each with the newest lastmod of its URLs
+ * (none when none of them has one), at site.url. The parts hold the ENTRY pages oldest first (model["sitemap_entries"] says where
  * they are among the items), then the other pages, each part filled as far as the limits let it:
  * a new announcement changes the last part (and the index) alone, as the others hold the same
  * URLs as before. limits NULL: the protocol's (the tests pass smaller ones). Returns -1, with out
- * empty, on failure: an item without a string url or lastmod, one URL too big for a file, more
+ * empty, on failure: an item without a string url or with a lastmod not a string, one URL too big for a file, more
  * parts than an index may list, or a writer failure.
  */
 int sitemap_write(struct sitemap *out, const json_t *model, const struct sitemap_limits *limits);

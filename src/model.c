@@ -919,16 +919,19 @@ feed_json(const struct model_builder *b, const char *dir, const char *title, jso
 	return f;
 }
 
+/* lastmod NULL: no date is known to be the page's own, and a wrong one is worse than none. */
 static void
-sitemap_add(json_t *sitemap, const char *url, const char *path, int64_t lastmod)
+sitemap_add(json_t *sitemap, const char *url, const char *path, const int64_t *lastmod)
 {
 	json_t *item = json_object();
 	struct buf s = BUF_INIT;
 
 	buf_printf(&s, "%s%s", url, path);
 	set_buf_reset(item, "url", &s);
-	date_format_utc(&s, lastmod);
-	set_buf_reset(item, "lastmod", &s);
+	if (lastmod) {
+		date_format_utc(&s, *lastmod);
+		set_buf_reset(item, "lastmod", &s);
+	}
 	json_array_append_new(sitemap, item);
 	buf_release(&s);
 }
@@ -1487,7 +1490,8 @@ assemble(struct model_builder *b, json_t *pages)
 			feed = feed_json(b, dir.ptr, def->title, scope_entries[s], scope_newest[s]);
 			json_array_append(feeds, feed);
 			/* A scope's page shows its own announcements alone. */
-			sitemap_add(sitemap, cfg->url, dir.ptr, scope_newest[s] ? scope_newest[s] : newest);
+			sitemap_add(sitemap, cfg->url, dir.ptr,
+				    scope_newest[s] ? &scope_newest[s] : &newest);
 		} else {
 			feed = json_incref(json_array_get(feeds, 0));
 		}
@@ -1496,18 +1500,23 @@ assemble(struct model_builder *b, json_t *pages)
 		buf_release(&dir);
 	}
 
-	sitemap_add(sitemap, cfg->url, "", newest);
-	sitemap_add(sitemap, cfg->url, "history/", newest);
-	sitemap_add(sitemap, cfg->url, "levels/", newest);
+	sitemap_add(sitemap, cfg->url, "", &newest);
+	sitemap_add(sitemap, cfg->url, "history/", &newest);
+	sitemap_add(sitemap, cfg->url, "levels/", &newest);
 	/* In the order of "entries", newest first; the items were made with the entries. */
 	sitemap_first = json_array_size(sitemap);
 	for (i = b->count; i-- > 0;) {
 		json_array_append_new(sitemap, b->items[i].sitemap_item);
 		b->items[i].sitemap_item = NULL;
 	}
+	/*
+	 * A free page changes when its own file does, which only its history could tell; the newest
+	 * announcement's time would be wrong for it, and search engines stop trusting a site's
+	 * lastmod values once some are wrong.
+	 */
 	for (i = 0; i < json_array_size(pages); i++)
 		sitemap_add(sitemap, cfg->url,
-			    json_string_value(json_object_get(json_array_get(pages, i), "path")), newest);
+			    json_string_value(json_object_get(json_array_get(pages, i), "path")), NULL);
 
 	json_object_set_new(root, "site", site_json(cfg));
 	json_object_set_new(root, "levels", levels_json(cfg));

@@ -42,8 +42,12 @@ write_urlset(struct buf *out, size_t *end, json_t *const *items, size_t n,
 	for (i = 0; i < n && i < lim->urls; i++) {
 		xmlout_start(x, "url");
 		xmlout_element(x, "loc", model_str(items[i], "url"));
-		/* The protocol takes W3C Datetime, of which RFC 3339 UTC is one form. */
-		xmlout_element(x, "lastmod", model_str(items[i], "lastmod"));
+		/*
+		 * The protocol takes W3C Datetime, of which RFC 3339 UTC is one form. It is optional:
+		 * a page may have none, but one that is not a string fails the writer.
+		 */
+		if (json_object_get(items[i], "lastmod"))
+			xmlout_element(x, "lastmod", model_str(items[i], "lastmod"));
 		xmlout_end(x);
 		if (xmlout_size(&size, x) < 0)
 			goto out;
@@ -130,7 +134,8 @@ write_index(struct buf *out, const struct sitemap *s, const char *const *lastmod
 		buf_printf(&loc, "%s%s", site_url, s->files[i].name);
 		xmlout_start(x, "sitemap");
 		xmlout_element(x, "loc", loc.ptr);
-		xmlout_element(x, "lastmod", lastmods[i]);
+		if (lastmods[i])
+			xmlout_element(x, "lastmod", lastmods[i]);
 		xmlout_end(x);
 	}
 	rc = xmlout_finish(x, out);

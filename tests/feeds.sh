@@ -42,6 +42,7 @@ title: Threat level lowered to SUBSTANTIAL
 ---
 Body `C`.
 EOF
+printf -- '---\ntitle: About\n---\nWho we are.\n' | put "$repo" content/pages/about.md
 commit "$repo" "three announcements" >/dev/null
 site=$TMP_ROOT/site
 build_ok "the feed test site builds" -C "$repo" -o "$site" || bail "no site"
@@ -310,6 +311,9 @@ t(epoch(lastmod.get(URL + "northern-ireland/") or "") == E("2016-05-11T07:00:00Z
   lastmod.get(URL + "northern-ireland/"))
 t(epoch(lastmod.get(URL) or "") == E("2019-11-05T12:30:00Z"),
   "sitemap.xml: the home page's lastmod is the newest update of all", lastmod.get(URL))
+t(URL + "pages/about/" in lastmod and lastmod[URL + "pages/about/"] is None,
+  "sitemap.xml: a free page has no lastmod (no announcement's date is its own)",
+  lastmod.get(URL + "pages/about/", "MISSING"))
 PY
 )
 # tap_results TEXT: turns the checks' "STATUS<TAB>what" lines into TAP, passing comments on.

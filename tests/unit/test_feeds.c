@@ -589,9 +589,8 @@ sitemap_model(size_t n)
 		snprintf(day, sizeof(day), "2024-01-%02zuT12:00:00Z", k);
 		json_array_append_new(items, json_pack("{s:s, s:s}", "url", url, "lastmod", day));
 	}
-	snprintf(day, sizeof(day), "2024-01-%02zuT12:00:00Z", n);
-	json_array_append_new(items, json_pack("{s:s, s:s}", "url", SITE_URL "pages/about/",
-					       "lastmod", day));
+	/* A free page has no lastmod (model.h). */
+	json_array_append_new(items, json_pack("{s:s}", "url", SITE_URL "pages/about/"));
 	return json_pack("{s:{s:s}, s:o, s:{s:i, s:i}}", "site", "url", SITE_URL, "sitemap", items,
 			 "sitemap_entries", "first", 2, "count", (int)n);
 }
@@ -694,6 +693,20 @@ test_sitemap_parts(void)
 	ok(files_within(&sm, &lim, "parts"), "sitemap parts and index: valid, within the limits");
 	sitemap_release(&sm);
 
+	/* With 6 entries the free page is alone in the last part: the index gives that part no date. */
+	m8 = sitemap_model(6);
+	ok(sitemap_write(&sm, m8, &lim) == 0 && sm.n == 4 && files_within(&sm, &lim, "undated"),
+	   "sitemap of 9 URLs at 4 a file: an index and 3 parts, valid");
+	if (sm.n == 4)
+		locs_of(&locs, &sm.files[3].data);
+	is_str(sm.n == 4 ? locs.ptr : NULL, SITE_URL "pages/about/\n",
+	       "sitemap parts: the free page alone in the last");
+	ok(sm.n == 4 && !strstr(sm.files[3].data.ptr, "<lastmod>") &&
+	   count_of(sm.files[0].data.ptr, "<lastmod>") == 2,
+	   "sitemap: no lastmod for a page without one, nor for a part of such pages in the index");
+	sitemap_release(&sm);
+	json_decref(m8);
+
 	/*
 	 * One more announcement changes the last part and the index, and the part before only when
 	 * the other pages straddle the two: the parts of older entries alone stay as they were. (At
@@ -760,8 +773,9 @@ test_sitemap_parts(void)
 	ok(sitemap_write(&sm, m, &lim) == -1 && sm.n == 0, "sitemap index without site.url: refused");
 	json_decref(m);
 	m = sitemap_model(7);
-	json_object_del(json_array_get(json_object_get(m, "sitemap"), 9), "lastmod");
-	ok(sitemap_write(&sm, m, &lim) == -1 && sm.n == 0, "sitemap part with an item without lastmod: refused");
+	json_object_set_new(json_array_get(json_object_get(m, "sitemap"), 8), "lastmod", json_integer(1));
+	ok(sitemap_write(&sm, m, &lim) == -1 && sm.n == 0,
+	   "sitemap part with an item whose lastmod is not a string: refused");
 	json_decref(m);
 	sitemap_release(&one);
 	buf_release(&locs);
@@ -898,8 +912,9 @@ test_bad_input(json_t *model)
 	ok(refused(atom_write, m), "feed without id: atom refuses");
 	ok(refused(rss_write, m), "feed without rss_url: rss refuses");
 	ok(refused(jsonfeed_write, m), "feed without json_url: jsonfeed refuses");
-	json_object_del(json_array_get(json_object_get(m, "sitemap"), 1), "lastmod");
-	ok(sitemap_write(&sm, m, NULL) == -1 && sm.n == 0, "sitemap item without lastmod: refused");
+	json_object_set_new(json_array_get(json_object_get(m, "sitemap"), 1), "lastmod", json_null());
+	ok(sitemap_write(&sm, m, NULL) == -1 && sm.n == 0,
+	   "sitemap item whose lastmod is not a string: refused");
 	buf_reset(&b);
 	buf_puts(&b, "keep");
 	json_object_del(json_array_get(json_object_get(m, "scopes"), 0), "title");
