@@ -648,6 +648,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	int use_memo;
 	size_t warnings_before = d->warnings;
 	int lock = -1, rc = -1, use_cache;
+	size_t leftovers;
 	struct build_options pinned;
 	char commit_id[41];
 	int64_t made_at = 0;
@@ -658,10 +659,17 @@ build_run(const struct build_options *opt, struct diag *d)
 	/* Before the ref is resolved: the last writer to get the lock reads the newest tip. */
 	if (opt->write && !opt->dump_model && (lock = take_build_lock(repo, d)) < 0)
 		goto out;
-	/* With the lock, a list of temporary files found is a killed build's: cleared first of all. */
+	/*
+	 * With the lock, temporary files found are a killed build's: those it listed in the site,
+	 * and the caches' own, cleared first of all.
+	 */
 	if (lock >= 0) {
 		buf_printf(&tmplist, "%s%s", repo_git_dir(repo), TEMP_LIST_FILE);
 		output_remove_listed_temporaries(tmplist.ptr, opt->verbose ? stdout : NULL);
+		leftovers = cache_remove_leftovers(repo_git_dir(repo));
+		if (leftovers && opt->verbose)
+			printf("cleared %zu temporary files in %s%s (left by a build that did not "
+			       "finish)\n", leftovers, repo_git_dir(repo), CACHE_DIR);
 	}
 	/*
 	 * Resolved once, here: the cache key, the settings' and templates' ids and the content are

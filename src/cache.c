@@ -11,6 +11,7 @@
  * The sum catches a truncated or damaged file; the stat fields catch a site changed behind our
  * back (ctime cannot be set by hand, so `touch -r` after an edit is caught too).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -534,6 +535,45 @@ record_page(void *arg, const char *rel)
 	if (buf_puts(r->out, tag) < 0 || buf_putc(r->out, ' ') < 0)
 		return -1;
 	return put_stat(r->out, &st, rel);
+}
+
+/* Whether name is "<something>.tmp-XXXXXX", a temporary file of the cache folder. */
+static int
+is_leftover_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 5 + 6 && memcmp(name + len - 11, ".tmp-", 5) == 0 && is_temp_suffix(name + len - 6);
+}
+
+size_t
+cache_remove_leftovers(const char *git_dir)
+{
+	struct buf dir = BUF_INIT;
+	struct dirent *e;
+	struct stat st;
+	size_t removed = 0;
+	DIR *folder = NULL;
+	int fd;
+
+	buf_printf(&dir, "%s%s", git_dir, CACHE_DIR);
+	fd = dir.ptr ? open(dir.ptr, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (fd < 0 || !(folder = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	while ((e = readdir(folder))) {
+		if (!is_leftover_name(e->d_name) ||
+		    fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid())
+			continue;
+		removed += unlinkat(fd, e->d_name, 0) == 0;
+	}
+	closedir(folder);
+out:
+	buf_release(&dir);
+	return removed;
 }
 
 /* Replaces git_dir's cache file `name` with data, atomically; best effort. */

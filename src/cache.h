@@ -49,6 +49,14 @@ void cache_record(const char *git_dir, const char *key, int64_t made_at, const c
 		  const struct output *o, const struct cache_pages *known);
 
 /*
+ * Removes from git_dir's cache folder what a killed build left there: regular files of this user
+ * named "<name>.tmp-XXXXXX", as every cache file (and the kept HTML, where O_TMPFILE is missing)
+ * is first written. Only for a caller holding the build lock, under which all of them are
+ * written, so that none is a live build's. Best effort; returns how many were removed.
+ */
+size_t cache_remove_leftovers(const char *git_dir);
+
+/*
  * The pages cache: which input digest (output_set_tag) each site file was last rendered from, and
  * how it stat'ed right after. A page whose digest is the same and whose file still stats the same
  * holds exactly what rendering it again would give, so it can be kept (output_keep) unrendered.

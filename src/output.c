@@ -885,22 +885,12 @@ struct temp_list {
 static const char temp_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-/* Whether s starts with the six letters or digits that replace mkstemp's "XXXXXX". */
-static int
-is_random_suffix(const char *s)
-{
-	for (int i = 0; i < 6; i++)
-		if (!s[i] || !memchr(temp_alphabet, s[i], sizeof(temp_alphabet) - 1))
-			return 0;
-	return 1;
-}
-
 /* Whether name[0..len) is what write_temp names a temporary file: ".<basename>.tmp-XXXXXX". */
 static int
 is_temp_name(const char *name, size_t len)
 {
 	return len >= 1 + 1 + 5 + 6 && name[0] == '.' && memcmp(name + len - 11, ".tmp-", 5) == 0 &&
-	       is_random_suffix(name + len - 6);
+	       is_temp_suffix(name + len - 6);
 }
 
 /*
@@ -1541,7 +1531,7 @@ is_new_folder_name(const char *name, const char *base)
 	    strncmp(name + 1 + blen, ".new-", 5) != 0)
 		return 0;
 	name += 1 + blen + 5;
-	return is_random_suffix(name) && name[6] == '\0';
+	return is_temp_suffix(name) && name[6] == '\0';
 }
 
 /*

@@ -652,6 +652,16 @@ is_blank_line(const char *s, size_t len)
 	return 1;
 }
 
+int
+is_temp_suffix(const char *s)
+{
+	for (int i = 0; i < 6; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
 static int
 is_plain_ascii(unsigned char c)
 {

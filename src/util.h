@@ -128,6 +128,9 @@ size_t uri_scheme_length(const char *s);
 /* Whether s[0..len) holds nothing but spaces, tabs and carriage returns (a blank line's content). */
 int is_blank_line(const char *s, size_t len);
 
+/* Whether s starts with six ASCII letters or digits, as mkstemp's "XXXXXX" becomes. */
+int is_temp_suffix(const char *s);
+
 /* The 1-based line and column (in bytes) of byte `offset` of data. */
 void text_position(const char *data, size_t len, size_t offset, unsigned *line, unsigned *col);
 

@@ -123,6 +123,26 @@ like "$err" "'date' 2025-01-05T10:00:00Z is 4 days ahead" \
 run_tf build -C "$ahead"
 like "$out" " 0 written, [0-9]+ unchanged, 0 removed$" "the later commit again writes nothing"
 
+# ---- what a killed build leaves in the cache folder ----
+
+# Each cache file is written as "<name>.tmp-XXXXXX" and renamed: a build killed in between leaves
+# the temporary file, which the next build that takes the lock removes, and nothing else.
+tfdir=$repo/.git/threatfeed
+for f in build-cache.tmp-Ab12Cd entries-cache.tmp-zzzzzz pages-cache.tmp-000000 html.tmp-9Qw3Er; do
+	echo "half written" >"$tfdir/$f"
+done
+echo "keep" >"$tfdir/notes.tmp-1"
+echo "outside" >"$TMP_ROOT/outside"
+ln -s "$TMP_ROOT/outside" "$tfdir/build-cache.tmp-Linked"
+run_tf check -C "$repo"
+is "$(ls "$tfdir" | grep -c '\.tmp-')" 6 "check, which takes no build lock, removes nothing"
+run_tf build -C "$repo"
+is "$status" 0 "a build after a killed one succeeds"
+is "$(cd "$tfdir" && ls | grep '\.tmp-' | tr '\n' ' ')" "build-cache.tmp-Linked notes.tmp-1 " \
+	"... removes the killed build's temporary files, not a link or a name of another form"
+is "$(cat "$TMP_ROOT/outside")" "outside" "... nor anything a link leads to"
+rm -f "$tfdir/notes.tmp-1" "$tfdir/build-cache.tmp-Linked"
+
 # ---- the entries and pages caches: unchanged announcements are not read, unchanged pages not rendered ----
 
 inc=$(base_repo)
