@@ -136,7 +136,8 @@ page_context(const json_t *model, const struct page *p)
 
 /*
  * What rendering one page came to, for the caller to stage. Its tag for the pages cache is the
- * digest of its inputs, and for an entry page with a key, "+" and that key.
+ * digest of its inputs, and for an entry page with a key, "+" and that key; an entry page with
+ * nothing recorded has "+" and its key alone (render_one).
  */
 #define DIGEST_HEX 40
 struct page_out {
@@ -148,14 +149,17 @@ struct page_out {
 };
 
 /*
- * The key part of a recorded tag ("DIGEST+KEY"), or NULL when it has none. A cache from elsewhere
- * may hold any token: its length is checked before anything else.
+ * The key part of a recorded tag ("DIGEST+KEY" or "+KEY"), or NULL when it has none. A cache from
+ * elsewhere may hold any token: its length is checked before anything else.
  */
 static const char *
 tag_key(const char *known)
 {
-	return known && strlen(known) == 2 * DIGEST_HEX + 1 && known[DIGEST_HEX] == '+' ?
-		       known + DIGEST_HEX + 1 : NULL;
+	size_t len = known ? strlen(known) : 0;
+
+	if (len == 2 * DIGEST_HEX + 1 && known[DIGEST_HEX] == '+')
+		return known + DIGEST_HEX + 1;
+	return len == DIGEST_HEX + 1 && known[0] == '+' ? known + 1 : NULL;
 }
 
 /* Whether the tag recorded for a page names the same digest as tag (keys aside). */
@@ -189,15 +193,25 @@ render_one(struct page_out *po, const json_t *model, const struct template_set *
 	int rc = -1;
 
 	memset(po, 0, sizeof(*po));
-	if (memo && memo->seed && r && page_digest(po->tag, r, ser, ctx) == 0) {
+	if (memo && memo->seed && r && !rec) {
+		looked.tag = cache_pages_check(memo->pages, p->relpath, &looked.page);
+		rec = &looked;
+	}
+	if (memo && memo->seed && r && key && !rec->tag) {
+		/*
+		 * Nothing recorded for the page (a first build, or its file changed): it is rendered
+		 * whatever its digest. The key alone is recorded, as "+KEY", which matches no digest:
+		 * the digests of every entry page were a twentieth of a first build's time, to be
+		 * used only by a later build in which a page's key changed but its digest did not.
+		 */
+		po->have_tag = 1;
+		po->tag[0] = '+';
+		memcpy(po->tag + 1, key, DIGEST_HEX + 1);
+	} else if (memo && memo->seed && r && page_digest(po->tag, r, ser, ctx) == 0) {
 		po->have_tag = 1;
 		if (key) {
 			po->tag[DIGEST_HEX] = '+';
 			memcpy(po->tag + DIGEST_HEX + 1, key, DIGEST_HEX + 1);
-		}
-		if (!rec) {
-			looked.tag = cache_pages_check(memo->pages, p->relpath, &looked.page);
-			rec = &looked;
 		}
 		if (same_digest(rec->tag, po->tag)) {
 			cache_pages_keep(rec->page);

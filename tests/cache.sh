@@ -183,6 +183,13 @@ is "$(LC_ALL=C comm -13 "$TMP_ROOT/stat-lines" "$TMP_ROOT/pages-cache-lines")" "
 # Pages come from templates; the feeds, level.json and the sitemap do not.
 is "$(wc -l <"$TMP_ROOT/pages-cache-lines")" "$(grep -cE '\.(html|css|txt)$' "$TMP_ROOT/stat-lines")" \
 	"the pages cache records every page of a first build"
+# A first build renders every page whatever its digest: an announcement's page is recorded by its
+# key alone ("+KEY"), the others by the digest of what their template reads.
+is "$(grep -cE ' [0-9]{4}/[^/]+/index\.html$' "$TMP_ROOT/pages-cache-lines")" \
+	"$(grep -cE '^\+[0-9a-f]{40} .* [0-9]{4}/[^/]+/index\.html$' "$icache/pages-cache")" \
+	"a first build records each announcement's page by its key alone"
+is "$(grep -cE '^[0-9a-f]{40} .* (index|history/index|levels/index)\.html$' "$icache/pages-cache")" 3 \
+	"... and the other pages by their digest"
 cold_ref inc0
 check_quiet "incremental: first build equals a build without caches" diff -r "$S/inc0" "$isite"
 
