@@ -284,12 +284,24 @@ report_foreign_image(void *arg, const char *url, unsigned cmark_line)
  * stops a browser, but a feed reader would fetch such an image for every reader, as a tracking
  * pixel does. Only a body that has "![" holds an image, and only that one is parsed for them.
  */
+/* Whether s[0..len) holds "![": memchr finds the rare '!' faster than memmem finds the pair. */
+static int
+has_image_mark(const char *s, size_t len)
+{
+	const char *end = s + len;
+
+	for (const char *p = s; (p = memchr(p, '!', (size_t)(end - p))) && end - p > 1; p++)
+		if (p[1] == '[')
+			return 1;
+	return 0;
+}
+
 static void
 check_images(struct diag *d, const char *path, const char *site_url, const struct frontmatter *fm)
 {
 	struct image_check c = { d, path, site_url, fm->body, fm->body_len, fm->body_line, 0, 0 };
 
-	if (fm->body_len && memmem(fm->body, fm->body_len, "![", 2))
+	if (fm->body_len && has_image_mark(fm->body, fm->body_len))
 		markdown_images(fm->body, fm->body_len, report_foreign_image, &c);
 }
 
