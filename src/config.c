@@ -37,6 +37,7 @@ static const struct {
 struct scan_key {
 	char *name;          /* "scope.northern-ireland.title": section and key lowercased */
 	unsigned line;
+	size_t open_quote;   /* 1 + the offset of a '"' its value leaves open; 0 when none */
 };
 
 struct scan_section {
@@ -87,6 +88,7 @@ scan_add_key(struct scan *s, const char *section, const char *sub, const char *k
 		return;
 	}
 	s->keys[s->nkeys].name = buf_detach(&name, NULL);
+	s->keys[s->nkeys].open_quote = 0;
 	s->keys[s->nkeys++].line = line;
 	free(lkey);
 }
@@ -140,11 +142,15 @@ scan_header(struct scan *s, const char *data, size_t len, size_t *i, unsigned li
 	s->sections[s->nsections++].line = line;
 }
 
-/* Skips a value: quotes, backslash escapes and continued lines, up to its line's end. */
-static void
+/*
+ * Skips a value: quotes, backslash escapes and continued lines, up to its line's end. Returns 1 +
+ * the offset of a quote still open at the line's end, else 0: git refuses such a line ("bad config
+ * line"), but libgit2 1.5 ends the value there, so a missing '"' would silently change the value.
+ */
+static size_t
 scan_value(const char *data, size_t len, size_t *i, unsigned *line)
 {
-	size_t j = *i;
+	size_t j = *i, open = 0;
 	int quoted = 0;
 
 	while (j < len && data[j] != '\n') {
@@ -156,15 +162,18 @@ scan_value(const char *data, size_t len, size_t *i, unsigned *line)
 			j += 2;
 			continue;
 		}
-		if (data[j] == '"')
+		if (data[j] == '"') {
 			quoted = !quoted;
-		else if ((data[j] == '#' || data[j] == ';') && !quoted)
+			open = j;
+		} else if ((data[j] == '#' || data[j] == ';') && !quoted) {
 			break;
+		}
 		j++;
 	}
 	while (j < len && data[j] != '\n')
 		j++;
 	*i = j;
+	return quoted ? open + 1 : 0;
 }
 
 static void
@@ -193,7 +202,7 @@ scan_text(struct scan *s, const char *data, size_t len)
 			while (i < len && is_name_char(data[i]))
 				i++;
 			scan_add_key(s, section, sub, data + start, i - start, line);
-			scan_value(data, len, &i, &line);
+			s->keys[s->nkeys - 1].open_quote = scan_value(data, len, &i, &line);
 		} else {
 			/* A comment, or something libgit2 has already refused. */
 			while (i < len && data[i] != '\n')
@@ -902,7 +911,7 @@ finish_scopes(struct loader *ld)
  * A carriage return alone ends a line for old Mac editors, but not for libgit2, which reads the
  * whole file as one line and finds no setting after the first header: said where it is.
  */
-static void
+static int
 check_lone_carriage_return(struct diag *d, const char *path, const char *data, size_t len)
 {
 	unsigned line, col;
@@ -911,9 +920,28 @@ check_lone_carriage_return(struct diag *d, const char *path, const char *data, s
 		if (cr + 1 < data + len && cr[1] == '\n')
 			continue;
 		text_position(data, len, (size_t)(cr - data), &line, &col);
-		diag_error(d, path, line, col, "a line ends in a carriage return alone (expected "
-			   "line endings of LF or CRLF: save the file with those)");
-		return;
+		return diag_error(d, path, line, col, "a line ends in a carriage return alone (expected "
+				  "line endings of LF or CRLF: save the file with those)");
+	}
+	return 0;
+}
+
+/*
+ * A value whose quote is never closed: libgit2 1.5 takes the rest of the line and goes on, git
+ * refuses the file. An editor's forgotten '"' must not publish a value they did not mean.
+ */
+static void
+check_open_quotes(struct diag *d, const char *path, const char *data, size_t len,
+		  const struct scan *s)
+{
+	unsigned line, col;
+
+	for (size_t i = 0; i < s->nkeys; i++) {
+		if (!s->keys[i].open_quote)
+			continue;
+		text_position(data, len, s->keys[i].open_quote - 1, &line, &col);
+		diag_error(d, path, line, col, "unterminated quote in the value of '%s' (expected a "
+			   "closing '\"' before the line ends)", s->keys[i].name);
 	}
 }
 
@@ -925,6 +953,7 @@ config_load(struct config *out, const char *path, const char *data, size_t len,
 	size_t errors_before = d->errors;
 	unsigned line, col;
 	const char *why;
+	int lone_cr;
 
 	memset(out, 0, sizeof(*out));
 	out->language = xstrdup("en");
@@ -939,8 +968,11 @@ config_load(struct config *out, const char *path, const char *data, size_t len,
 		diag_error(d, path, line, col, "%s", why);
 	else
 		ld.text_ok = 1;
-	check_lone_carriage_return(d, path, data, len);
+	lone_cr = check_lone_carriage_return(d, path, data, len) < 0;
 	scan_text(&ld.scan, data, len);
+	/* With a lone CR libgit2 reads one long line: quotes there are not what the scan sees. */
+	if (!lone_cr)
+		check_open_quotes(d, path, data, len, &ld.scan);
 	/* Declared sections first, in file order: an empty [scope "x"] still declares a scope. */
 	for (size_t i = 0; i < ld.scan.nsections; i++) {
 		const struct scan_section *s = &ld.scan.sections[i];

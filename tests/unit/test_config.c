@@ -558,6 +558,26 @@ test_warnings(void)
 	config_release(&c);
 }
 
+/* Quotes that close, escaped quotes and quotes in comments are all fine. */
+static void
+test_quotes(void)
+{
+	struct config c;
+	char *msg;
+
+	ok(load(&c, SITE "\tauthor = The \\\"Example\\\" Service # a lone \" in a comment\n"
+		"\tdescription = \"a ; b \\\" c\" ; another \"\n"
+		"# a comment line with \" alone\n"
+		"; and \" another\n"
+		"\tlanguage = \"en\"\"-GB\"\n", &msg) == 0, "closed and escaped quotes load");
+	is_str(msg, "", "closed and escaped quotes: nothing reported");
+	is_str(c.author, "The \"Example\" Service", "escaped quotes kept, the comment dropped");
+	is_str(c.description, "a ; b \" c", "a quoted ';' and an escaped quote kept");
+	is_str(c.language, "en-GB", "two quoted parts joined");
+	free(msg);
+	config_release(&c);
+}
+
 static void
 test_syntax(void)
 {
@@ -600,6 +620,20 @@ test_syntax(void)
 	fails(SITE "[feed] [include]\n\tpath = /nonexistent/threatfeed-include\n",
 	      "threatfeed: threatfeed.conf:4: invalid config: includes are not allowed (a published "
 	      "site's settings must all be in this file)\n", "include after another header refused");
+	/* git refuses an unclosed quote; libgit2 1.5 would take "Threat level" and go on. */
+	fails("[site]\n\ttitle = \"Threat level\n\turl = https://t.example/\n",
+	      "threatfeed: threatfeed.conf:2:10: unterminated quote in the value of 'site.title' "
+	      "(expected a closing '\"' before the line ends)\n", "unterminated quote");
+	fails(SITE "\tauthor = a \"b\" \"c # d\n\tdescription = \"x\\\"\n",
+	      "threatfeed: threatfeed.conf:4:17: unterminated quote in the value of 'site.author' "
+	      "(expected a closing '\"' before the line ends)\n"
+	      "threatfeed: threatfeed.conf:5:16: unterminated quote in the value of 'site.description' "
+	      "(expected a closing '\"' before the line ends)\n",
+	      "a quote left open after a closed one, a '#' inside it, one closed only by an escape");
+	fails(SITE "\tauthor = \"a \\\nb\n",
+	      "threatfeed: threatfeed.conf:4:11: unterminated quote in the value of 'site.author' "
+	      "(expected a closing '\"' before the line ends)\n",
+	      "a quote left open over a continued line, at its opening");
 	fails(SITE "\tauthor = \xff\n",
 	      "threatfeed: threatfeed.conf:4:11: invalid UTF-8\n", "invalid UTF-8");
 	{
@@ -630,6 +664,7 @@ main(void)
 	test_errors();
 	test_warnings();
 	test_syntax();
+	test_quotes();
 
 	rmdir(tmpdir);
 	return tests_done();
