@@ -274,6 +274,8 @@ struct loader {
 	unsigned title_line, url_line, description_line, language_line, author_line, entries_line,
 		id_host_line,
 		timeout_line, retries_line;
+	/* The line of each ping address kept, to name the first when one is given again. */
+	unsigned websub_lines[MAX_PINGS], xmlrpc_lines[MAX_PINGS];
 };
 
 static int
@@ -675,13 +677,16 @@ ping_setting(struct loader *ld, const char *name, const char *key, const char *v
 	const char *why;
 	char ***list = NULL;
 	size_t *n = NULL;
+	unsigned *lines = NULL;
 
 	if (strcmp(key, "websub") == 0) {
 		list = &c->websub;
 		n = &c->nwebsub;
+		lines = ld->websub_lines;
 	} else if (strcmp(key, "xmlrpc") == 0) {
 		list = &c->xmlrpc;
 		n = &c->nxmlrpc;
+		lines = ld->xmlrpc_lines;
 	} else if (strcmp(key, "timeout") == 0) {
 		number_setting(ld, &c->ping_timeout, &ld->timeout_line, name, value, line, 1, 300);
 		return;
@@ -697,11 +702,23 @@ ping_setting(struct loader *ld, const char *name, const char *key, const char *v
 		diag_error(ld->d, ld->path, line, 0, "invalid %s '%s' (%s)", name, value, why);
 		return;
 	}
+	/*
+	 * The same address twice would be pinged twice about every feed. Addresses are compared
+	 * as written: they are sent as written too, and a hub may tell case in a path apart.
+	 */
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*list)[i], value) == 0) {
+			diag_warning(ld->d, ld->path, line, 0, "%s '%s' given again (already on line %u; "
+				     "pinged once)", name, value, lines[i]);
+			return;
+		}
+	}
 	if (*n == MAX_PINGS) {
 		diag_error(ld->d, ld->path, line, 0, "too many %s addresses (at most %d)", name, MAX_PINGS);
 		return;
 	}
 	*list = xreallocarray(*list, *n + 1, sizeof(**list));
+	lines[*n] = line;
 	(*list)[(*n)++] = xstrdup(value);
 }
 

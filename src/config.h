@@ -9,7 +9,8 @@
  *   feed.entries (1..10000, default 20), feed.id-host (default: site.url's host),
  *   scope.<name>.title (each [scope "name"] declares a scope, in file order),
  *   level.<name>.rank, .summary, .colour (#rrggbb), .title (default: the name upper-cased),
- *   ping.websub, ping.xmlrpc (repeatable absolute http/https URLs), ping.timeout, ping.retries.
+ *   ping.websub, ping.xmlrpc (repeatable absolute http/https URLs; an address given again, as
+ *   written, is a warning and kept once), ping.timeout, ping.retries.
  * With no [level] section the five UK levels apply, with their published meanings.
  */
 #ifndef THREATFEED_CONFIG_H

@@ -248,6 +248,16 @@ is "$(requests "$hub_log")" "$(publish)" "the new commit reached the hub"
 is "$(watched "$hub_log")" "$(sha256sum <"$site/feed.json" | cut -d' ' -f1)" \
 	"after the new feed.json was in place"
 
+# ---- the same hub twice: a warning, and one request per feed ----
+
+dup_repo=$(ping_repo "websub = http://127.0.0.1:$hub_port/" "websub = http://127.0.0.1:$hub_port/")
+: >"$hub_log"
+run_tf build -C "$dup_repo" --ping -q
+is "$status" 0 "a hub given twice: build --ping exits 0"
+is "$err" "threatfeed: threatfeed.conf:8: warning: ping.websub 'http://127.0.0.1:$hub_port/' given again (already on line 7; pinged once)" \
+	"a hub given twice: a warning at the second, naming the first"
+is "$(requests "$hub_log")" "$(publish)" "a hub given twice: one request per feed, not two"
+
 # ---- a content error: exit 1, nothing sent ----
 
 announcement sever 2022-01-01T00:00:00Z "" 'x' | put "$repo" content/levels/2022-01-01-bad.md

@@ -305,6 +305,21 @@ test_scopes_pings(void)
 	is_str(c.nxmlrpc == 1 ? c.xmlrpc[0] : NULL, "http://rpc.example.net/RPC2?x=1", "xmlrpc endpoint");
 	ok(c.ping_timeout == 300 && c.ping_retries == 0, "ping numbers at their bounds");
 	config_release(&c);
+
+	/* The same address again is pinged once; the same address as another kind is not the same. */
+	ok(load(&c, SITE "[ping]\n\twebsub = https://hub.example.net/\n"
+		"\txmlrpc = https://hub.example.net/\n\twebsub = https://hub2.example.net/\n"
+		"[ping]\n\twebsub = https://hub.example.net/\n\twebsub = https://HUB.example.net/\n"
+		"\txmlrpc = https://hub.example.net/\n", &msg) == 0, "repeated ping addresses load");
+	is_str(msg, "threatfeed: threatfeed.conf:9: warning: ping.websub 'https://hub.example.net/' "
+	       "given again (already on line 5; pinged once)\n"
+	       "threatfeed: threatfeed.conf:11: warning: ping.xmlrpc 'https://hub.example.net/' "
+	       "given again (already on line 6; pinged once)\n", "each repeat a warning at its line");
+	free(msg);
+	ok(c.nwebsub == 3 && c.nxmlrpc == 1, "each address kept once");
+	is_str(c.nwebsub == 3 ? c.websub[2] : NULL, "https://HUB.example.net/",
+	       "addresses are compared as written");
+	config_release(&c);
 }
 
 static void
