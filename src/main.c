@@ -80,8 +80,10 @@ static const struct command commands[] = {
 	  "Tell the [ping] websub hubs and xmlrpc servers about every feed of the site folder\n"
 	  "whose bytes changed since they were last told (or whose last ping failed): a WebSub\n"
 	  "publish request, a weblogUpdates.extendedPing call. Nothing changed: nothing is sent.\n"
-	  "Only public URLs and the site title are sent. Exit status 3 if an endpoint still\n"
-	  "failed after ping.retries retries.\n"
+	  "Only public URLs and the site title are sent. An endpoint that answers with a\n"
+	  "Retry-After of over a minute gets nothing until then (a day at most); its pings wait\n"
+	  "for the first run after that. Exit status 3 if an endpoint still failed after\n"
+	  "ping.retries retries, or pings were held back that way.\n"
 	  "  -C, --repo REPO   the repository (default: found upward from the current folder)\n"
 	  "  -o, --output DIR  the site folder (default: site inside REPO)\n"
 	  "  -n, --dry-run     print what would be sent, send nothing\n",

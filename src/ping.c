@@ -60,6 +60,47 @@ is_plain(const char *s, size_t len)
 	return 1;
 }
 
+static int
+parse_kind(enum ping_kind *out, const char *s, size_t len)
+{
+	if (len == 6 && memcmp(s, "websub", 6) == 0)
+		*out = PING_WEBSUB;
+	else if (len == 6 && memcmp(s, "xmlrpc", 6) == 0)
+		*out = PING_XMLRPC;
+	else
+		return -1;
+	return 0;
+}
+
+/* "wait  UNTIL  KIND  ENDPOINT": n is the index of the last field. */
+static int
+parse_hold(struct ping_state *out, const char *const *field, const size_t *flen, size_t n)
+{
+	struct timestamp t;
+	enum ping_kind kind;
+	const char *why;
+	char when[40], *endpoint;
+	struct buf same = BUF_INIT;
+	int canonical;
+
+	if (n != 3 || flen[1] == 0 || flen[1] >= sizeof(when) || parse_kind(&kind, field[2], flen[2]) < 0 ||
+	    !is_plain(field[3], flen[3]))
+		return -1;
+	memcpy(when, field[1], flen[1]);
+	when[flen[1]] = '\0';
+	if (date_parse_rfc3339(&t, when, &why, NULL) < 0)
+		return -1;
+	/* Only the UTC form ping_state_format writes: what is read is then always written back. */
+	canonical = date_format_utc(&same, t.epoch) == 0 && strcmp(same.ptr, when) == 0;
+	buf_release(&same);
+	if (!canonical)
+		return -1;
+	endpoint = xstrndup(field[3], flen[3]);
+	ping_state_set_hold(out, kind, endpoint, t.epoch);
+	free(endpoint);
+	return 0;
+}
+
 int
 ping_state_parse(struct ping_state *out, const char *path, const char *data, size_t len,
 		 struct diag *d)
@@ -68,8 +109,7 @@ ping_state_parse(struct ping_state *out, const char *path, const char *data, siz
 	unsigned line = 0;
 	int rc = 0;
 
-	out->items = NULL;
-	out->count = 0;
+	memset(out, 0, sizeof(*out));
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *field[5], *q;
@@ -92,6 +132,16 @@ ping_state_parse(struct ping_state *out, const char *path, const char *data, siz
 			if (!tab || n == 4)
 				break;
 			q = tab + 1;
+		}
+		if (flen[0] == 4 && memcmp(field[0], "wait", 4) == 0) {
+			/* A damaged hold only means pinging that endpoint: warned about, like any line. */
+			if (parse_hold(out, field, flen, n) < 0) {
+				diag_warning(d, path, line, 0, "malformed line ignored (expected wait, a UTC "
+					     "time, websub|xmlrpc and endpoint, tab-separated)");
+				rc = -1;
+			}
+			p = eol + 1;
+			continue;
 		}
 		ok = flen[0] == 2 && memcmp(field[0], "ok", 2) == 0;
 		if (n != 4 || !(ok || (flen[0] == 6 && memcmp(field[0], "failed", 6) == 0)) ||
@@ -134,6 +184,14 @@ ping_state_format(struct buf *out, const struct ping_state *s)
 			       kind_names[r->kind], r->endpoint, r->feed) < 0)
 			return -1;
 	}
+	for (size_t i = 0; i < s->nholds; i++) {
+		const struct ping_hold *h = &s->holds[i];
+
+		if (!is_plain(h->endpoint, strlen(h->endpoint)) || buf_puts(out, "wait\t") < 0 ||
+		    date_format_utc(out, h->until) < 0 ||
+		    buf_printf(out, "\t%s\t%s\n", kind_names[h->kind], h->endpoint) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -167,6 +225,34 @@ ping_state_set(struct ping_state *s, enum ping_kind kind, const char *endpoint, 
 	snprintf(r->hash, sizeof(r->hash), "%s", hash);
 }
 
+struct ping_hold *
+ping_state_hold(const struct ping_state *s, enum ping_kind kind, const char *endpoint)
+{
+	for (size_t i = 0; i < s->nholds; i++) {
+		struct ping_hold *h = &s->holds[i];
+
+		if (h->kind == kind && strcmp(h->endpoint, endpoint) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+void
+ping_state_set_hold(struct ping_state *s, enum ping_kind kind, const char *endpoint, int64_t until)
+{
+	struct ping_hold *h = ping_state_hold(s, kind, endpoint);
+
+	if (!h) {
+		s->holds = xreallocarray(s->holds, s->nholds + 1, sizeof(*s->holds));
+		h = &s->holds[s->nholds++];
+		h->kind = kind;
+		h->endpoint = xstrdup(endpoint);
+		h->until = until;
+	} else if (until > h->until) {
+		h->until = until;
+	}
+}
+
 void
 ping_state_release(struct ping_state *s)
 {
@@ -175,8 +261,10 @@ ping_state_release(struct ping_state *s)
 		free(s->items[i].feed);
 	}
 	free(s->items);
-	s->items = NULL;
-	s->count = 0;
+	for (size_t i = 0; i < s->nholds; i++)
+		free(s->holds[i].endpoint);
+	free(s->holds);
+	memset(s, 0, sizeof(*s));
 }
 
 /* ---- XML-RPC ---- */
@@ -371,6 +459,12 @@ ping_parse_retry_after(long *seconds, const char *value, int64_t now)
 	return 0;
 }
 
+int64_t
+ping_hold_until(int64_t now, long seconds)
+{
+	return now + (seconds > PING_MAX_HOLD ? PING_MAX_HOLD : seconds < 0 ? 0 : seconds);
+}
+
 long
 ping_backoff_ms(unsigned retry, uint32_t random)
 {
@@ -504,6 +598,7 @@ struct job {
 	unsigned attempts;
 	unsigned retries_left;
 	int64_t start_at;         /* monotonic ms */
+	int64_t hold_until;       /* epoch seconds the endpoint asked to be left alone until, or 0 */
 	CURL *easy;
 	struct curl_slist *headers;
 	struct buf body;
@@ -737,8 +832,13 @@ finish(struct job *j, CURLcode res, const struct site_info *site)
 			retry = 1;
 			wait_s = retry_after(j->easy);
 			if (wait_s > PING_MAX_RETRY_AFTER) {
-				buf_printf(&j->why, " (Retry-After %ld s, more than %d s)", wait_s,
-					   PING_MAX_RETRY_AFTER);
+				/* Too long to wait in this run: the state remembers it for the next ones. */
+				j->hold_until = ping_hold_until((int64_t)time(NULL), wait_s);
+				buf_printf(&j->why, " (Retry-After %ld s%s: not pinged again before ", wait_s,
+					   wait_s > PING_MAX_HOLD ? ", more than the day threatfeed waits at most" :
+					   "");
+				date_format_utc(&j->why, j->hold_until);
+				buf_putc(&j->why, ')');
 				retry = 0;
 			}
 		}
@@ -766,6 +866,31 @@ describe(FILE *out, const struct job *j, const struct site_info *site)
 	}
 	fprintf(out, "would POST %s (xmlrpc): weblogUpdates.extendedPing(\"%s\", \"%s\", \"%s\", \"%s\")\n",
 		j->endpoint, site->title, site->url, j->feed->page, j->feed->url);
+}
+
+/*
+ * An endpoint that asked to be left alone (j) gets no retry of its other requests in this run:
+ * those waiting for one end now, failed, held as long as j. Returns how many ended.
+ */
+static size_t
+hold_back(struct job *jobs, size_t n, const struct job *j)
+{
+	size_t ended = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct job *k = &jobs[i];
+
+		if (k == j || k->state != JOB_WAITING || k->kind != j->kind ||
+		    strcmp(k->endpoint, j->endpoint) != 0)
+			continue;
+		k->state = JOB_DONE;
+		k->hold_until = j->hold_until;
+		buf_reset(&k->why);
+		buf_puts(&k->why, "not retried: the endpoint asked to be left alone until ");
+		date_format_utc(&k->why, j->hold_until);
+		ended++;
+	}
+	return ended;
 }
 
 /* Runs every job to its end, all in parallel; a slow endpoint delays no other. */
@@ -816,6 +941,8 @@ run_jobs(struct job *jobs, size_t n, const struct site_info *site, struct diag *
 				done++;
 			else if (next < 0 || j->start_at < next)
 				next = j->start_at;
+			if (j->hold_until)
+				done += hold_back(jobs, n, j);
 		}
 		if (done == n)
 			break;
@@ -906,8 +1033,7 @@ load_state(struct ping_state *state, const char *path, struct diag *d)
 	struct buf data = BUF_INIT;
 	int rc = 0;
 
-	state->items = NULL;
-	state->count = 0;
+	memset(state, 0, sizeof(*state));
 	if (read_file(&data, path, MAX_STATE_FILE) < 0) {
 		if (errno != ENOENT)
 			rc = diag_error(d, path, 0, 0, "cannot read the ping state: %s", strerror(errno));
@@ -920,17 +1046,38 @@ out:
 	return rc;
 }
 
+/* Whether the endpoint has yet to hear about the feed's bytes. */
+static int
+to_send(const struct ping_state *state, enum ping_kind kind, const char *endpoint,
+	const struct feed_file *feed)
+{
+	const struct ping_record *r = ping_state_find(state, kind, endpoint, feed->url);
+
+	/* Unchanged bytes already told to this endpoint: nothing to send (ping.h). */
+	return !(r && r->ok && strcmp(r->hash, feed->hash) == 0);
+}
+
+/* The time before which nothing is sent to the endpoint, or 0 when it may be pinged now. */
+static int64_t
+held_until(const struct ping_state *state, enum ping_kind kind, const char *endpoint, int64_t now)
+{
+	const struct ping_hold *h = ping_state_hold(state, kind, endpoint);
+
+	return h && h->until > now ? h->until : 0;
+}
+
 static void
 add_jobs(struct job **jobs, size_t *n, enum ping_kind kind, char *const *endpoints, size_t nendpoints,
-	 const struct feed_file *feeds, size_t nfeeds, const struct ping_state *state, long retries)
+	 const struct feed_file *feeds, size_t nfeeds, const struct ping_state *state, long retries,
+	 int64_t now)
 {
 	for (size_t e = 0; e < nendpoints; e++) {
+		if (held_until(state, kind, endpoints[e], now))
+			continue;
 		for (size_t f = 0; f < nfeeds; f++) {
-			const struct ping_record *r = ping_state_find(state, kind, endpoints[e], feeds[f].url);
 			struct job *j;
 
-			/* Unchanged bytes already told to this endpoint: nothing to send (ping.h). */
-			if (r && r->ok && strcmp(r->hash, feeds[f].hash) == 0)
+			if (!to_send(state, kind, endpoints[e], &feeds[f]))
 				continue;
 			*jobs = xreallocarray(*jobs, *n + 1, sizeof(**jobs));
 			j = &(*jobs)[(*n)++];
@@ -944,18 +1091,65 @@ add_jobs(struct job **jobs, size_t *n, enum ping_kind kind, char *const *endpoin
 	}
 }
 
-/* The new state: this run's outcomes, the other current pairs as they were, nothing stale. */
-static void
-next_state(struct ping_state *out, const struct ping_state *old, const struct config *cfg,
-	   const struct feed_file *feeds, size_t nfeeds, const struct job *jobs, size_t njobs)
+/*
+ * Reports each endpoint left alone at its request, with how many pings wait for it (through d,
+ * or on out for a dry run). Returns how many pings were held back.
+ */
+static size_t
+report_holds(const struct config *cfg, const struct feed_file *feeds, size_t nfeeds,
+	     const struct ping_state *state, int64_t now, const struct ping_options *opt,
+	     struct diag *d)
 {
-	out->items = NULL;
-	out->count = 0;
+	size_t total = 0;
+	struct buf when = BUF_INIT;
+
 	for (int kind = PING_WEBSUB; kind <= PING_XMLRPC; kind++) {
 		char *const *ends = kind == PING_WEBSUB ? cfg->websub : cfg->xmlrpc;
 		size_t nends = kind == PING_WEBSUB ? cfg->nwebsub : cfg->nxmlrpc;
 
-		for (size_t e = 0; e < nends; e++)
+		for (size_t e = 0; e < nends; e++) {
+			int64_t until = held_until(state, (enum ping_kind)kind, ends[e], now);
+			size_t held = 0;
+
+			if (!until)
+				continue;
+			for (size_t f = 0; f < nfeeds; f++)
+				held += (size_t)to_send(state, (enum ping_kind)kind, ends[e], &feeds[f]);
+			if (!held)
+				continue;
+			total += held;
+			buf_reset(&when);
+			date_format_utc(&when, until);
+			if (opt->dry_run)
+				fprintf(opt->out, "would not POST %s (%s): it asked to be left alone until %s; "
+					"%zu pings wait for then\n", ends[e], kind_names[kind], when.ptr, held);
+			else
+				diag_error(d, ends[e], 0, 0, "asked (Retry-After) to be left alone until %s: "
+					   "%zu %s not sent, kept for the first run after then", when.ptr, held,
+					   held == 1 ? "ping" : "pings");
+		}
+	}
+	buf_release(&when);
+	return total;
+}
+
+/*
+ * The new state: this run's outcomes, the other current pairs as they were, the holds that have
+ * not passed, nothing stale. A held endpoint's pairs stay as they were: still to be sent.
+ */
+static void
+next_state(struct ping_state *out, const struct ping_state *old, const struct config *cfg,
+	   const struct feed_file *feeds, size_t nfeeds, const struct job *jobs, size_t njobs,
+	   int64_t now)
+{
+	memset(out, 0, sizeof(*out));
+	for (int kind = PING_WEBSUB; kind <= PING_XMLRPC; kind++) {
+		char *const *ends = kind == PING_WEBSUB ? cfg->websub : cfg->xmlrpc;
+		size_t nends = kind == PING_WEBSUB ? cfg->nwebsub : cfg->nxmlrpc;
+
+		for (size_t e = 0; e < nends; e++) {
+			int64_t until = held_until(old, (enum ping_kind)kind, ends[e], now);
+
 			for (size_t f = 0; f < nfeeds; f++) {
 				const struct ping_record *r =
 					ping_state_find(old, (enum ping_kind)kind, ends[e], feeds[f].url);
@@ -963,10 +1157,28 @@ next_state(struct ping_state *out, const struct ping_state *old, const struct co
 				if (r)
 					ping_state_set(out, r->kind, r->endpoint, r->feed, r->hash, r->ok);
 			}
+			if (until)
+				ping_state_set_hold(out, (enum ping_kind)kind, ends[e], until);
+		}
 	}
-	for (size_t i = 0; i < njobs; i++)
+	for (size_t i = 0; i < njobs; i++) {
 		ping_state_set(out, jobs[i].kind, jobs[i].endpoint, jobs[i].feed->url, jobs[i].feed->hash,
 			       jobs[i].ok);
+		if (jobs[i].hold_until)
+			ping_state_set_hold(out, jobs[i].kind, jobs[i].endpoint, jobs[i].hold_until);
+	}
+}
+
+/*
+ * A hold longer than PING_MAX_HOLD from now (the clock went back, or the file was edited) is
+ * shortened to it, so that nothing silences an endpoint for longer.
+ */
+static void
+cap_holds(struct ping_state *state, int64_t now)
+{
+	for (size_t i = 0; i < state->nholds; i++)
+		if (state->holds[i].until > now + PING_MAX_HOLD)
+			state->holds[i].until = now + PING_MAX_HOLD;
 }
 
 int
@@ -976,10 +1188,12 @@ ping_site(const json_t *model, const struct config *cfg, const struct ping_optio
 	struct site_info site = { cfg->title, cfg->url };
 	struct feed_file *feeds = NULL;
 	struct job *jobs = NULL;
-	struct ping_state state = { NULL, 0 }, next = { NULL, 0 };
+	struct ping_state state = { 0 }, next = { 0 };
 	struct buf text = BUF_INIT;
-	size_t nfeeds = 0, njobs = 0, failed = 0, changed = 0;
+	size_t nfeeds = 0, njobs = 0, failed = 0, changed = 0, held = 0;
 	int curl_up = 0, lock = -1, rc = -1;
+	/* The wall clock, for holds: they are times a hub named, kept from one run to the next. */
+	int64_t now = (int64_t)time(NULL);
 
 	if (cfg->nwebsub + cfg->nxmlrpc == 0) {
 		if (!opt->quiet)
@@ -992,12 +1206,17 @@ ping_site(const json_t *model, const struct config *cfg, const struct ping_optio
 	if (load_feeds(&feeds, &nfeeds, model, opt->site_dir, d) < 0 ||
 	    load_state(&state, opt->state_path, d) < 0)
 		goto out;
+	cap_holds(&state, now);
 	add_jobs(&jobs, &njobs, PING_WEBSUB, cfg->websub, cfg->nwebsub, feeds, nfeeds, &state,
-		 cfg->ping_retries);
+		 cfg->ping_retries, now);
 	add_jobs(&jobs, &njobs, PING_XMLRPC, cfg->xmlrpc, cfg->nxmlrpc, feeds, nfeeds, &state,
-		 cfg->ping_retries);
+		 cfg->ping_retries, now);
+	held = report_holds(cfg, feeds, nfeeds, &state, now, opt, d);
 	if (njobs == 0) {
-		if (!opt->quiet)
+		if (!opt->quiet && held)
+			fprintf(opt->out, "ping: %zu requests held back at the endpoints' request; nothing "
+				"sent\n", held);
+		else if (!opt->quiet)
 			fprintf(opt->out, "ping: no feed changed since the last ping; nothing sent\n");
 		rc = 0;
 		goto out;
@@ -1047,12 +1266,15 @@ ping_site(const json_t *model, const struct config *cfg, const struct ping_optio
 				changed++;
 				break;
 			}
-	next_state(&next, &state, cfg, feeds, nfeeds, jobs, njobs);
+	next_state(&next, &state, cfg, feeds, nfeeds, jobs, njobs, now);
 	if (ping_state_format(&text, &next) < 0)
 		diag_error(d, opt->state_path, 0, 0, "cannot record an endpoint or feed URL");
 	else
 		write_atomically(opt->state_path, &text, d);
-	if (!opt->quiet)
+	if (!opt->quiet && held)
+		fprintf(opt->out, "ping: %zu requests about %zu changed feeds, %zu failed, %zu held back\n",
+			njobs, changed, failed, held);
+	else if (!opt->quiet)
 		fprintf(opt->out, "ping: %zu requests about %zu changed feeds, %zu failed\n", njobs,
 			changed, failed);
 out:

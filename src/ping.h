@@ -12,7 +12,11 @@
  *
  * Every request runs in parallel (curl multi). Each attempt is bounded by ping.timeout; connection
  * errors, timeouts, HTTP 5xx and 429 are retried ping.retries times with exponential backoff and
- * jitter (a 429's or 503's Retry-After is honoured); any other failure is final. Only http and
+ * jitter (a 429's or 503's Retry-After of up to PING_MAX_RETRY_AFTER is waited for in the run);
+ * any other failure is final. A longer Retry-After ends the endpoint's requests for this run and
+ * is remembered in the state: until then a run sends nothing to that endpoint, says until when on
+ * the diagnostics (an error, so the exit status is a partial ping failure), and keeps its feeds
+ * as still to be sent; the first run after that time sends them. Only http and
  * https are allowed, redirects included; certificates are verified; responses are capped (an error
 page cut at the cap is still its status). A failure's message gives the status and, when the
 answer is plain text, its words ("HTTP 404: 'no such hub'").
@@ -39,7 +43,14 @@ answer is plain text, its words ("HTTP 404: 'no such hub'").
 #define PING_STATE_FILE "threatfeed/ping-state"   /* under the Git folder */
 #define PING_LOCK_SUFFIX ".lock"                  /* the lock is the state file's name plus this */
 #define PING_MAX_RESPONSE ((size_t)64 << 10)      /* bytes kept or read of any response */
-#define PING_MAX_RETRY_AFTER 60                   /* seconds; a longer Retry-After is a failure */
+#define PING_MAX_RETRY_AFTER 60                   /* seconds; a longer Retry-After ends the run's
+						     tries at that endpoint and is remembered */
+/*
+ * Seconds; the longest Retry-After remembered. A hub that asks for a year (a typo, a broken
+ * proxy) must not silence it for a year: a day is long enough for a hub's maintenance, and short
+ * enough that a wrong answer costs a day of slower updates at most, with readers still polling.
+ */
+#define PING_MAX_HOLD (24L * 60 * 60)
 
 struct ping_options {
 	const char *site_dir;     /* where the feed files are read */
@@ -62,7 +73,12 @@ int ping_site(const json_t *model, const struct config *cfg, const struct ping_o
 /*
  * The state file, one line per endpoint and feed (tab-separated, after a "#" comment line):
  *   ok|failed  HASH  websub|xmlrpc  ENDPOINT-URL  FEED-URL
- * HASH is the Git blob id of the feed's bytes last sent (hex).
+ * HASH is the Git blob id of the feed's bytes last sent (hex). Then one line per endpoint that
+ * asked, with a Retry-After, to be left alone:
+ *   wait  UNTIL  websub|xmlrpc  ENDPOINT-URL
+ * UNTIL is an RFC 3339 UTC time ("2026-11-27T19:00:00Z"). Files written before holds existed
+ * have no such line and read as they did; a program that predates them warns about the line and
+ * ignores it, which only means pinging that endpoint.
  */
 enum ping_kind { PING_WEBSUB, PING_XMLRPC };
 
@@ -74,9 +90,17 @@ struct ping_record {
 	char *feed;
 };
 
+struct ping_hold {
+	enum ping_kind kind;
+	char *endpoint;
+	int64_t until;            /* epoch seconds: nothing is sent to the endpoint before this */
+};
+
 struct ping_state {
 	struct ping_record *items;
 	size_t count;
+	struct ping_hold *holds;
+	size_t nholds;
 };
 
 /*
@@ -94,6 +118,12 @@ struct ping_record *ping_state_find(const struct ping_state *s, enum ping_kind k
 /* Adds or replaces the record for (kind, endpoint, feed) (strings are copied). */
 void ping_state_set(struct ping_state *s, enum ping_kind kind, const char *endpoint,
 		    const char *feed, const char *hash, int ok);
+/* The hold of (kind, endpoint), or NULL; it may have passed: compare its until with the time. */
+struct ping_hold *ping_state_hold(const struct ping_state *s, enum ping_kind kind,
+				  const char *endpoint);
+/* Holds (kind, endpoint) until `until`, or keeps its hold if that ends later (endpoint copied). */
+void ping_state_set_hold(struct ping_state *s, enum ping_kind kind, const char *endpoint,
+			 int64_t until);
 void ping_state_release(struct ping_state *s);
 
 /*
@@ -115,6 +145,9 @@ int ping_build_rpc_call(struct buf *out, const char *method, const char *const *
  * seconds). *seconds gets the delay (0 for a date in the past). -1 for anything else.
  */
 int ping_parse_retry_after(long *seconds, const char *value, int64_t now);
+
+/* Until when an endpoint that answered "Retry-After: seconds" at now is left: PING_MAX_HOLD at most. */
+int64_t ping_hold_until(int64_t now, long seconds);
 
 /*
  * Delay before retry number `retry` (1 for the first retry): 500 ms doubled at each retry, capped at

@@ -342,6 +342,65 @@ print(" ".join("%.2f" % (t[1] - t[0]) for t in by.values()))' "$peer_log")
 ok $? "429 with Retry-After: 1: each retry came about 1 s later ($gaps)"
 ok "$(within "$t" 0.95 3 && echo 0 || echo 1)" "429 with Retry-After: done in $t s"
 
+# A hub that asks to be left alone for longer than a run waits is left alone until then, by
+# every run; the first run after that time sends what it missed.
+peer_case held unavailable
+is "$status" 3 "503 with Retry-After: 120: exit status 3"
+held_state=$peer_repo/.git/threatfeed/ping-state
+until=$(sed -n "s|^wait	\([^	]*\)	websub	http://127.0.0.1:$peer_port/\$|\1|p" "$held_state")
+"$PYTHON" -c 'import sys, time, datetime
+u = datetime.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+sys.exit(0 if 110 <= u.timestamp() - time.time() <= 121 else 1)' "$until"
+ok $? "503 with Retry-After: 120: the state holds the hub until about 120 s from now ($until)"
+expect_failures "HTTP 503 \\(Retry-After 120 s: not pinged again before $until\\) \\(1 attempt\\)" \
+	"503 with Retry-After: 120: not retried in this run, and said until when"
+is "$(requests "$peer_log")" "$(publish)" "503 with Retry-After: 120: one request each"
+: >"$hub_log"
+announce "$peer_repo"
+run_tf build -C "$peer_repo" --ping
+is "$status" 3 "a run before that time: exit status 3, as a ping that partly failed"
+is "$err" "threatfeed: http://127.0.0.1:$peer_port/: asked (Retry-After) to be left alone until $until: 3 pings not sent, kept for the first run after then" \
+	"a run before that time says until when, once for the hub"
+like "$out" "^ping: 3 requests about 3 changed feeds, 0 failed, 3 held back$" "and counts what it held back"
+is "$(count "$peer_log")" 3 "a run before that time sends the hub nothing"
+is "$(requests "$hub_log")" "$(publish)" "the other hub still hears about the change"
+run_tf ping -C "$peer_repo"
+is "$status:$out" "3:ping: 3 requests held back at the endpoints' request; nothing sent" \
+	"a run with only held pings says so and exits 3"
+is "$(count "$peer_log")" 3 "and still sends the hub nothing"
+run_tf ping -C "$peer_repo" --dry-run
+is "$status:$err" "0:" "a dry run during the hold exits 0"
+is "$out" "would not POST http://127.0.0.1:$peer_port/ (websub): it asked to be left alone until $until; 3 pings wait for then
+ping: 3 requests held back at the endpoints' request; nothing sent" "a dry run says what is held back and until when"
+grep -q "^wait	$until	websub	http://127.0.0.1:$peer_port/\$" "$held_state"
+ok $? "the hold is kept in the state, unchanged"
+# Time passes: the hold ends (the recorded time is moved, not the clock). The hub now answers.
+sed -i "s|^wait	$until	|wait	2001-01-01T00:00:00Z	|" "$held_state"
+kill "${server_pids[-1]}" && wait "${server_pids[-1]}" 2>/dev/null
+PING_TEST_PORT=$peer_port start_server awake hub
+run_tf ping -C "$peer_repo"
+is "$status:$err" "0:" "a run after that time exits 0"
+is "$(requests "$awake_log")" "$(publish)" "and sends the hub the pings it held back"
+ok "$(grep -q '^wait	' "$held_state" && echo 1 || echo 0)" "the hold that passed is gone from the state"
+# A hub asking for a year is left alone for a day at most.
+PING_TEST_RETRY_AFTER=31536000 start_server yearly unavailable
+year_repo=$(ping_repo "xmlrpc = http://127.0.0.1:$yearly_port/RPC2")
+run_tf build -C "$year_repo" --ping -q
+like "$err" "HTTP 503 \\(Retry-After 31536000 s, more than the day threatfeed waits at most: not pinged again before " \
+	"a Retry-After of a year: said to be more than threatfeed waits"
+until=$(sed -n 's|^wait	\([^	]*\)	xmlrpc	.*|\1|p' "$year_repo/.git/threatfeed/ping-state")
+"$PYTHON" -c 'import sys, time, datetime
+u = datetime.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+sys.exit(0 if 86390 <= u.timestamp() - time.time() <= 86401 else 1)' "$until"
+ok $? "a Retry-After of a year holds the endpoint for a day ($until)"
+# A damaged hold does not stop pinging: warned about, and the endpoint is pinged.
+printf 'wait\tsoon\txmlrpc\thttp://127.0.0.1:%s/RPC2\n' "$yearly_port" >"$year_repo/.git/threatfeed/ping-state"
+before=$(count "$yearly_log")
+run_tf ping -C "$year_repo"
+like "$err" "ping-state:1: warning: malformed line ignored \\(expected wait, a UTC time, websub\\|xmlrpc and endpoint, tab-separated\\)" \
+	"a damaged hold is warned about"
+is "$(( $(count "$yearly_log") - before ))" 3 "and the endpoint is pinged all the same"
+
 peer_case redirect redirect-file
 is "$status" 3 "a redirect to file:///etc/passwd: exit status 3"
 expect_failures "Protocol \"file\" not supported( or disabled in libcurl)? \\(1 attempt\\)" \

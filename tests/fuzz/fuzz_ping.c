@@ -43,6 +43,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			assert(r2 && r2->ok == r->ok && strcmp(r2->hash, r->hash) == 0);
 		}
+		assert(again.nholds == st.nholds);
+		for (size_t i = 0; i < st.nholds; i++) {
+			const struct ping_hold *h = &st.holds[i];
+			const struct ping_hold *h2 = ping_state_hold(&again, h->kind, h->endpoint);
+
+			assert(h2 && h2->until == h->until);
+		}
 		ping_state_release(&again);
 	}
 	ping_state_release(&st);

@@ -17,6 +17,7 @@ MODE:
   see-other     answers a POST to / with 303 and Location: /published (the request was handled),
                 a GET of /published with 200, and any other request with 405
   endless       answers 200 and a body that never ends
+  unavailable   answers 503 with Retry-After: 120 (or $PING_TEST_RETRY_AFTER), always
   status-404    answers 404 Not Found, with a reason in plain text
   endless-404   answers 404 and an HTML page that never ends
   hang          accepts connections, reads the request, never answers
@@ -112,6 +113,8 @@ class Peer(BaseHTTPRequestHandler):
                 self.reply(429, [("Retry-After", "1")])
             else:
                 self.reply(202)
+        elif mode == "unavailable":
+            self.reply(503, [("Retry-After", os.environ.get("PING_TEST_RETRY_AFTER", "120"))])
         elif mode == "status-404":
             self.reply(404, [("Content-Type", "text/plain")], b"no such hub\n")
         elif mode == "see-other":

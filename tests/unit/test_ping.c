@@ -87,6 +87,74 @@ test_state(void)
 	buf_release(&out);
 }
 
+/* Holds: "wait" lines after the records; older files without them read as before. */
+static void
+test_holds(void)
+{
+	static const char text[] =
+		"# threatfeed ping state: what each endpoint was last told about each feed (safe to delete)\n"
+		"ok\t" H1 "\twebsub\thttp://hub.example/\thttps://t.example/atom.xml\n"
+		"wait\t2026-11-27T19:00:00Z\twebsub\thttp://hub.example/\n"
+		"wait\t2026-11-27T20:00:00Z\txmlrpc\thttp://rpc.example/RPC2\n";
+	static const char *const bad[] = {
+		"wait\tsoon\twebsub\thttp://hub/\n",                         /* not a time */
+		"wait\t2026-11-27T19:00:00\twebsub\thttp://hub/\n",          /* no offset */
+		"wait\t2026-11-27T20:00:00+01:00\twebsub\thttp://hub/\n",    /* not written in UTC */
+		"wait\t2026-11-27T19:00:00.5Z\twebsub\thttp://hub/\n",       /* a fraction */
+		"wait\t2026-02-30T19:00:00Z\twebsub\thttp://hub/\n",         /* no such day */
+		"wait\t\twebsub\thttp://hub/\n",                             /* empty time */
+		"wait\t2026-11-27T19:00:00Z\tpubsub\thttp://hub/\n",         /* kind */
+		"wait\t2026-11-27T19:00:00Z\twebsub\t\n",                    /* empty endpoint */
+		"wait\t2026-11-27T19:00:00Z\twebsub\n",                       /* 3 fields */
+		"wait\t2026-11-27T19:00:00Z\twebsub\thttp://hub/\tx\n",       /* 5 fields */
+		"wait\t2026-11-27T19:00:00Z\twebsub\thttp://hub/\r\n",        /* CR */
+	};
+	struct ping_state s;
+	struct ping_hold *h;
+	struct buf out = BUF_INIT;
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&msg, &len);
+	struct diag d;
+
+	diag_init(&d, f);
+	ok(ping_state_parse(&s, "state", text, strlen(text), &d) == 0 && s.count == 1 && s.nholds == 2,
+	   "holds parse next to records");
+	h = ping_state_hold(&s, PING_WEBSUB, "http://hub.example/");
+	ok(h && h->until == 1795806000, "the websub hold is found, with its time");
+	ok(!ping_state_hold(&s, PING_WEBSUB, "http://rpc.example/RPC2"), "the kind is part of a hold's key");
+	ok(ping_state_format(&out, &s) == 0, "holds format");
+	is_str(out.ptr, text, "format(parse(x)) == x, with holds");
+	ping_state_set_hold(&s, PING_WEBSUB, "http://hub.example/", 1795800000);
+	ok(s.nholds == 2 && h->until == 1795806000, "an earlier hold does not shorten a later one");
+	ping_state_set_hold(&s, PING_WEBSUB, "http://hub.example/", 1795900000);
+	ok(h->until == 1795900000, "a later hold replaces an earlier one");
+	ping_state_set_hold(&s, PING_XMLRPC, "http://new.example/", 1);
+	ok(s.nholds == 3, "a new endpoint's hold is added");
+	ping_state_release(&s);
+	ok(s.nholds == 0 && !s.holds, "release empties the holds");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct buf in = BUF_INIT;
+		size_t warnings = d.warnings;
+		int rc;
+
+		buf_puts(&in, "ok\t" H2 "\txmlrpc\thttp://rpc/\thttps://f/\n");
+		buf_puts(&in, bad[i]);
+		buf_puts(&in, "wait\t2026-11-27T19:00:00Z\txmlrpc\thttp://rpc/\n");
+		rc = ping_state_parse(&s, "state", in.ptr, in.len, &d);
+		ok(rc < 0 && s.count == 1 && s.nholds == 1 && d.warnings == warnings + 1 && d.errors == 0,
+		   "bad hold %zu is warned about and skipped, the good lines kept", i);
+		ping_state_release(&s);
+		buf_release(&in);
+	}
+	fclose(f);
+	ok(msg && strstr(msg, "threatfeed: state:2: warning: malformed line ignored (expected wait, a "
+			 "UTC time, websub|xmlrpc and endpoint, tab-separated)"),
+	   "a bad hold's warning names its line and what a hold looks like");
+	free(msg);
+	buf_release(&out);
+}
+
 static void
 rpc_case(const char *xml, int want_rc, enum ping_rpc_result want, const char *want_msg,
 	 const char *what)
@@ -227,6 +295,10 @@ test_retry_after(void)
 	retry_after_case("10 s", 0, -1, 0, "a unit");
 	retry_after_case("soon", 0, -1, 0, "a word");
 	retry_after_case("99999999999999999999999", 0, -1, 0, "an overflow");
+	ok(ping_hold_until(1000, 120) == 1120, "a hold: now plus the Retry-After");
+	ok(ping_hold_until(1000, 365L * 24 * 60 * 60) == 1000 + PING_MAX_HOLD,
+	   "a hold of a year is cut to PING_MAX_HOLD");
+	ok(PING_MAX_HOLD == 86400, "PING_MAX_HOLD is the day the manual promises");
 }
 
 static void
@@ -247,6 +319,7 @@ int
 main(void)
 {
 	test_state();
+	test_holds();
 	test_rpc();
 	test_retry_after();
 	test_backoff();
