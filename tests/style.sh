@@ -25,6 +25,33 @@ for name in $own; do
 	fi
 done
 
+# ---- tables stay tables at every width ----
+
+# A table, row or cell given another display (block, flex, grid...) loses its headers in several
+# browser and screen reader pairs, so a narrow screen must not get one. The table parts are the
+# elements, and the classes the default templates give them.
+o=$("$PYTHON" - "$css" "$TOP_DIR"/templates/*.mustache <<'PY'
+import re, sys
+css = re.sub(r"/\*.*?\*/", "", open(sys.argv[1], encoding="utf-8").read(), flags=re.S)
+parts = {"table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td", "colgroup", "col"}
+classes = set()
+for t in sys.argv[2:]:
+    for m in re.finditer(r"<(?:%s)\b[^>]*\bclass=\"([^\"]*)\"" % "|".join(parts), open(t, encoding="utf-8").read()):
+        classes.update(m.group(1).split())
+# Each rule's selectors and declarations; an at-rule's block ({...} holding rules) is walked into.
+for sel, body in re.findall(r"([^{};]*)\{([^{}]*)\}", css):
+    m = re.search(r"(?:^|;)\s*display\s*:\s*([^;]+)", body)
+    if not m or sel.strip().startswith("@") or re.match(r"(table|none)\b", m.group(1).strip()):
+        continue
+    for one in sel.split(","):
+        subject = re.split(r"[\s>+~]+", one.strip())[-1]
+        names = set(re.findall(r"^[a-z]+|(?<=\.)[\w-]+", re.sub(r"::?[\w-]+(\([^)]*\))?", "", subject)))
+        if names & (parts | classes):
+            print("%s { display: %s }" % (one.strip(), m.group(1).strip()))
+PY
+)
+is "$o" "" "style.css gives no table, row or cell a display that is not a table's"
+
 # ---- every page reflows to 320 CSS pixels (WCAG 2.1, 1.4.10: 1280 px zoomed to 400 %) ----
 
 # overflow SITE WIDTH: "PAGE PIXELS" for each page of SITE that is wider than WIDTH CSS pixels,
