@@ -443,6 +443,8 @@ like "$(tr -d '\n' <"$S/heads/2020/2020-01-01-national-severe/index.html")" \
 check_quiet "a Content-Security-Policy meta on every page" html_check csp "$site"
 check_quiet "a referrer policy meta on every page" html_check referrer "$site"
 check_quiet "Atom autodiscovery link on every page" html_check discover "$site"
+check_quiet "a language, a skip link to <main>, and captioned tables that scroll inside a labelled region" \
+	html_check a11y "$site"
 check_quiet "links resolve in the --worktree build too" html_check links "$S/w"
 
 # ---- no personal data, no build-machine data ----

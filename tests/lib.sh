@@ -13,7 +13,7 @@
 #   changed_files A B     the paths whose line differs between two snapshots
 #   age DIR               sets every file's mtime far in the past so a rewrite always shows
 #   atom_entries FILE     id, updated, link and title of each Atom entry
-#   html_check MODE DIR   links, outline, inert, csp, referrer, discover checks of every HTML page
+#   html_check MODE DIR   links, outline, inert, csp, referrer, discover, a11y checks of every HTML page
 # tests/run sets THREATFEED, TESTS_DIR, TOP_DIR and TEST_WRAPPER; defaults let a script run alone.
 set -u
 
@@ -319,6 +319,10 @@ PY
 #   referrer  a <meta name="referrer"> on every page
 #   discover  an Atom autodiscovery <link rel="alternate" type="application/atom+xml"> with an
 #             absolute http(s) href on every page
+#   a11y      a lang on <html>; one <main>, the target of the first link (the skip link); ids
+#             unique and every aria-labelledby naming one; every <table> captioned, its header
+#             cells scoped, and held by a focusable region that its caption labels (so that a
+#             table wider than a phone scrolls inside itself and stays a table)
 html_check() {
 	python3 - "$1" "$2" <<'PY'
 import os, sys, posixpath
@@ -328,13 +332,28 @@ from urllib.parse import urlsplit, unquote
 mode, root = sys.argv[1], sys.argv[2]
 problems = []
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
 class Page(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.tags = []          # (tag, attrs dict, line)
+        self.open = []          # indices in tags of the elements open here
+        self.parent = []        # index in tags of each element's parent, or -1
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, {k: (v or "") for k, v in attrs}, self.getpos()[0]))
-    handle_startendtag = handle_starttag
+        self.parent.append(self.open[-1] if self.open else -1)
+        if tag not in VOID:
+            self.open.append(len(self.tags) - 1)
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, {k: (v or "") for k, v in attrs}, self.getpos()[0]))
+        self.parent.append(self.open[-1] if self.open else -1)
+    def handle_endtag(self, tag):
+        # Close up to the nearest open element of that name (<p> and <li> may be left open).
+        for k in range(len(self.open) - 1, -1, -1):
+            if self.tags[self.open[k]][0] == tag:
+                del self.open[k:]
+                break
 
 pages = []
 for d, _, files in os.walk(root):
@@ -417,6 +436,39 @@ for rel in pages:
                    and urlsplit(a.get("href", "")).scheme in ("http", "https")
                    for t, a, _ in tags):
             problems.append(rel + ": no Atom autodiscovery link with an absolute URL")
+    elif mode == "a11y":
+        html = [a for t, a, _ in tags if t == "html"]
+        if not html or not html[0].get("lang", "").strip():
+            problems.append(rel + ": no lang on <html>")
+        ids = {}
+        for t, a, line in tags:
+            if "id" in a:
+                if a["id"] in ids:
+                    problems.append("%s:%d: id %r used twice" % (rel, line, a["id"]))
+                ids[a["id"]] = t
+        for t, a, line in tags:
+            for ref in a.get("aria-labelledby", "").split():
+                if ref not in ids:
+                    problems.append("%s:%d: <%s aria-labelledby=%r>: no such id" % (rel, line, t, ref))
+        mains = [a for t, a, _ in tags if t == "main"]
+        links = [a for t, a, _ in tags if t == "a"]
+        if len(mains) != 1:
+            problems.append("%s: %d <main> elements" % (rel, len(mains)))
+        elif not links or links[0].get("href") != "#" + mains[0].get("id", "-"):
+            problems.append(rel + ": the first link does not skip to <main>")
+        for i, (t, a, line) in enumerate(tags):
+            where = "%s:%d: <%s>" % (rel, line, t)
+            if t == "th" and a.get("scope") not in ("col", "row", "colgroup", "rowgroup"):
+                problems.append(where + " without scope")
+            if t != "table":
+                continue
+            caps = [j for j in range(i + 1, len(tags)) if p.parent[j] == i and tags[j][0] == "caption"]
+            box = tags[p.parent[i]][1] if p.parent[i] >= 0 else {}
+            if not caps or not tags[caps[0]][1].get("id"):
+                problems.append(where + " without a <caption id>")
+            elif (box.get("role") != "region" or box.get("tabindex") != "0"
+                  or box.get("aria-labelledby") != tags[caps[0]][1]["id"]):
+                problems.append(where + " not held by a role=region tabindex=0 element that its caption labels")
     else:
         sys.exit("html_check: unknown mode " + mode)
 
