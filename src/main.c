@@ -107,6 +107,13 @@ usage(FILE *out)
 	      "'threatfeed help COMMAND' describes each command's options.\n", out);
 }
 
+/* What `help COMMAND` and `COMMAND -h` print alike: the usage line, then the options. */
+static void
+command_help(const struct command *c)
+{
+	printf("usage: threatfeed %s\n\n%s", c->synopsis, c->help);
+}
+
 static int usage_error(const char *command, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 static int
@@ -143,7 +150,7 @@ common_option(const char *command, int c, char **argv)
 {
 	switch (c) {
 	case 'h':
-		fputs(find_command(command)->help, stdout);
+		command_help(find_command(command));
 		exit(EXIT_OK);
 	case ':':
 		return usage_error(command, "option '%s' needs a value", argv[optind - 1]);
@@ -393,7 +400,7 @@ run_hooks(int argc, char **argv)
 
 	if (argc < 2 || strcmp(argv[1], "install") != 0) {
 		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-			fputs(find_command("hooks")->help, stdout);
+			command_help(find_command("hooks"));
 			return EXIT_OK;
 		}
 		return usage_error("hooks", "%s", "expected 'hooks install'");
@@ -434,7 +441,7 @@ run_help(int argc, char **argv)
 	}
 	if (!(c = find_command(argv[1])))
 		return usage_error(NULL, "unknown command '%s'", argv[1]);
-	printf("usage: threatfeed %s\n\n%s", c->synopsis, c->help);
+	command_help(c);
 	return EXIT_OK;
 }
 

@@ -26,6 +26,17 @@ like "$out" -- '-o' "help build mentions -o"
 run_tf help check
 like "$out" -- '--staged' "help check mentions --staged"
 
+# The manual: every command takes -h "to describe itself, as help does". `hooks -h` is answered
+# before `install`, the others by each command's own option parser.
+for args in "build -h" "check --help" "new -h" "hooks -h" "hooks install --help" "ping -h"; do
+	cmd=${args%% *}
+	run_tf help "$cmd"
+	want=$out
+	run_tf $args
+	is "$status" 0 "$args exits 0"
+	is "$out" "$want" "$args prints what 'help $cmd' prints, usage line included"
+done
+
 run_tf help frobnicate
 is "$status" 2 "help for an unknown command exits 2"
 like "$err" "frobnicate" "help for an unknown command names it"
