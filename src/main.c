@@ -102,7 +102,7 @@ usage(FILE *out)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  threatfeed %s\n", commands[i].synopsis);
 	fputs("  threatfeed --help | --version\n\n"
-	      "exit status: 0 success, 1 content or settings error (nothing written), 2 usage error,\n"
+	      "exit status: 0 success, 1 content, settings or I/O error, 2 usage error,\n"
 	      "3 a ping failed (the site is fine)\n"
 	      "'threatfeed help COMMAND' describes each command's options.\n", out);
 }

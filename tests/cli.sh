@@ -13,6 +13,9 @@ is "$status" 0 "--help exits 0"
 like "$out" '\bbuild\b' "--help lists build"
 like "$out" '\bcheck\b' "--help lists check"
 is "$err" "" "--help writes nothing on stderr"
+# Exit status 1 is also a failed write (a full disk, a folder it may not write), as in the manual.
+like "$out" 'exit status: 0 success, 1 content, settings or I/O error, 2 usage error' \
+	"--help gives exit status 1 to I/O errors too"
 
 for cmd in build check; do
 	run_tf help "$cmd"
