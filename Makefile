@@ -4,7 +4,7 @@
 #   make site     install missing build packages (Debian, as root), build, generate site/
 #   make check    every test; ends with "N passed, N failed"
 #   make check-asan    the same tests against an AddressSanitizer + UBSan build (build-asan/)
-#   make check-valgrind  the unit and golden tests under valgrind
+#   make check-valgrind  every test, with the unit tests and threatfeed run under valgrind
 #   make fuzz     each libFuzzer target for FUZZ_SECONDS (clang; build-fuzz/), see tests/fuzz/fuzz.h
 #   make lint     banned functions and warnings-as-errors
 #   make bench    threatfeed against Hugo at 1,000, 10,000 and 100,000 announcements
