@@ -30,20 +30,28 @@ static const struct {
 
 /*
  * Where each setting is written. libgit2 1.5 hands back names and values but no line numbers, and
- * "threatfeed.conf:7: ..." is what an editor needs, so this small scan walks the same text for
+ * "threatfeed.conf:7:9: ..." is what an editor needs, so this small scan walks the same text for
  * section headers and key names. It only locates; libgit2 stays the parser that decides what the
  * file means. Keys are recorded in file order, which is also the order libgit2 returns them.
+ *
+ * Columns are 1-based and count bytes, as text_position does, except that a byte order mark is
+ * no column: editors hide it, so the first character after it is column 1. A message points at
+ * what it is about: a bad value at the value's first character as written (its opening quote, if
+ * quoted; for a value continued over lines, its start; for a value left empty, where it would
+ * start), a key at the key, a section at its '['.
  */
 struct scan_key {
 	char *name;          /* "scope.northern-ireland.title": section and key lowercased */
 	unsigned line;
-	size_t open_quote;   /* 1 + the offset of a '"' its value leaves open; 0 when none */
+	unsigned key_col;
+	unsigned value_col;  /* after '=' and blanks; after the key and blanks when there is no '=' */
+	unsigned open_line, open_col;   /* a '"' its value leaves open; open_line is 0 when none */
 };
 
 struct scan_section {
 	char *section;       /* lowercased */
 	char *sub;           /* NULL without a subsection */
-	unsigned line;
+	unsigned line, col;  /* of its '[' */
 };
 
 struct scan {
@@ -71,7 +79,7 @@ is_name_char(char c)
 
 static void
 scan_add_key(struct scan *s, const char *section, const char *sub, const char *key, size_t keylen,
-	     unsigned line)
+	     unsigned line, unsigned col)
 {
 	struct buf name = BUF_INIT;
 	char *lkey = lower_dup(key, keylen);
@@ -87,16 +95,16 @@ scan_add_key(struct scan *s, const char *section, const char *sub, const char *k
 		buf_release(&name);
 		return;
 	}
-	s->keys[s->nkeys].name = buf_detach(&name, NULL);
-	s->keys[s->nkeys].open_quote = 0;
-	s->keys[s->nkeys++].line = line;
+	s->keys[s->nkeys] = (struct scan_key){ .name = buf_detach(&name, NULL), .line = line,
+					       .key_col = col };
+	s->nkeys++;
 	free(lkey);
 }
 
 /* Parses "[section]", "[section \"sub\"]" or the old "[section.sub]" at data[*i] == '['. */
 static void
-scan_header(struct scan *s, const char *data, size_t len, size_t *i, unsigned line, char **section,
-	    char **sub)
+scan_header(struct scan *s, const char *data, size_t len, size_t *i, unsigned line, unsigned col,
+	    char **section, char **sub)
 {
 	size_t j = *i + 1, start;
 	const char *dot;
@@ -139,32 +147,39 @@ scan_header(struct scan *s, const char *data, size_t len, size_t *i, unsigned li
 	}
 	s->sections[s->nsections].section = xstrdup(*section);
 	s->sections[s->nsections].sub = *sub ? xstrdup(*sub) : NULL;
-	s->sections[s->nsections++].line = line;
+	s->sections[s->nsections].line = line;
+	s->sections[s->nsections++].col = col;
 }
 
 /*
- * Skips a value: quotes, backslash escapes and continued lines, up to its line's end. Returns 1 +
- * the offset of a quote still open at the line's end, else 0: git refuses such a line ("bad config
- * line"), but libgit2 1.5 ends the value there, so a missing '"' would silently change the value.
+ * Skips the value of key k: quotes, backslash escapes and continued lines, up to its line's end,
+ * keeping *line and *line_start (the offset where that line starts) in step. Records a quote
+ * still open at the line's end: git refuses such a line ("bad config line"), but libgit2 1.5 ends
+ * the value there, so a missing '"' would silently change the value.
  */
-static size_t
-scan_value(const char *data, size_t len, size_t *i, unsigned *line)
+static void
+scan_value(struct scan_key *k, const char *data, size_t len, size_t *i, unsigned *line,
+	   size_t *line_start)
 {
-	size_t j = *i, open = 0;
+	size_t j = *i;
+	unsigned open_line = 0, open_col = 0;
 	int quoted = 0;
 
 	while (j < len && data[j] != '\n') {
 		if (data[j] == '\\' && j + 1 < len) {
-			if (data[j + 1] == '\n')
+			if (data[j + 1] == '\r' && j + 2 < len && data[j + 2] == '\n')
+				j++;
+			if (data[j + 1] == '\n') {
 				++*line;
-			else if (data[j + 1] == '\r' && j + 2 < len && data[j + 2] == '\n')
-				++*line, j++;
+				*line_start = j + 2;
+			}
 			j += 2;
 			continue;
 		}
 		if (data[j] == '"') {
 			quoted = !quoted;
-			open = j;
+			open_line = *line;
+			open_col = (unsigned)(j - *line_start + 1);
 		} else if ((data[j] == '#' || data[j] == ';') && !quoted) {
 			break;
 		}
@@ -173,7 +188,18 @@ scan_value(const char *data, size_t len, size_t *i, unsigned *line)
 	while (j < len && data[j] != '\n')
 		j++;
 	*i = j;
-	return quoted ? open + 1 : 0;
+	if (quoted) {
+		k->open_line = open_line;
+		k->open_col = open_col;
+	}
+}
+
+static size_t
+skip_blanks(const char *data, size_t len, size_t i)
+{
+	while (i < len && (data[i] == ' ' || data[i] == '\t'))
+		i++;
+	return i;
 }
 
 static void
@@ -181,11 +207,15 @@ scan_text(struct scan *s, const char *data, size_t len)
 {
 	char *section = xstrdup(""), *sub = NULL;
 	unsigned line = 1;
-	size_t i = 0, start;
+	size_t i = 0, start, line_start = 0;
+	struct scan_key *k;
 
-	/* libgit2 skips the byte order mark some editors write (Notepad): so must the scan. */
+	/*
+	 * libgit2 skips the byte order mark some editors write (Notepad): so must the scan. Editors
+	 * do not show it either, so columns on the first line count from after it.
+	 */
 	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-		i = 3;
+		i = line_start = 3;
 	while (i < len) {
 		char c = data[i];
 
@@ -193,16 +223,22 @@ scan_text(struct scan *s, const char *data, size_t len)
 			i++;
 		} else if (c == '\n') {
 			line++;
-			i++;
+			line_start = ++i;
 		} else if (c == '[') {
-			scan_header(s, data, len, &i, line, &section, &sub);
+			scan_header(s, data, len, &i, line, (unsigned)(i - line_start + 1), &section, &sub);
 		} else if (is_name_char(c)) {
 			/* libgit2 takes a key that starts with a digit or '-' too: "9 = x" still has a line. */
 			start = i;
 			while (i < len && is_name_char(data[i]))
 				i++;
-			scan_add_key(s, section, sub, data + start, i - start, line);
-			s->keys[s->nkeys - 1].open_quote = scan_value(data, len, &i, &line);
+			scan_add_key(s, section, sub, data + start, i - start, line,
+				     (unsigned)(start - line_start + 1));
+			k = &s->keys[s->nkeys - 1];
+			i = skip_blanks(data, len, i);
+			if (i < len && data[i] == '=')
+				i = skip_blanks(data, len, i + 1);
+			k->value_col = (unsigned)(i - line_start + 1);
+			scan_value(k, data, len, &i, &line, &line_start);
 		} else {
 			/* A comment, or something libgit2 has already refused. */
 			while (i < len && data[i] != '\n')
@@ -227,35 +263,46 @@ scan_release(struct scan *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The line of the next occurrence of a setting, in file order; 0 when the scan missed it. */
-static unsigned
-scan_line(struct scan *s, const char *name)
+/* Where a setting is written: its line, the column of its key and that of its value. */
+struct where {
+	unsigned line, key_col, value_col;
+};
+
+/* Where the next occurrence of a setting is, in file order; all 0 when the scan missed it. */
+static struct where
+scan_find(struct scan *s, const char *name)
 {
-	for (size_t i = s->cursor; i < s->nkeys; i++) {
+	const struct scan_key *k = NULL;
+
+	for (size_t i = s->cursor; i < s->nkeys && !k; i++) {
 		if (strcmp(s->keys[i].name, name) == 0) {
 			s->cursor = i + 1;
-			return s->keys[i].line;
+			k = &s->keys[i];
 		}
 	}
-	for (size_t i = 0; i < s->cursor && i < s->nkeys; i++) {
+	for (size_t i = 0; i < s->cursor && i < s->nkeys && !k; i++) {
 		if (strcmp(s->keys[i].name, name) == 0)
-			return s->keys[i].line;
+			k = &s->keys[i];
 	}
-	return 0;
+	if (!k)
+		return (struct where){ 0, 0, 0 };
+	return (struct where){ k->line, k->key_col, k->value_col };
 }
 
 /* ---- validation ---- */
 
 struct pending_level {
 	struct level_def def;
-	unsigned line, rank_line, title_line, summary_line, colour_line;
+	unsigned line, col;  /* its header's '[' (a key's, if the scan missed the header) */
+	unsigned rank_line, rank_col, title_line, summary_line, colour_line;
 	int bad_name;
 	int has_rank;        /* a valid rank was given */
 };
 
 struct pending_scope {
 	struct scope_def def;
-	unsigned line, title_line;
+	unsigned line, col;  /* its header's '[' (a key's, if the scan missed the header) */
+	unsigned title_line;
 	int bad_name;
 };
 
@@ -455,7 +502,7 @@ static const char *const taken_level_names[] = {
 };
 
 static struct pending_level *
-find_level(struct loader *ld, const char *name, unsigned line)
+find_level(struct loader *ld, const char *name, unsigned line, unsigned col)
 {
 	struct pending_level *l;
 
@@ -465,7 +512,7 @@ find_level(struct loader *ld, const char *name, unsigned line)
 	}
 	if (ld->nlevels == MAX_LEVELS) {
 		if (!ld->levels_full)
-			diag_error(ld->d, ld->path, line, 0, "too many levels (at most %d)", MAX_LEVELS);
+			diag_error(ld->d, ld->path, line, col, "too many levels (at most %d)", MAX_LEVELS);
 		ld->levels_full = 1;
 		return NULL;
 	}
@@ -474,10 +521,11 @@ find_level(struct loader *ld, const char *name, unsigned line)
 	memset(l, 0, sizeof(*l));
 	l->def.name = xstrdup(name);
 	l->line = line;
+	l->col = col;
 	if (!valid_name(name)) {
 		l->bad_name = 1;
-		diag_error(ld->d, ld->path, line, 0, "invalid level name '%s' (expected 1 to %d lowercase "
-			   "letters, digits or '-')", name, MAX_NAME);
+		diag_error(ld->d, ld->path, line, col, "invalid level name '%s' (expected 1 to %d "
+			   "lowercase letters, digits or '-')", name, MAX_NAME);
 		return l;
 	}
 	/*
@@ -488,7 +536,7 @@ find_level(struct loader *ld, const char *name, unsigned line)
 	for (size_t i = 0; i < sizeof(taken_level_names) / sizeof(*taken_level_names); i++) {
 		if (strcmp(name, taken_level_names[i]) == 0) {
 			l->bad_name = 1;
-			diag_error(ld->d, ld->path, line, 0, "level name '%s' clashes with the stylesheet's "
+			diag_error(ld->d, ld->path, line, col, "level name '%s' clashes with the stylesheet's "
 				   "class 'level-%s' (choose another name)", name, name);
 		}
 	}
@@ -502,7 +550,7 @@ is_year(const char *s)
 }
 
 static struct pending_scope *
-find_scope(struct loader *ld, const char *name, unsigned line)
+find_scope(struct loader *ld, const char *name, unsigned line, unsigned col)
 {
 	static const char *const taken[] = { "history", "levels", "pages" };
 	struct pending_scope *s;
@@ -513,7 +561,7 @@ find_scope(struct loader *ld, const char *name, unsigned line)
 	}
 	if (ld->nscopes == MAX_SCOPES) {
 		if (!ld->scopes_full)
-			diag_error(ld->d, ld->path, line, 0, "too many scopes (at most %d)", MAX_SCOPES);
+			diag_error(ld->d, ld->path, line, col, "too many scopes (at most %d)", MAX_SCOPES);
 		ld->scopes_full = 1;
 		return NULL;
 	}
@@ -522,23 +570,24 @@ find_scope(struct loader *ld, const char *name, unsigned line)
 	memset(s, 0, sizeof(*s));
 	s->def.name = xstrdup(name);
 	s->line = line;
+	s->col = col;
 	if (!valid_name(name)) {
 		s->bad_name = 1;
-		diag_error(ld->d, ld->path, line, 0, "invalid scope name '%s' (expected 1 to %d lowercase "
-			   "letters, digits or '-')", name, MAX_NAME);
+		diag_error(ld->d, ld->path, line, col, "invalid scope name '%s' (expected 1 to %d "
+			   "lowercase letters, digits or '-')", name, MAX_NAME);
 		return s;
 	}
 	/* A scope gets the folder <scope>/ in the site: it must not land on one the site uses. */
 	for (size_t i = 0; i < sizeof(taken) / sizeof(*taken); i++) {
 		if (strcmp(name, taken[i]) == 0) {
 			s->bad_name = 1;
-			diag_error(ld->d, ld->path, line, 0, "scope name '%s' clashes with the site's "
+			diag_error(ld->d, ld->path, line, col, "scope name '%s' clashes with the site's "
 				   "'%s/' folder (choose another name)", name, name);
 		}
 	}
 	if (is_year(name)) {
 		s->bad_name = 1;
-		diag_error(ld->d, ld->path, line, 0, "scope name '%s' clashes with the site's year "
+		diag_error(ld->d, ld->path, line, col, "scope name '%s' clashes with the site's year "
 			   "folders (choose a name that is not a 4-digit year)", name);
 	}
 	return s;
@@ -546,12 +595,12 @@ find_scope(struct loader *ld, const char *name, unsigned line)
 
 /* Refuses a second value for a single-valued setting; records the first. */
 static int
-once(struct loader *ld, unsigned *seen, const char *name, unsigned line)
+once(struct loader *ld, unsigned *seen, const char *name, const struct where *at)
 {
 	if (*seen)
-		return diag_error(ld->d, ld->path, line, 0, "'%s' is set twice (first on line %u)", name,
-				  *seen);
-	*seen = line ? line : 1;
+		return diag_error(ld->d, ld->path, at->line, at->key_col, "'%s' is set twice (first on "
+				  "line %u)", name, *seen);
+	*seen = at->line ? at->line : 1;
 	return 0;
 }
 
@@ -570,15 +619,15 @@ set_string(char **dst, const char *value)
  * is refused.
  */
 static void
-id_host_setting(struct loader *ld, const char *name, const char *value, unsigned line)
+id_host_setting(struct loader *ld, const char *name, const char *value, const struct where *at)
 {
 	size_t len = strlen(value);
 
-	if (once(ld, &ld->id_host_line, name, line) < 0)
+	if (once(ld, &ld->id_host_line, name, at) < 0)
 		return;
 	if (len == 0 || len > 253 || strcspn(value, " \t,:/?#@[]") != len) {
-		diag_error(ld->d, ld->path, line, 0, "invalid feed.id-host '%s' (expected a host name, "
-			   "such as threat.example.org)", value);
+		diag_error(ld->d, ld->path, at->line, at->value_col, "invalid feed.id-host '%s' (expected "
+			   "a host name, such as threat.example.org)", value);
 		return;
 	}
 	ld->c->id_host = lower_dup(value, len);
@@ -608,70 +657,75 @@ is_language_tag(const char *s)
 }
 
 static void
-site_setting(struct loader *ld, const char *name, const char *key, const char *value, unsigned line)
+site_setting(struct loader *ld, const char *name, const char *key, const char *value,
+	     const struct where *at)
 {
 	struct config *c = ld->c;
 	const char *why;
 
 	if (strcmp(key, "title") == 0) {
-		if (once(ld, &ld->title_line, name, line) == 0) {
+		if (once(ld, &ld->title_line, name, at) == 0) {
 			/* A quoted title of spaces alone shows nothing, as an empty one does. */
 			if (is_blank_line(value, strlen(value)))
-				diag_error(ld->d, ld->path, line, 0, "empty site.title (expected the site's name)");
+				diag_error(ld->d, ld->path, at->line, at->value_col, "empty site.title (expected "
+					   "the site's name)");
 			set_string(&c->title, value);
 		}
 	} else if (strcmp(key, "url") == 0) {
-		if (once(ld, &ld->url_line, name, line) == 0) {
+		if (once(ld, &ld->url_line, name, at) == 0) {
 			if ((why = url_problem(value, 1)))
-				diag_error(ld->d, ld->path, line, 0, "invalid site.url '%s' (%s)", value, why);
+				diag_error(ld->d, ld->path, at->line, at->value_col, "invalid site.url '%s' (%s)",
+					   value, why);
 			else
 				c->url = normalise_url(value);
 		}
 	} else if (strcmp(key, "description") == 0) {
-		if (once(ld, &ld->description_line, name, line) == 0)
+		if (once(ld, &ld->description_line, name, at) == 0)
 			set_string(&c->description, value);
 	} else if (strcmp(key, "language") == 0) {
-		if (once(ld, &ld->language_line, name, line) == 0) {
+		if (once(ld, &ld->language_line, name, at) == 0) {
 			if (!is_language_tag(value))
-				diag_error(ld->d, ld->path, line, 0, "invalid site.language '%s' (expected a "
-					   "language tag such as en-GB)", value);
+				diag_error(ld->d, ld->path, at->line, at->value_col, "invalid site.language '%s' "
+					   "(expected a language tag such as en-GB)", value);
 			else
 				set_string(&c->language, value);
 		}
 	} else if (strcmp(key, "author") == 0) {
-		if (once(ld, &ld->author_line, name, line) == 0)
+		if (once(ld, &ld->author_line, name, at) == 0)
 			set_string(&c->author, value);
 	} else {
-		diag_warning(ld->d, ld->path, line, 0, "unknown setting '%s' ignored (expected site.title, "
-			     "url, description, language or author)", name);
+		diag_warning(ld->d, ld->path, at->line, at->key_col, "unknown setting '%s' ignored "
+			     "(expected site.title, url, description, language or author)", name);
 	}
 }
 
 static void
 number_setting(struct loader *ld, long *dst, unsigned *seen, const char *name, const char *value,
-	       unsigned line, long min, long max)
+	       const struct where *at, long min, long max)
 {
-	if (once(ld, seen, name, line) < 0)
+	if (once(ld, seen, name, at) < 0)
 		return;
 	if (parse_long(dst, value, min, max) < 0)
-		diag_error(ld->d, ld->path, line, 0, "invalid %s '%s' (expected a whole number from %ld to "
-			   "%ld)", name, value, min, max);
+		diag_error(ld->d, ld->path, at->line, at->value_col, "invalid %s '%s' (expected a whole "
+			   "number from %ld to %ld)", name, value, min, max);
 }
 
 static void
-feed_setting(struct loader *ld, const char *name, const char *key, const char *value, unsigned line)
+feed_setting(struct loader *ld, const char *name, const char *key, const char *value,
+	     const struct where *at)
 {
 	if (strcmp(key, "entries") == 0)
-		number_setting(ld, &ld->c->feed_entries, &ld->entries_line, name, value, line, 1, 10000);
+		number_setting(ld, &ld->c->feed_entries, &ld->entries_line, name, value, at, 1, 10000);
 	else if (strcmp(key, "id-host") == 0)
-		id_host_setting(ld, name, value, line);
+		id_host_setting(ld, name, value, at);
 	else
-		diag_warning(ld->d, ld->path, line, 0, "unknown setting '%s' ignored (expected "
-			     "feed.entries or id-host)", name);
+		diag_warning(ld->d, ld->path, at->line, at->key_col, "unknown setting '%s' ignored "
+			     "(expected feed.entries or id-host)", name);
 }
 
 static void
-ping_setting(struct loader *ld, const char *name, const char *key, const char *value, unsigned line)
+ping_setting(struct loader *ld, const char *name, const char *key, const char *value,
+	     const struct where *at)
 {
 	struct config *c = ld->c;
 	const char *why;
@@ -688,18 +742,19 @@ ping_setting(struct loader *ld, const char *name, const char *key, const char *v
 		n = &c->nxmlrpc;
 		lines = ld->xmlrpc_lines;
 	} else if (strcmp(key, "timeout") == 0) {
-		number_setting(ld, &c->ping_timeout, &ld->timeout_line, name, value, line, 1, 300);
+		number_setting(ld, &c->ping_timeout, &ld->timeout_line, name, value, at, 1, 300);
 		return;
 	} else if (strcmp(key, "retries") == 0) {
-		number_setting(ld, &c->ping_retries, &ld->retries_line, name, value, line, 0, 10);
+		number_setting(ld, &c->ping_retries, &ld->retries_line, name, value, at, 0, 10);
 		return;
 	} else {
-		diag_warning(ld->d, ld->path, line, 0, "unknown setting '%s' ignored (expected ping.websub, "
-			     "xmlrpc, timeout or retries)", name);
+		diag_warning(ld->d, ld->path, at->line, at->key_col, "unknown setting '%s' ignored "
+			     "(expected ping.websub, xmlrpc, timeout or retries)", name);
 		return;
 	}
 	if ((why = url_problem(value, 0))) {
-		diag_error(ld->d, ld->path, line, 0, "invalid %s '%s' (%s)", name, value, why);
+		diag_error(ld->d, ld->path, at->line, at->value_col, "invalid %s '%s' (%s)", name, value,
+			   why);
 		return;
 	}
 	/*
@@ -708,88 +763,91 @@ ping_setting(struct loader *ld, const char *name, const char *key, const char *v
 	 */
 	for (size_t i = 0; i < *n; i++) {
 		if (strcmp((*list)[i], value) == 0) {
-			diag_warning(ld->d, ld->path, line, 0, "%s '%s' given again (already on line %u; "
-				     "pinged once)", name, value, lines[i]);
+			diag_warning(ld->d, ld->path, at->line, at->value_col, "%s '%s' given again (already "
+				     "on line %u; pinged once)", name, value, lines[i]);
 			return;
 		}
 	}
 	if (*n == MAX_PINGS) {
-		diag_error(ld->d, ld->path, line, 0, "too many %s addresses (at most %d)", name, MAX_PINGS);
+		diag_error(ld->d, ld->path, at->line, at->key_col, "too many %s addresses (at most %d)",
+			   name, MAX_PINGS);
 		return;
 	}
 	*list = xreallocarray(*list, *n + 1, sizeof(**list));
-	lines[*n] = line;
+	lines[*n] = at->line;
 	(*list)[(*n)++] = xstrdup(value);
 }
 
 static void
 level_setting(struct loader *ld, const char *name, const char *sub, const char *key,
-	      const char *value, unsigned line)
+	      const char *value, const struct where *at)
 {
-	struct pending_level *l = find_level(ld, sub, line);
+	struct pending_level *l = find_level(ld, sub, at->line, at->key_col);
 	long rank;
 
 	if (!l)
 		return;
 	if (strcmp(key, "rank") == 0) {
-		if (once(ld, &l->rank_line, name, line) < 0)
+		if (once(ld, &l->rank_line, name, at) < 0)
 			return;
 		if (parse_long(&rank, value, RANK_MIN, RANK_MAX) < 0) {
-			diag_error(ld->d, ld->path, line, 0, "invalid %s '%s' (expected a whole number from "
-				   "%d to %d, higher is more severe)", name, value, RANK_MIN, RANK_MAX);
+			diag_error(ld->d, ld->path, at->line, at->value_col, "invalid %s '%s' (expected a "
+				   "whole number from %d to %d, higher is more severe)", name, value, RANK_MIN,
+				   RANK_MAX);
 			return;
 		}
 		l->def.rank = (int)rank;
+		l->rank_col = at->value_col;
 		l->has_rank = 1;
 	} else if (strcmp(key, "title") == 0) {
-		if (once(ld, &l->title_line, name, line) < 0)
+		if (once(ld, &l->title_line, name, at) < 0)
 			return;
 		if (is_blank_line(value, strlen(value)))
-			diag_error(ld->d, ld->path, line, 0, "empty %s (remove it to use the name "
-				   "upper-cased)", name);
+			diag_error(ld->d, ld->path, at->line, at->value_col, "empty %s (remove it to use the "
+				   "name upper-cased)", name);
 		set_string(&l->def.title, value);
 	} else if (strcmp(key, "summary") == 0) {
-		if (once(ld, &l->summary_line, name, line) == 0)
+		if (once(ld, &l->summary_line, name, at) == 0)
 			set_string(&l->def.summary, value);
 	} else if (strcmp(key, "colour") == 0) {
-		if (once(ld, &l->colour_line, name, line) < 0)
+		if (once(ld, &l->colour_line, name, at) < 0)
 			return;
 		if (!*value) {
 			/* git-config syntax: an unquoted '#' starts a comment, leaving the value empty. */
-			diag_error(ld->d, ld->path, line, 0, "empty %s (write it in quotes, colour = "
-				   "\"#c62828\": an unquoted '#' starts a comment)", name);
+			diag_error(ld->d, ld->path, at->line, at->value_col, "empty %s (write it in quotes, "
+				   "colour = \"#c62828\": an unquoted '#' starts a comment)", name);
 			return;
 		}
 		if (!valid_colour(value)) {
-			diag_error(ld->d, ld->path, line, 0, "invalid %s '%s' (expected #rrggbb, e.g. "
-				   "#c62828)", name, value);
+			diag_error(ld->d, ld->path, at->line, at->value_col, "invalid %s '%s' (expected "
+				   "#rrggbb, e.g. #c62828)", name, value);
 			return;
 		}
 		l->def.colour = lower_dup(value, strlen(value));
 	} else {
-		diag_warning(ld->d, ld->path, line, 0, "unknown setting '%s' ignored (expected "
-			     "level.<name>.rank, summary, colour or title)", name);
+		diag_warning(ld->d, ld->path, at->line, at->key_col, "unknown setting '%s' ignored "
+			     "(expected level.<name>.rank, summary, colour or title)", name);
 	}
 }
 
 static void
 scope_setting(struct loader *ld, const char *name, const char *sub, const char *key,
-	      const char *value, unsigned line)
+	      const char *value, const struct where *at)
 {
-	struct pending_scope *s = find_scope(ld, sub, line);
+	struct pending_scope *s = find_scope(ld, sub, at->line, at->key_col);
 
 	if (!s)
 		return;
 	if (strcmp(key, "title") == 0) {
-		if (once(ld, &s->title_line, name, line) < 0)
+		if (once(ld, &s->title_line, name, at) < 0)
 			return;
 		if (is_blank_line(value, strlen(value)))
-			diag_error(ld->d, ld->path, line, 0, "empty %s (remove it to use the scope's name)",
-				   name);
+			diag_error(ld->d, ld->path, at->line, at->value_col, "empty %s (remove it to use the "
+				   "scope's name)", name);
 		set_string(&s->def.title, value);
 	} else {
-		diag_warning(ld->d, ld->path, line, 0, "unknown setting '%s' ignored (expected "
-			     "scope.<name>.title)", name);
+		diag_warning(ld->d, ld->path, at->line, at->key_col, "unknown setting '%s' ignored "
+			     "(expected scope.<name>.title)", name);
 	}
 }
 
@@ -798,13 +856,14 @@ static void
 apply_entry(struct loader *ld, const struct config_entry *e)
 {
 	const char *name = e->name, *first = strchr(name, '.'), *last = strrchr(name, '.');
-	unsigned line = scan_line(&ld->scan, name), bad_line, bad_col;
+	struct where at = scan_find(&ld->scan, name);
+	unsigned bad_line, bad_col;
 	char *section, *sub = NULL;
 	const char *key, *why;
 
 	if (!first) {
-		diag_warning(ld->d, ld->path, line, 0, "unknown setting '%s' ignored (expected it under "
-			     "[site], [feed], [scope \"name\"], [level \"name\"] or [ping])", name);
+		diag_warning(ld->d, ld->path, at.line, at.key_col, "unknown setting '%s' ignored (expected "
+			     "it under [site], [feed], [scope \"name\"], [level \"name\"] or [ping])", name);
 		return;
 	}
 	/*
@@ -813,26 +872,26 @@ apply_entry(struct loader *ld, const struct config_entry *e)
 	 * The setting still counts as given, so no "missing" error follows.
 	 */
 	if (ld->text_ok && text_check(e->value, strlen(e->value), &bad_line, &bad_col, &why) < 0)
-		diag_error(ld->d, ld->path, line, 0, "the value of '%s', once its escapes are read: %s",
-			   name, why);
+		diag_error(ld->d, ld->path, at.line, at.value_col, "the value of '%s', once its escapes "
+			   "are read: %s", name, why);
 	section = xstrndup(name, (size_t)(first - name));
 	key = last + 1;
 	if (last != first)
 		sub = xstrndup(first + 1, (size_t)(last - first - 1));
 
 	if (strcmp(section, "site") == 0 && !sub)
-		site_setting(ld, name, key, e->value, line);
+		site_setting(ld, name, key, e->value, &at);
 	else if (strcmp(section, "feed") == 0 && !sub)
-		feed_setting(ld, name, key, e->value, line);
+		feed_setting(ld, name, key, e->value, &at);
 	else if (strcmp(section, "ping") == 0 && !sub)
-		ping_setting(ld, name, key, e->value, line);
+		ping_setting(ld, name, key, e->value, &at);
 	else if (strcmp(section, "level") == 0 && sub)
-		level_setting(ld, name, sub, key, e->value, line);
+		level_setting(ld, name, sub, key, e->value, &at);
 	else if (strcmp(section, "scope") == 0 && sub)
-		scope_setting(ld, name, sub, key, e->value, line);
+		scope_setting(ld, name, sub, key, e->value, &at);
 	else
-		diag_warning(ld->d, ld->path, line, 0, "unknown setting '%s' ignored (expected site.*, "
-			     "feed.*, scope \"name\".*, level \"name\".* or ping.*)", name);
+		diag_warning(ld->d, ld->path, at.line, at.key_col, "unknown setting '%s' ignored (expected "
+			     "site.*, feed.*, scope \"name\".*, level \"name\".* or ping.*)", name);
 	free(section);
 	free(sub);
 }
@@ -872,12 +931,12 @@ finish_levels(struct loader *ld)
 		struct pending_level *l = &ld->levels[i];
 
 		if (!l->rank_line && !l->bad_name)
-			diag_error(ld->d, ld->path, l->line, 0, "level '%s' has no rank (expected rank = a "
-				   "whole number, higher is more severe)", l->def.name);
+			diag_error(ld->d, ld->path, l->line, l->col, "level '%s' has no rank (expected rank = "
+				   "a whole number, higher is more severe)", l->def.name);
 		for (size_t j = 0; j < i && l->has_rank; j++) {
 			if (ld->levels[j].has_rank && ld->levels[j].def.rank == l->def.rank) {
-				diag_error(ld->d, ld->path, l->rank_line, 0, "duplicate rank %d for level '%s' "
-					   "(level '%s' has it already)", l->def.rank, l->def.name,
+				diag_error(ld->d, ld->path, l->rank_line, l->rank_col, "duplicate rank %d for "
+					   "level '%s' (level '%s' has it already)", l->def.rank, l->def.name,
 					   ld->levels[j].def.name);
 				break;
 			}
@@ -948,17 +1007,13 @@ check_lone_carriage_return(struct diag *d, const char *path, const char *data, s
  * refuses the file. An editor's forgotten '"' must not publish a value they did not mean.
  */
 static void
-check_open_quotes(struct diag *d, const char *path, const char *data, size_t len,
-		  const struct scan *s)
+check_open_quotes(struct diag *d, const char *path, const struct scan *s)
 {
-	unsigned line, col;
-
 	for (size_t i = 0; i < s->nkeys; i++) {
-		if (!s->keys[i].open_quote)
+		if (!s->keys[i].open_line)
 			continue;
-		text_position(data, len, s->keys[i].open_quote - 1, &line, &col);
-		diag_error(d, path, line, col, "unterminated quote in the value of '%s' (expected a "
-			   "closing '\"' before the line ends)", s->keys[i].name);
+		diag_error(d, path, s->keys[i].open_line, s->keys[i].open_col, "unterminated quote in the "
+			   "value of '%s' (expected a closing '\"' before the line ends)", s->keys[i].name);
 	}
 }
 
@@ -989,15 +1044,15 @@ config_load(struct config *out, const char *path, const char *data, size_t len,
 	scan_text(&ld.scan, data, len);
 	/* With a lone CR libgit2 reads one long line: quotes there are not what the scan sees. */
 	if (!lone_cr)
-		check_open_quotes(d, path, data, len, &ld.scan);
+		check_open_quotes(d, path, &ld.scan);
 	/* Declared sections first, in file order: an empty [scope "x"] still declares a scope. */
 	for (size_t i = 0; i < ld.scan.nsections; i++) {
 		const struct scan_section *s = &ld.scan.sections[i];
 
 		if (s->sub && strcmp(s->section, "scope") == 0)
-			find_scope(&ld, s->sub, s->line);
+			find_scope(&ld, s->sub, s->line, s->col);
 		else if (s->sub && strcmp(s->section, "level") == 0)
-			find_level(&ld, s->sub, s->line);
+			find_level(&ld, s->sub, s->line, s->col);
 	}
 	for (size_t i = 0; i < entries->count; i++)
 		apply_entry(&ld, &entries->items[i]);

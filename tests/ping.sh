@@ -254,7 +254,7 @@ dup_repo=$(ping_repo "websub = http://127.0.0.1:$hub_port/" "websub = http://127
 : >"$hub_log"
 run_tf build -C "$dup_repo" --ping -q
 is "$status" 0 "a hub given twice: build --ping exits 0"
-is "$err" "threatfeed: threatfeed.conf:8: warning: ping.websub 'http://127.0.0.1:$hub_port/' given again (already on line 7; pinged once)" \
+is "$err" "threatfeed: threatfeed.conf:8:11: warning: ping.websub 'http://127.0.0.1:$hub_port/' given again (already on line 7; pinged once)" \
 	"a hub given twice: a warning at the second, naming the first"
 is "$(requests "$hub_log")" "$(publish)" "a hub given twice: one request per feed, not two"
 

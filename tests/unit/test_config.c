@@ -311,9 +311,9 @@ test_scopes_pings(void)
 		"\txmlrpc = https://hub.example.net/\n\twebsub = https://hub2.example.net/\n"
 		"[ping]\n\twebsub = https://hub.example.net/\n\twebsub = https://HUB.example.net/\n"
 		"\txmlrpc = https://hub.example.net/\n", &msg) == 0, "repeated ping addresses load");
-	is_str(msg, "threatfeed: threatfeed.conf:9: warning: ping.websub 'https://hub.example.net/' "
+	is_str(msg, "threatfeed: threatfeed.conf:9:11: warning: ping.websub 'https://hub.example.net/' "
 	       "given again (already on line 5; pinged once)\n"
-	       "threatfeed: threatfeed.conf:11: warning: ping.xmlrpc 'https://hub.example.net/' "
+	       "threatfeed: threatfeed.conf:11:11: warning: ping.xmlrpc 'https://hub.example.net/' "
 	       "given again (already on line 6; pinged once)\n", "each repeat a warning at its line");
 	free(msg);
 	ok(c.nwebsub == 3 && c.nxmlrpc == 1, "each address kept once");
@@ -334,58 +334,58 @@ test_errors(void)
 	      "threatfeed: threatfeed.conf: missing site.url (expected where site/ is published, e.g. "
 	      "url = https://threat.example.org/, under [site])\n", "empty file: both missing");
 	fails("[site]\n\ttitle = T\n\turl = ftp://threat.example.org/\n",
-	      "threatfeed: threatfeed.conf:3: invalid site.url 'ftp://threat.example.org/' (expected an "
-	      "absolute http:// or https:// URL)\n", "ftp url");
+	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'ftp://threat.example.org/' (expected "
+	      "an absolute http:// or https:// URL)\n", "ftp url");
 	fails("[site]\n\ttitle = T\n\turl = threat.example.org\n",
-	      "threatfeed: threatfeed.conf:3: invalid site.url 'threat.example.org' (expected an "
+	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'threat.example.org' (expected an "
 	      "absolute http:// or https:// URL)\n", "relative url");
 	fails("[site]\n\ttitle = T\n\turl = \"https://t.example/#top\"\n",
-	      "threatfeed: threatfeed.conf:3: invalid site.url 'https://t.example/#top' (expected no "
+	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'https://t.example/#top' (expected no "
 	      "fragment ('#'))\n", "url with a fragment");
 	fails("[site]\n\ttitle = T\n\turl = https://t.example/a b/\n",
-	      "threatfeed: threatfeed.conf:3: invalid site.url 'https://t.example/a b/' (expected no "
+	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'https://t.example/a b/' (expected no "
 	      "spaces or control characters)\n", "url with a space");
 	fails("[site]\n\ttitle = T\n\turl = https:///x/\n",
-	      "threatfeed: threatfeed.conf:3: invalid site.url 'https:///x/' (expected a host name "
+	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'https:///x/' (expected a host name "
 	      "after the scheme)\n", "url without a host");
 	fails("[site]\n\ttitle = T\n\turl = https://me:pw@t.example/\n",
-	      "threatfeed: threatfeed.conf:3: invalid site.url 'https://me:pw@t.example/' (expected no "
-	      "user name or password)\n", "url with credentials");
+	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'https://me:pw@t.example/' (expected "
+	      "no user name or password)\n", "url with credentials");
 	fails("[site]\n\ttitle = T\n\turl = https://t.example/?a=b\n",
-	      "threatfeed: threatfeed.conf:3: invalid site.url 'https://t.example/?a=b' (expected no "
+	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'https://t.example/?a=b' (expected no "
 	      "query ('?') in the site's address)\n", "site url with a query");
 	fails("[site]\n\ttitle = T\n\turl = https://t.example:80x/\n",
-	      "threatfeed: threatfeed.conf:3: invalid site.url 'https://t.example:80x/' (expected a "
+	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'https://t.example:80x/' (expected a "
 	      "port number after ':')\n", "bad port");
 	fails("[site]\n\ttitle = T\n\turl = https://t.example:65536/\n",
-	      "threatfeed: threatfeed.conf:3: invalid site.url 'https://t.example:65536/' (expected a "
-	      "port number no higher than 65535)\n", "port out of range");
+	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'https://t.example:65536/' (expected "
+	      "a port number no higher than 65535)\n", "port out of range");
 	fails(SITE "[ping]\n\twebsub = https://[::1]:99999/hub\n",
-	      "threatfeed: threatfeed.conf:5: invalid ping.websub 'https://[::1]:99999/hub' (expected a "
+	      "threatfeed: threatfeed.conf:5:11: invalid ping.websub 'https://[::1]:99999/hub' (expected a "
 	      "port number no higher than 65535)\n", "hub port out of range");
 	fails("[site]\n\ttitle =\n\turl = https://t.example/\n",
-	      "threatfeed: threatfeed.conf:2: empty site.title (expected the site's name)\n", "empty title");
+	      "threatfeed: threatfeed.conf:2:9: empty site.title (expected the site's name)\n", "empty title");
 	fails("[site]\n\ttitle = \"  \"\n\turl = https://t.example/\n[scope \"a\"]\n\ttitle = \"\\t\"\n"
 	      "[level \"b\"]\n\trank = 1\n\ttitle = \" \"\n",
-	      "threatfeed: threatfeed.conf:2: empty site.title (expected the site's name)\n"
-	      "threatfeed: threatfeed.conf:5: empty scope.a.title (remove it to use the scope's name)\n"
-	      "threatfeed: threatfeed.conf:8: empty level.b.title (remove it to use the name "
+	      "threatfeed: threatfeed.conf:2:10: empty site.title (expected the site's name)\n"
+	      "threatfeed: threatfeed.conf:5:10: empty scope.a.title (remove it to use the scope's name)\n"
+	      "threatfeed: threatfeed.conf:8:10: empty level.b.title (remove it to use the name "
 	      "upper-cased)\n", "titles of white space alone");
 	fails(SITE "\ttitle = Again\n",
-	      "threatfeed: threatfeed.conf:4: 'site.title' is set twice (first on line 2)\n",
+	      "threatfeed: threatfeed.conf:4:2: 'site.title' is set twice (first on line 2)\n",
 	      "title set twice");
 	fails(SITE "\tlanguage = en GB\n",
-	      "threatfeed: threatfeed.conf:4: invalid site.language 'en GB' (expected a language tag "
+	      "threatfeed: threatfeed.conf:4:13: invalid site.language 'en GB' (expected a language tag "
 	      "such as en-GB)\n", "bad language");
 	/* Each would make every Atom feed's xml:lang invalid against RFC 4287's schema. */
 	fails(SITE "\tlanguage = en--GB\n",
-	      "threatfeed: threatfeed.conf:4: invalid site.language 'en--GB' (expected a language tag "
+	      "threatfeed: threatfeed.conf:4:13: invalid site.language 'en--GB' (expected a language tag "
 	      "such as en-GB)\n", "language with an empty subtag");
 	fails(SITE "\tlanguage = en-GB-northernireland\n",
-	      "threatfeed: threatfeed.conf:4: invalid site.language 'en-GB-northernireland' (expected a "
+	      "threatfeed: threatfeed.conf:4:13: invalid site.language 'en-GB-northernireland' (expected a "
 	      "language tag such as en-GB)\n", "language with a subtag over 8 characters");
 	fails(SITE "\tlanguage = 1en\n",
-	      "threatfeed: threatfeed.conf:4: invalid site.language '1en' (expected a language tag "
+	      "threatfeed: threatfeed.conf:4:13: invalid site.language '1en' (expected a language tag "
 	      "such as en-GB)\n", "language whose first subtag is not letters");
 	{
 		struct config c;
@@ -399,90 +399,90 @@ test_errors(void)
 	}
 
 	fails(SITE "[feed]\n\tentries = 0\n",
-	      "threatfeed: threatfeed.conf:5: invalid feed.entries '0' (expected a whole number from 1 "
+	      "threatfeed: threatfeed.conf:5:12: invalid feed.entries '0' (expected a whole number from 1 "
 	      "to 10000)\n", "entries 0");
 	fails(SITE "[feed]\n\tentries = 10001\n",
-	      "threatfeed: threatfeed.conf:5: invalid feed.entries '10001' (expected a whole number "
+	      "threatfeed: threatfeed.conf:5:12: invalid feed.entries '10001' (expected a whole number "
 	      "from 1 to 10000)\n", "entries too many");
 	fails(SITE "[feed]\n\tentries = twenty\n",
-	      "threatfeed: threatfeed.conf:5: invalid feed.entries 'twenty' (expected a whole number "
+	      "threatfeed: threatfeed.conf:5:12: invalid feed.entries 'twenty' (expected a whole number "
 	      "from 1 to 10000)\n", "entries not a number");
 	fails(SITE "[feed]\n\tentries = 20x\n",
-	      "threatfeed: threatfeed.conf:5: invalid feed.entries '20x' (expected a whole number from "
+	      "threatfeed: threatfeed.conf:5:12: invalid feed.entries '20x' (expected a whole number from "
 	      "1 to 10000)\n", "entries with trailing junk");
 	fails(SITE "[feed]\n\tentries = +20\n",
-	      "threatfeed: threatfeed.conf:5: invalid feed.entries '+20' (expected a whole number from "
+	      "threatfeed: threatfeed.conf:5:12: invalid feed.entries '+20' (expected a whole number from "
 	      "1 to 10000)\n", "entries with a sign");
 	fails(SITE "[feed]\n\tid-host = t.example:8080\n",
-	      "threatfeed: threatfeed.conf:5: invalid feed.id-host 't.example:8080' (expected a host "
+	      "threatfeed: threatfeed.conf:5:12: invalid feed.id-host 't.example:8080' (expected a host "
 	      "name, such as threat.example.org)\n", "id-host with a port, which would end the authority");
 	fails(SITE "[feed]\n\tid-host = \"t example\"\n",
-	      "threatfeed: threatfeed.conf:5: invalid feed.id-host 't example' (expected a host "
+	      "threatfeed: threatfeed.conf:5:12: invalid feed.id-host 't example' (expected a host "
 	      "name, such as threat.example.org)\n", "id-host with a space");
 	fails(SITE "[feed]\n\tid-host = t.example\n\tid-host = u.example\n",
-	      "threatfeed: threatfeed.conf:6: 'feed.id-host' is set twice (first on line 5)\n",
+	      "threatfeed: threatfeed.conf:6:2: 'feed.id-host' is set twice (first on line 5)\n",
 	      "id-host set twice");
 	fails(SITE "[feed]\n\tentries = 99999999999999999999999\n",
-	      "threatfeed: threatfeed.conf:5: invalid feed.entries '99999999999999999999999' (expected "
+	      "threatfeed: threatfeed.conf:5:12: invalid feed.entries '99999999999999999999999' (expected "
 	      "a whole number from 1 to 10000)\n", "entries overflowing");
 	fails(SITE "[feed]\n\tentries\n",
-	      "threatfeed: threatfeed.conf:5: invalid feed.entries '' (expected a whole number from 1 "
+	      "threatfeed: threatfeed.conf:5:9: invalid feed.entries '' (expected a whole number from 1 "
 	      "to 10000)\n", "entries without a value");
 
 	fails(SITE "[level \"severe\"]\n\trank = 4\n\tcolour = red\n",
-	      "threatfeed: threatfeed.conf:6: invalid level.severe.colour 'red' (expected #rrggbb, e.g. "
+	      "threatfeed: threatfeed.conf:6:11: invalid level.severe.colour 'red' (expected #rrggbb, e.g. "
 	      "#c62828)\n", "colour by name");
 	fails(SITE "[level \"severe\"]\n\trank = 4\n\tcolour = \"#12345g\"\n",
-	      "threatfeed: threatfeed.conf:6: invalid level.severe.colour '#12345g' (expected #rrggbb, "
+	      "threatfeed: threatfeed.conf:6:11: invalid level.severe.colour '#12345g' (expected #rrggbb, "
 	      "e.g. #c62828)\n", "colour not hex");
 	fails(SITE "[level \"severe\"]\n\trank = 4\n\tcolour = #b30000\n",
-	      "threatfeed: threatfeed.conf:6: empty level.severe.colour (write it in quotes, colour = "
+	      "threatfeed: threatfeed.conf:6:11: empty level.severe.colour (write it in quotes, colour = "
 	      "\"#c62828\": an unquoted '#' starts a comment)\n", "unquoted colour is a comment");
 	fails(SITE "[level \"a\"]\n\trank = 1\n[level \"b\"]\n\trank = 1\n",
-	      "threatfeed: threatfeed.conf:7: duplicate rank 1 for level 'b' (level 'a' has it "
+	      "threatfeed: threatfeed.conf:7:9: duplicate rank 1 for level 'b' (level 'a' has it "
 	      "already)\n", "duplicate rank");
 	fails(SITE "[level \"a\"]\n\tsummary = no rank\n",
-	      "threatfeed: threatfeed.conf:4: level 'a' has no rank (expected rank = a whole number, "
+	      "threatfeed: threatfeed.conf:4:1: level 'a' has no rank (expected rank = a whole number, "
 	      "higher is more severe)\n", "level without rank");
 	fails(SITE "[level \"a\"]\n\trank = high\n",
-	      "threatfeed: threatfeed.conf:5: invalid level.a.rank 'high' (expected a whole number "
+	      "threatfeed: threatfeed.conf:5:9: invalid level.a.rank 'high' (expected a whole number "
 	      "from 0 to 1000, higher is more severe)\n", "rank not a number");
 	fails(SITE "[level \"a\"]\n\trank = x\n[level \"b\"]\n\trank = 0\n",
-	      "threatfeed: threatfeed.conf:5: invalid level.a.rank 'x' (expected a whole number from 0 "
+	      "threatfeed: threatfeed.conf:5:9: invalid level.a.rank 'x' (expected a whole number from 0 "
 	      "to 1000, higher is more severe)\n", "a bad rank is not also a duplicate");
 	fails(SITE "[level \"Severe\"]\n\trank = 4\n",
-	      "threatfeed: threatfeed.conf:4: invalid level name 'Severe' (expected 1 to 40 lowercase "
+	      "threatfeed: threatfeed.conf:4:1: invalid level name 'Severe' (expected 1 to 40 lowercase "
 	      "letters, digits or '-')\n", "level name upper case");
 	/* level-now is the big current-level box: its colour would be the level "now"'s on every page. */
 	fails(SITE "[level \"now\"]\n\trank = 1\n\tcolour = \"#ff00ff\"\n",
-	      "threatfeed: threatfeed.conf:4: level name 'now' clashes with the stylesheet's class "
+	      "threatfeed: threatfeed.conf:4:1: level name 'now' clashes with the stylesheet's class "
 	      "'level-now' (choose another name)\n", "level named now");
 	fails(SITE "[level \"item\"]\n\trank = 1\n[level \"item-rank\"]\n\trank = 2\n",
-	      "threatfeed: threatfeed.conf:4: level name 'item' clashes with the stylesheet's class "
+	      "threatfeed: threatfeed.conf:4:1: level name 'item' clashes with the stylesheet's class "
 	      "'level-item' (choose another name)\n"
-	      "threatfeed: threatfeed.conf:6: level name 'item-rank' clashes with the stylesheet's class "
+	      "threatfeed: threatfeed.conf:6:1: level name 'item-rank' clashes with the stylesheet's class "
 	      "'level-item-rank' (choose another name)\n", "levels named item and item-rank");
 	fails(SITE "[level \"a\"]\n\trank = 1\n\trank = 2\n",
-	      "threatfeed: threatfeed.conf:6: 'level.a.rank' is set twice (first on line 5)\n",
+	      "threatfeed: threatfeed.conf:6:2: 'level.a.rank' is set twice (first on line 5)\n",
 	      "rank set twice");
 
 	fails(SITE "[scope \"history\"]\n",
-	      "threatfeed: threatfeed.conf:4: scope name 'history' clashes with the site's 'history/' "
+	      "threatfeed: threatfeed.conf:4:1: scope name 'history' clashes with the site's 'history/' "
 	      "folder (choose another name)\n", "scope named history");
 	fails(SITE "[scope \"2014\"]\n\ttitle = Year\n",
-	      "threatfeed: threatfeed.conf:4: scope name '2014' clashes with the site's year folders "
+	      "threatfeed: threatfeed.conf:4:1: scope name '2014' clashes with the site's year folders "
 	      "(choose a name that is not a 4-digit year)\n", "scope named like a year");
 	fails(SITE "[scope \"north west\"]\n\ttitle = NW\n",
-	      "threatfeed: threatfeed.conf:4: invalid scope name 'north west' (expected 1 to 40 "
+	      "threatfeed: threatfeed.conf:4:1: invalid scope name 'north west' (expected 1 to 40 "
 	      "lowercase letters, digits or '-')\n", "scope name with a space");
 
 	fails(SITE "[ping]\n\twebsub = https://hub.example.net/\n\twebsub = mailto:x@example.net\n",
-	      "threatfeed: threatfeed.conf:6: invalid ping.websub 'mailto:x@example.net' (expected an "
+	      "threatfeed: threatfeed.conf:6:11: invalid ping.websub 'mailto:x@example.net' (expected an "
 	      "absolute http:// or https:// URL)\n", "bad second hub, its own line");
 	fails(SITE "[ping]\n\ttimeout = 0\n\tretries = 11\n",
-	      "threatfeed: threatfeed.conf:5: invalid ping.timeout '0' (expected a whole number from 1 "
+	      "threatfeed: threatfeed.conf:5:12: invalid ping.timeout '0' (expected a whole number from 1 "
 	      "to 300)\n"
-	      "threatfeed: threatfeed.conf:6: invalid ping.retries '11' (expected a whole number from 0 "
+	      "threatfeed: threatfeed.conf:6:12: invalid ping.retries '11' (expected a whole number from 0 "
 	      "to 10)\n", "ping numbers out of range");
 
 	/* Past the cap, one message: not one for each later header and key, out of line order. */
@@ -493,19 +493,19 @@ test_errors(void)
 		for (int i = 1; i <= 102; i++)
 			buf_printf(&text, "[level \"l%d\"]\n\trank = %d\n[scope \"s%d\"]\n\ttitle = S\n", i,
 				   i, i);
-		fails(text.ptr, "threatfeed: threatfeed.conf:404: too many levels (at most 100)\n"
-		      "threatfeed: threatfeed.conf:406: too many scopes (at most 100)\n",
+		fails(text.ptr, "threatfeed: threatfeed.conf:404:1: too many levels (at most 100)\n"
+		      "threatfeed: threatfeed.conf:406:1: too many scopes (at most 100)\n",
 		      "too many levels and scopes, each said once");
 		buf_release(&text);
 	}
 
 	/* Every problem is reported, not just the first. */
 	fails("[site]\n\turl = ftp://x/\n[feed]\n\tentries = 0\n[level \"x\"]\n\trank = 1\n\tcolour = blue\n",
-	      "threatfeed: threatfeed.conf:2: invalid site.url 'ftp://x/' (expected an absolute http:// "
+	      "threatfeed: threatfeed.conf:2:8: invalid site.url 'ftp://x/' (expected an absolute http:// "
 	      "or https:// URL)\n"
-	      "threatfeed: threatfeed.conf:4: invalid feed.entries '0' (expected a whole number from 1 "
+	      "threatfeed: threatfeed.conf:4:12: invalid feed.entries '0' (expected a whole number from 1 "
 	      "to 10000)\n"
-	      "threatfeed: threatfeed.conf:7: invalid level.x.colour 'blue' (expected #rrggbb, e.g. "
+	      "threatfeed: threatfeed.conf:7:11: invalid level.x.colour 'blue' (expected #rrggbb, e.g. "
 	      "#c62828)\n"
 	      "threatfeed: threatfeed.conf: missing site.title (expected e.g. title = UK threat level, "
 	      "under [site])\n", "every problem reported");
@@ -522,11 +522,11 @@ test_warnings(void)
 
 	ok(load_len(&c, text, strlen(text), &msg, &d) == 0, "unknown settings are only warnings");
 	is_str(msg,
-	       "threatfeed: threatfeed.conf:4: warning: unknown setting 'site.colour' ignored (expected "
+	       "threatfeed: threatfeed.conf:4:2: warning: unknown setting 'site.colour' ignored (expected "
 	       "site.title, url, description, language or author)\n"
-	       "threatfeed: threatfeed.conf:9: warning: unknown setting 'theme.dark' ignored (expected "
+	       "threatfeed: threatfeed.conf:9:2: warning: unknown setting 'theme.dark' ignored (expected "
 	       "site.*, feed.*, scope \"name\".*, level \"name\".* or ping.*)\n"
-	       "threatfeed: threatfeed.conf:11: warning: unknown setting 'scope.a.colour' ignored "
+	       "threatfeed: threatfeed.conf:11:2: warning: unknown setting 'scope.a.colour' ignored "
 	       "(expected scope.<name>.title)\n", "warnings with line numbers");
 	ok(d.warnings == 3 && d.errors == 0, "three warnings");
 	is_str(c.language, "en-GB", "continued value");
@@ -537,21 +537,21 @@ test_warnings(void)
 	text = "\xef\xbb\xbf[scope \"national\"]\n" SITE "\tcolour = red\n";
 	ok(load_len(&c, text, strlen(text), &msg, &d) == 0 && c.nscopes == 1,
 	   "after a byte order mark, an empty first [scope] still declares it");
-	is_str(msg, "threatfeed: threatfeed.conf:5: warning: unknown setting 'site.colour' ignored "
+	is_str(msg, "threatfeed: threatfeed.conf:5:2: warning: unknown setting 'site.colour' ignored "
 	       "(expected site.title, url, description, language or author)\n",
 	       "after a byte order mark, lines are still right");
 	free(msg);
 	config_release(&c);
 	fails("\xef\xbb\xbf[site]\n\ttitle = T\n\turl = ftp://t.example/\n",
-	      "threatfeed: threatfeed.conf:3: invalid site.url 'ftp://t.example/' (expected an absolute "
+	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'ftp://t.example/' (expected an absolute "
 	      "http:// or https:// URL)\n", "an error in the first section after a byte order mark");
 
 	/* libgit2 takes keys that git would not: a warning about one still gives its line. */
 	text = SITE "\t2nd-title = x\n\t-x = y\n";
 	ok(load_len(&c, text, strlen(text), &msg, &d) == 0, "keys starting with a digit or '-'");
-	is_str(msg, "threatfeed: threatfeed.conf:4: warning: unknown setting 'site.2nd-title' ignored "
+	is_str(msg, "threatfeed: threatfeed.conf:4:2: warning: unknown setting 'site.2nd-title' ignored "
 	       "(expected site.title, url, description, language or author)\n"
-	       "threatfeed: threatfeed.conf:5: warning: unknown setting 'site.-x' ignored (expected "
+	       "threatfeed: threatfeed.conf:5:2: warning: unknown setting 'site.-x' ignored (expected "
 	       "site.title, url, description, language or author)\n", "... each on its line");
 	free(msg);
 	config_release(&c);
@@ -559,18 +559,83 @@ test_warnings(void)
 	/* A misspelt feed.id-host is told that id-host exists. */
 	text = SITE "[feed]\n\tidhost = t.example\n";
 	ok(load_len(&c, text, strlen(text), &msg, &d) == 0, "an unknown feed setting is a warning");
-	is_str(msg, "threatfeed: threatfeed.conf:5: warning: unknown setting 'feed.idhost' ignored "
+	is_str(msg, "threatfeed: threatfeed.conf:5:2: warning: unknown setting 'feed.idhost' ignored "
 	       "(expected feed.entries or id-host)\n", "every feed setting named");
 	free(msg);
 	config_release(&c);
 
 	text = "orphan = 1\n" SITE;
 	ok(load_len(&c, text, strlen(text), &msg, &d) == 0, "a key before any section is a warning");
-	is_str(msg, "threatfeed: threatfeed.conf:1: warning: unknown setting 'orphan' ignored (expected "
+	is_str(msg, "threatfeed: threatfeed.conf:1:1: warning: unknown setting 'orphan' ignored (expected "
 	       "it under [site], [feed], [scope \"name\"], [level \"name\"] or [ping])\n",
 	       "orphan key warning");
 	free(msg);
 	config_release(&c);
+}
+
+/*
+ * Each message gives the column it is about, counted in bytes from 1: a value's first character as
+ * written (its opening quote, if quoted), a key's first, a section header's '['.
+ */
+static void
+test_columns(void)
+{
+	struct config c;
+	struct diag d;
+	char *msg;
+	const char *text;
+
+	fails(SITE "\tlanguage =   \"en GB\"\n",
+	      "threatfeed: threatfeed.conf:4:15: invalid site.language 'en GB' (expected a language "
+	      "tag such as en-GB)\n", "a quoted value: at its opening quote");
+	fails(SITE "[feed]\n\tentries\t=\t\t0\n",
+	      "threatfeed: threatfeed.conf:5:13: invalid feed.entries '0' (expected a whole number "
+	      "from 1 to 10000)\n", "a value after tabs: a tab is one column");
+	fails(SITE "\t\ttitle = Again\n",
+	      "threatfeed: threatfeed.conf:4:3: 'site.title' is set twice (first on line 2)\n",
+	      "a key indented by two tabs");
+	text = SITE "\t\tcolour = red\n";
+	ok(load_len(&c, text, strlen(text), &msg, &d) == 0, "an unknown key indented by tabs loads");
+	is_str(msg, "threatfeed: threatfeed.conf:4:3: warning: unknown setting 'site.colour' ignored "
+	       "(expected site.title, url, description, language or author)\n",
+	       "a warning about a key: at the key");
+	free(msg);
+	config_release(&c);
+	fails(SITE "\tlanguage = en\\\n-GB-northernireland\n[feed]\n  entries = 0\n",
+	      "threatfeed: threatfeed.conf:4:13: invalid site.language 'en-GB-northernireland' "
+	      "(expected a language tag such as en-GB)\n"
+	      "threatfeed: threatfeed.conf:7:13: invalid feed.entries '0' (expected a whole number "
+	      "from 1 to 10000)\n",
+	      "a value continued over lines: at its start; the next key counts afresh");
+	fails(SITE "[level \"severe\"]\n\trank = 4\n\tcolour =\t#b30000\n",
+	      "threatfeed: threatfeed.conf:6:11: empty level.severe.colour (write it in quotes, "
+	      "colour = \"#c62828\": an unquoted '#' starts a comment)\n",
+	      "an empty value: where it would start");
+
+	/* Editors do not show a byte order mark: the first character after it is column 1. */
+	fails("\xef\xbb\xbf[scope \"History\"]\n" SITE,
+	      "threatfeed: threatfeed.conf:1:1: invalid scope name 'History' (expected 1 to 40 "
+	      "lowercase letters, digits or '-')\n", "a section header after a byte order mark");
+	text = "\xef\xbb\xbforphan = \"1\n" SITE;
+	ok(load_len(&c, text, strlen(text), &msg, &d) == -1, "an open quote after a byte order mark");
+	is_str(msg, "threatfeed: threatfeed.conf:1:10: unterminated quote in the value of 'orphan' "
+	       "(expected a closing '\"' before the line ends)\n"
+	       "threatfeed: threatfeed.conf:1:1: warning: unknown setting 'orphan' ignored (expected "
+	       "it under [site], [feed], [scope \"name\"], [level \"name\"] or [ping])\n",
+	       "after a byte order mark, a key and a quote at their columns");
+	free(msg);
+	config_release(&c);
+
+	/* A problem with a section is at its '[', however it is indented. */
+	fails(SITE "  [level \"Severe\"]\n\trank = 4\n",
+	      "threatfeed: threatfeed.conf:4:3: invalid level name 'Severe' (expected 1 to 40 "
+	      "lowercase letters, digits or '-')\n", "a section header error: at the '['");
+	fails(SITE "\t[level \"a\"]\n\tsummary = no rank\n",
+	      "threatfeed: threatfeed.conf:4:2: level 'a' has no rank (expected rank = a whole number, "
+	      "higher is more severe)\n", "a level without a rank: at its header");
+	fails(SITE "[level \"a\"]\n\trank = 1\n[level \"b\"]\n\trank = \"1\"\n",
+	      "threatfeed: threatfeed.conf:7:9: duplicate rank 1 for level 'b' (level 'a' has it "
+	      "already)\n", "a duplicate rank: at the second value");
 }
 
 /* Quotes that close, escaped quotes and quotes in comments are all fine. */
@@ -613,7 +678,7 @@ test_syntax(void)
 	      "\\\\, \\\", \\n, \\t or \\b after a backslash)\n",
 	      "an invalid escape is looked for in values, not in comments");
 	fails(SITE "\tauthor = a\\bb\n",
-	      "threatfeed: threatfeed.conf:4: the value of 'site.author', once its escapes are read: "
+	      "threatfeed: threatfeed.conf:4:11: the value of 'site.author', once its escapes are read: "
 	      "control character that XML 1.0 forbids\n",
 	      "an escape read as a character XML forbids, at its setting's line");
 	fails("[include]\n\tpath = /etc/passwd\n" SITE,
@@ -678,6 +743,7 @@ main(void)
 	test_scopes_pings();
 	test_errors();
 	test_warnings();
+	test_columns();
 	test_syntax();
 	test_quotes();
 
