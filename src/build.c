@@ -161,7 +161,8 @@ load_config(struct config *cfg, const struct source_set *src, struct diag *d)
 	if (f->kind != SOURCE_FILE)
 		return diag_error(d, SETTINGS_FILE, 0, 0, "must be a regular file");
 	if (text_check(f->data, f->size, &line, &col, &why) < 0)
-		return diag_error(d, SETTINGS_FILE, line, col, "%s", why);
+		return diag_error(d, SETTINGS_FILE, line, config_column(f->data, f->size, line, col),
+				  "%s", why);
 	if (repo_parse_config(&entries, SETTINGS_FILE, f->data, f->size, d) < 0)
 		return -1;
 	rc = config_load(cfg, SETTINGS_FILE, f->data, f->size, &entries, d);

@@ -983,6 +983,12 @@ finish_scopes(struct loader *ld)
 	ld->nscopes = 0;
 }
 
+unsigned
+config_column(const char *data, size_t len, unsigned line, unsigned col)
+{
+	return line == 1 && col > 3 && len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? col - 3 : col;
+}
+
 /*
  * A carriage return alone ends a line for old Mac editors, but not for libgit2, which reads the
  * whole file as one line and finds no setting after the first header: said where it is.
@@ -996,7 +1002,7 @@ check_lone_carriage_return(struct diag *d, const char *path, const char *data, s
 		if (cr + 1 < data + len && cr[1] == '\n')
 			continue;
 		text_position(data, len, (size_t)(cr - data), &line, &col);
-		return diag_error(d, path, line, col, "a line ends in a carriage return alone (expected "
+		return diag_error(d, path, line, config_column(data, len, line, col), "a line ends in a carriage return alone (expected "
 				  "line endings of LF or CRLF: save the file with those)");
 	}
 	return 0;
@@ -1037,7 +1043,7 @@ config_load(struct config *out, const char *path, const char *data, size_t len,
 
 	/* Values reach HTML and XML: the text must be UTF-8 that XML 1.0 allows. */
 	if (text_check(data, len, &line, &col, &why) < 0)
-		diag_error(d, path, line, col, "%s", why);
+		diag_error(d, path, line, config_column(data, len, line, col), "%s", why);
 	else
 		ld.text_ok = 1;
 	lone_cr = check_lone_carriage_return(d, path, data, len) < 0;

@@ -626,6 +626,18 @@ test_columns(void)
 	free(msg);
 	config_release(&c);
 
+	/* The same for the checks of the whole text: a lone CR, a character XML forbids. */
+	fails("\xef\xbb\xbf[site]\r\ttitle = T\n",
+	      "threatfeed: threatfeed.conf:1:7: a line ends in a carriage return alone (expected "
+	      "line endings of LF or CRLF: save the file with those)\n"
+	      "threatfeed: threatfeed.conf: missing site.url (expected where site/ is published, e.g. "
+	      "url = https://threat.example.org/, under [site])\n",
+	      "a lone CR after a byte order mark: at its column");
+	ok(config_column("\xef\xbb\xbf[si\x01te]\n", 11, 1, 7) == 4 &&
+	   config_column("\xef\xbb\xbf[site]\n[si\x01", 16, 2, 4) == 4 &&
+	   config_column("[si\x01te]\n", 8, 1, 4) == 4,
+	   "config_column: a byte order mark is not counted, on the first line only");
+
 	/* A problem with a section is at its '[', however it is indented. */
 	fails(SITE "  [level \"Severe\"]\n\trank = 4\n",
 	      "threatfeed: threatfeed.conf:4:3: invalid level name 'Severe' (expected 1 to 40 "
