@@ -77,7 +77,8 @@ is_name_char(char c)
 	return isalnum((unsigned char)c) || c == '-';
 }
 
-static void
+/* Records a key found at line and col; returns it, or NULL when it could not be recorded. */
+static struct scan_key *
 scan_add_key(struct scan *s, const char *section, const char *sub, const char *key, size_t keylen,
 	     unsigned line, unsigned col)
 {
@@ -93,12 +94,12 @@ scan_add_key(struct scan *s, const char *section, const char *sub, const char *k
 		       sub ? "." : "", lkey) < 0) {
 		free(lkey);
 		buf_release(&name);
-		return;
+		return NULL;
 	}
 	s->keys[s->nkeys] = (struct scan_key){ .name = buf_detach(&name, NULL), .line = line,
 					       .key_col = col };
-	s->nkeys++;
 	free(lkey);
+	return &s->keys[s->nkeys++];
 }
 
 /* Parses "[section]", "[section \"sub\"]" or the old "[section.sub]" at data[*i] == '['. */
@@ -208,7 +209,7 @@ scan_text(struct scan *s, const char *data, size_t len)
 	char *section = xstrdup(""), *sub = NULL;
 	unsigned line = 1;
 	size_t i = 0, start, line_start = 0;
-	struct scan_key *k;
+	struct scan_key *k, unrecorded = { 0 };
 
 	/*
 	 * libgit2 skips the byte order mark some editors write (Notepad): so must the scan. Editors
@@ -231,9 +232,11 @@ scan_text(struct scan *s, const char *data, size_t len)
 			start = i;
 			while (i < len && is_name_char(data[i]))
 				i++;
-			scan_add_key(s, section, sub, data + start, i - start, line,
-				     (unsigned)(start - line_start + 1));
-			k = &s->keys[s->nkeys - 1];
+			/* A key not recorded still has its value skipped, into a record of no one's. */
+			k = scan_add_key(s, section, sub, data + start, i - start, line,
+					 (unsigned)(start - line_start + 1));
+			if (!k)
+				k = &unrecorded;
 			i = skip_blanks(data, len, i);
 			if (i < len && data[i] == '=')
 				i = skip_blanks(data, len, i + 1);
