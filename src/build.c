@@ -331,14 +331,34 @@ struct entries_memo {
 	uint64_t html_max;           /* how big that file may grow */
 	atomic_int html_failed;      /* a write failed: no more are tried */
 	struct html_span *spans;     /* per source file, by its index in src */
+	pthread_key_t html_thread;   /* each loading thread's html_batch */
+	int have_html_thread;
+	pthread_mutex_t html_lock;   /* for html_batches */
+	struct html_batch *html_batches;
 };
 
-/* Where an announcement's HTML is in html_fd, when ok. */
+/* Where an announcement's HTML is in html_fd, when ok; before that, off is within its batch. */
 struct html_span {
 	uint64_t off;
 	size_t len;
 	int ok;
 };
+
+/*
+ * A loading thread's HTML, gathered and written in whole blocks. Writing each announcement's
+ * HTML alone made the file system clear every block it began part of, and made the threads wait
+ * on each other for the file: in the profile, nearly a tenth of a cold build's CPU time.
+ */
+struct html_batch {
+	char *data;                /* HTML_BATCH bytes */
+	size_t len;
+	size_t *files;             /* the source files whose HTML is in data, by index */
+	size_t nfiles, capfiles;
+	struct html_batch *next;   /* every thread's, for html_flush */
+};
+
+#define HTML_BLOCK ((size_t)4096)
+#define HTML_BATCH (32 * HTML_BLOCK)
 
 /*
  * At most this much HTML is kept (10,000 announcements make 25 MB); the rest is read again. It
@@ -385,34 +405,130 @@ open_html_spill(const char *git_dir)
 	return fd;
 }
 
-static void
-memo_keep_html(void *arg, const struct source_file *f, const char *html, size_t len)
+/* Where len more bytes of HTML may go in html_fd, block-aligned; UINT64_MAX when nowhere. */
+static uint64_t
+html_reserve(struct entries_memo *m, size_t len)
 {
-	struct entries_memo *m = arg;
-	struct html_span *span = &m->spans[f - m->src->files];
-	uint64_t off;
+	uint64_t blocks = ((uint64_t)len + HTML_BLOCK - 1) / HTML_BLOCK * HTML_BLOCK;
+	uint64_t off = atomic_fetch_add(&m->html_end, blocks);
+
+	return off + blocks > m->html_max ? UINT64_MAX : off;
+}
+
+static int
+html_write(struct entries_memo *m, const char *bytes, size_t len, uint64_t off)
+{
 	size_t done = 0;
 
-	if (atomic_load(&m->html_failed))
-		return;
-	off = atomic_fetch_add(&m->html_end, (uint64_t)len);
-	if (off + len > m->html_max)
-		return;
 	while (done < len) {
-		ssize_t n = pwrite(m->html_fd, html + done, len - done, (off_t)(off + done));
+		ssize_t n = pwrite(m->html_fd, bytes + done, len - done, (off_t)(off + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			/* A full disk stays full: the other announcements do not try again. */
 			atomic_store(&m->html_failed, 1);
-			return;
+			return -1;
 		}
 		done += (size_t)n;
 	}
-	span->off = off;
+	return 0;
+}
+
+/* Writes b out, in whole blocks, and tells where each of its files' HTML went; empties b. */
+static void
+html_batch_write(struct entries_memo *m, struct html_batch *b)
+{
+	size_t padded = (b->len + HTML_BLOCK - 1) / HTML_BLOCK * HTML_BLOCK, i;
+	uint64_t off;
+
+	if (!b->len)
+		return;
+	memset(b->data + b->len, 0, padded - b->len);
+	off = atomic_load(&m->html_failed) ? UINT64_MAX : html_reserve(m, padded);
+	if (off != UINT64_MAX && html_write(m, b->data, padded, off) == 0) {
+		for (i = 0; i < b->nfiles; i++) {
+			m->spans[b->files[i]].off += off;
+			m->spans[b->files[i]].ok = 1;
+		}
+	}
+	b->len = 0;
+	b->nfiles = 0;
+}
+
+/* The calling thread's batch, made on its first use; NULL without one. */
+static struct html_batch *
+own_html_batch(struct entries_memo *m)
+{
+	struct html_batch *b;
+
+	if (!m->have_html_thread)
+		return NULL;
+	b = pthread_getspecific(m->html_thread);
+	if (b)
+		return b;
+	b = xcalloc(1, sizeof(*b));
+	b->data = xreallocarray(NULL, 1, HTML_BATCH);
+	if (pthread_setspecific(m->html_thread, b) != 0) {
+		free(b->data);
+		free(b);
+		return NULL;
+	}
+	pthread_mutex_lock(&m->html_lock);
+	b->next = m->html_batches;
+	m->html_batches = b;
+	pthread_mutex_unlock(&m->html_lock);
+	return b;
+}
+
+static void
+memo_keep_html(void *arg, const struct source_file *f, const char *html, size_t len)
+{
+	struct entries_memo *m = arg;
+	size_t index = (size_t)(f - m->src->files);
+	struct html_span *span = &m->spans[index];
+	struct html_batch *b;
+	uint64_t off;
+
+	if (atomic_load(&m->html_failed))
+		return;
+	b = len <= HTML_BATCH ? own_html_batch(m) : NULL;
+	if (!b) {
+		/* Too big for a batch: written alone, a rare partial block or two. */
+		if ((off = html_reserve(m, len)) == UINT64_MAX || html_write(m, html, len, off) < 0)
+			return;
+		span->off = off;
+		span->len = len;
+		span->ok = 1;
+		return;
+	}
+	if (b->len + len > HTML_BATCH)
+		html_batch_write(m, b);
+	if (b->nfiles == b->capfiles) {
+		b->capfiles = b->capfiles ? 2 * b->capfiles : 64;
+		b->files = xreallocarray(b->files, b->capfiles, sizeof(*b->files));
+	}
+	b->files[b->nfiles++] = index;
+	memcpy(b->data + b->len, html, len);
+	span->off = b->len;
 	span->len = len;
-	span->ok = 1;
+	b->len += len;
+}
+
+/* Once the loading threads are done: writes what their batches hold, and frees them. */
+static void
+html_flush(struct entries_memo *m)
+{
+	while (m->html_batches) {
+		struct html_batch *b = m->html_batches;
+
+		m->html_batches = b->next;
+		if (m->html_fd >= 0)
+			html_batch_write(m, b);
+		free(b->data);
+		free(b->files);
+		free(b);
+	}
 }
 
 /* Appends f's HTML, read back from where memo_keep_html put it, to out; -1 when there is none. */
@@ -642,7 +758,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	struct render_memo memo = { NULL, NULL, NULL, NULL, NULL, NULL, 0, "" };
 	struct cache_pages *pages = NULL;
 	struct entries_memo em = { .fresh = BUF_INIT, .repo_lock = PTHREAD_MUTEX_INITIALIZER,
-				   .html_fd = -1 };
+				   .html_lock = PTHREAD_MUTEX_INITIALIZER, .html_fd = -1 };
 	struct model_memo mm = { memo_get, memo_want, memo_put, memo_read, NULL, memo_entry_key,
 				 &em };
 	struct buf edigest = BUF_INIT;
@@ -724,6 +840,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	if (use_memo && src.count && (em.html_fd = open_html_spill(repo_git_dir(repo))) >= 0) {
 		em.html_max = html_spill_max();
 		em.spans = xcalloc(src.count, sizeof(*em.spans));
+		em.have_html_thread = pthread_key_create(&em.html_thread, NULL) == 0;
 		mm.keep_html = memo_keep_html;
 	}
 	/*
@@ -736,6 +853,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	load_templates(templates, &src, d);
 	if (model_build_memo(&model, &cfg, &src, use_memo ? &mm : NULL, d) < 0 || d->errors)
 		goto out;
+	html_flush(&em);
 	if (use_memo && em.rewrite)
 		cache_entries_record(repo_git_dir(repo), edigest.ptr, &em.fresh);
 	buf_release(&em.fresh);
@@ -833,9 +951,14 @@ out:
 	buf_release(&em.fresh);
 	cache_entries_free(em.cache);
 	free(em.keys);
-	free(em.spans);
 	if (em.html_fd >= 0)
 		close(em.html_fd);
+	em.html_fd = -1;
+	/* Frees the batches a build that stopped early left, writing nothing. */
+	html_flush(&em);
+	if (em.have_html_thread)
+		pthread_key_delete(em.html_thread);
+	free(em.spans);
 	/* The threads that read have ended, each freeing its repository object. */
 	if (em.have_thread_repo)
 		pthread_key_delete(em.thread_repo);

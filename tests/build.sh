@@ -82,10 +82,10 @@ fat=$(new_repo)
 base_conf | put "$fat" threatfeed.conf
 para=$(for _ in $(seq 100); do printf 'A paragraph with *emphasis* and [a link](https://example.org/). '; done)
 # 80 bodies of 6 KB: about 640 KB of HTML, while the biggest site files, the feeds of 20 entries,
-# are about 250 KB.
+# are about 250 KB. Each is numbered: HTML read back from the wrong place must show.
 for i in $(seq -w 1 80); do
 	announcement severe "$(date -u -d @$((1262340000 + 10#$i * 60)) +%Y-%m-%dT%H:%M:%SZ)" national \
-		"$para" | put "$fat" "content/levels/2010-01-01-$i-national-severe.md"
+		"Number $i. $para" | put "$fat" "content/levels/2010-01-01-$i-national-severe.md"
 done
 commit "$fat" "80 long announcements" >/dev/null
 build_ok "80 long announcements build" -C "$fat" -o "$S/fat"
@@ -93,6 +93,20 @@ rm -rf "$fat/.git/threatfeed"
 (ulimit -f 320; tf build -q -C "$fat" -o "$S/fat-limited" >/dev/null 2>"$TMP_ROOT/fat.err")
 is "$?" 0 "... and build under a file size limit below the HTML they make"
 check_quiet "... into the same site" diff -r "$S/fat" "$S/fat-limited"
+# That HTML is written in batches of whole blocks, and a body too big for a batch (128 KiB) alone
+# (src/build.c, memo_keep_html). Read back, it must make the pages that a build keeping none
+# makes: one with --ping, which reads no cache and keeps the HTML in memory.
+huge=$(for _ in $(seq 2500); do printf 'A long paragraph with *emphasis* and [a link](https://example.org/). '; done)
+announcement severe 2010-01-02T00:00:00Z national "$huge" |
+	put "$fat" "content/levels/2010-01-02-national-severe.md"
+commit "$fat" "an announcement bigger than a batch" >/dev/null
+rm -rf "$fat/.git/threatfeed"
+build_ok "a cold build with one announcement of more than 128 KiB of HTML" -C "$fat" -o "$S/fat-huge"
+[ "$(stat -c %s "$S/fat-huge/2010/2010-01-02-national-severe/index.html")" -gt 200000 ]
+ok $? "... whose page holds it all"
+tf build -q --ping -C "$fat" -o "$S/fat-in-memory" >/dev/null 2>&1
+is "$?" 0 "... and a build that keeps no HTML between its passes"
+check_quiet "... write the same site" diff -r "$S/fat-huge" "$S/fat-in-memory"
 # A build killed midway leaves its new folder behind: the next build that writes a site of that
 # name removes it once nobody holds its lock and it is a quarter of an hour old. A live build's
 # folder (its lock held), a young one, a link and names that only look alike stay, and no link is

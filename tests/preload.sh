@@ -122,7 +122,8 @@ at_least 1 spill-full.report "it did try to keep the HTML (refused:"
 # Without O_TMPFILE the file is made with a name, which goes at once.
 cold_under no-tmpfile "a cold build where O_TMPFILE is refused"
 at_least 1 no-tmpfile.report "it did ask for O_TMPFILE (refused:"
-at_least 300 no-tmpfile.report.writes "it kept each announcement's HTML in the file it made instead (writes:"
+at_least 1 no-tmpfile.report.writes "it kept the announcements' HTML in the file it made instead (writes:"
+at_least 300 no-tmpfile.report.reads "... and read each one's back from there (reads:"
 rm -rf "$big/.git/threatfeed"
 mv "$big/.git/threatfeed.away" "$big/.git/threatfeed"
 
