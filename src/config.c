@@ -215,8 +215,7 @@ scan_text(struct scan *s, const char *data, size_t len)
 	 * libgit2 skips the byte order mark some editors write (Notepad): so must the scan. Editors
 	 * do not show it either, so columns on the first line count from after it.
 	 */
-	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-		i = line_start = 3;
+	i = line_start = bom_length(data, len);
 	while (i < len) {
 		char c = data[i];
 
@@ -984,12 +983,6 @@ finish_scopes(struct loader *ld)
 	free(ld->scopes);
 	ld->scopes = NULL;
 	ld->nscopes = 0;
-}
-
-unsigned
-config_column(const char *data, size_t len, unsigned line, unsigned col)
-{
-	return line == 1 && col > 3 && len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? col - 3 : col;
 }
 
 /*

@@ -62,13 +62,6 @@ struct config {
  * placeholders for what was missing or wrong, good only for checking the content against the
  * levels and scopes that did load) and must be released with config_release.
  */
-/*
- * The column to report for byte column col of line in a settings file's text: on the first line,
- * a byte order mark (which editors do not show, and the settings messages do not count) is not
- * counted.
- */
-unsigned config_column(const char *data, size_t len, unsigned line, unsigned col);
-
 int config_load(struct config *out, const char *path, const char *data, size_t len,
 		const struct config_entries *entries, struct diag *d);
 void config_release(struct config *c);

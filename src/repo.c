@@ -992,22 +992,18 @@ source_set_find(const struct source_set *set, const char *path)
 /*
  * Finds an [include] or [includeIf ...] section header in git-config text. libgit2 follows
  * includes while it parses, so they must be refused before it reads anything: a pushed config
- * must not make the build read files from the server. Returns the 1-based line, or 0.
+ * must not make the build read files from the server. Returns its '[', or NULL.
  * libgit2 finds headers in more places than the start of a line: after a UTF-8 byte order mark,
  * after any white space isspace() knows (\r, \v, \f too), and after another header on the same
  * line ("[site] [include]"). So every '[' counts, wherever it is, followed by the name: a value
  * or comment that holds "[include" is refused too, the safe side.
  */
-static unsigned
+static const char *
 find_include(const char *data, size_t len)
 {
-	unsigned line = 1;
-
 	for (size_t i = 0; i < len; i++) {
 		size_t j = i + 1, start;
 
-		if (data[i] == '\n')
-			line++;
 		if (data[i] != '[')
 			continue;
 		while (j < len && (data[j] == ' ' || data[j] == '\t'))
@@ -1018,9 +1014,17 @@ find_include(const char *data, size_t len)
 			j++;
 		if ((j - start == 7 && strncasecmp(data + start, "include", 7) == 0) ||
 		    (j - start == 9 && strncasecmp(data + start, "includeif", 9) == 0))
-			return line;
+			return data + i;
 	}
-	return 0;
+	return NULL;
+}
+
+/* The line and column of byte at of data, a settings file's text, as its messages count them. */
+static void
+config_position(const char *data, size_t len, const char *at, unsigned *line, unsigned *col)
+{
+	text_position(data, len, (size_t)(at - data), line, col);
+	*col = config_column(data, len, *line, *col);
 }
 
 /*
@@ -1057,6 +1061,44 @@ bad_escape_line(const char *data, size_t len, unsigned *col)
 		i = end + 1;
 	}
 	return 0;
+}
+
+/*
+ * The column of what libgit2's syntax error on line is about. It names a column only for some
+ * errors in a header, counted from the line's first character other than a blank (the header's
+ * '['); after its line, where says ":LINE, column COL)" then. Without one, that first character
+ * is what the message is about: a header's '[', or a key libgit2 will not take. 0 when the line
+ * is blank or not in data.
+ */
+static unsigned
+parse_error_column(const char *data, size_t len, unsigned line, const char *where)
+{
+	const char *column = strstr(where, ", column ");
+	/* A byte order mark is no column (config_column). */
+	size_t i = bom_length(data, len), first, end;
+	unsigned long from_first = 0;
+
+	for (unsigned l = 1; l < line && i < len; i++)
+		if (data[i] == '\n')
+			l++;
+	first = i;
+	while (first < len && (data[first] == ' ' || data[first] == '\t'))
+		first++;
+	end = first;
+	while (end < len && data[end] != '\n')
+		end++;
+	if (first == end || (line > 1 && (i == 0 || data[i - 1] != '\n')))
+		return 0;
+	if (column) {
+		char *stop;
+
+		errno = 0;
+		from_first = strtoul(column + 9, &stop, 10);
+		if (errno || *stop != ')' || from_first == 0 || from_first > end - first)
+			from_first = 0;
+	}
+	first += from_first ? from_first - 1 : 0;
+	return (unsigned)(first - i + 1);
 }
 
 /*
@@ -1101,6 +1143,8 @@ config_failure(struct diag *d, const char *path, const char *tmpname, const char
 	bad_escape = reason.ptr && strncmp(reason.ptr, "invalid escape", 14) == 0;
 	if (!line && bad_escape)
 		line = bad_escape_line(data, len, &col);
+	else if (line)
+		col = parse_error_column(data, len, (unsigned)line, at ? at + strlen(tmpname) : "");
 	rc = diag_error(d, path, (unsigned)line, line ? col : 0, "invalid config: %s%s",
 			reason.ptr ? reason.ptr : "",
 			bad_escape ? " (expected \\\\, \\\", \\n, \\t or \\b after a backslash)" : "");
@@ -1136,7 +1180,7 @@ repo_parse_config(struct config_entries *out, const char *path, const char *data
 	const char *tmpdir = getenv("TMPDIR");
 	struct buf tmpname = BUF_INIT;
 	git_config *cfg = NULL;
-	const char *nul;
+	const char *nul, *include;
 	struct collect c = { out, 0 };
 	unsigned line, col;
 	int fd = -1, created = 0, rc = -1;
@@ -1151,12 +1195,13 @@ repo_parse_config(struct config_entries *out, const char *path, const char *data
 	}
 	/* libgit2 reads C strings: a NUL would silently cut the file short. */
 	if ((nul = memchr(data, '\0', len))) {
-		text_position(data, len, (size_t)(nul - data), &line, &col);
+		config_position(data, len, nul, &line, &col);
 		diag_error(d, path, line, col, "invalid config: NUL byte");
 		goto out;
 	}
-	if ((line = find_include(data, len))) {
-		diag_error(d, path, line, 0, "invalid config: includes are not allowed (a published "
+	if ((include = find_include(data, len))) {
+		config_position(data, len, include, &line, &col);
+		diag_error(d, path, line, col, "invalid config: includes are not allowed (a published "
 			   "site's settings must all be in this file)");
 		goto out;
 	}

@@ -595,6 +595,18 @@ text_position(const char *data, size_t len, size_t offset, unsigned *line, unsig
 	*col = (unsigned)(offset - line_start + 1);
 }
 
+unsigned
+config_column(const char *data, size_t len, unsigned line, unsigned col)
+{
+	return line == 1 && col > 3 && bom_length(data, len) ? col - 3 : col;
+}
+
+size_t
+bom_length(const char *data, size_t len)
+{
+	return len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+}
+
 int
 xml_char_allowed(uint32_t cp)
 {

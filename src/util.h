@@ -134,6 +134,16 @@ int is_temp_suffix(const char *s);
 /* The 1-based line and column (in bytes) of byte `offset` of data. */
 void text_position(const char *data, size_t len, size_t offset, unsigned *line, unsigned *col);
 
+/*
+ * The column to report for byte column col of line in a settings file's text: on the first line,
+ * a byte order mark (which editors do not show, and the settings messages do not count) is not
+ * counted.
+ */
+unsigned config_column(const char *data, size_t len, unsigned line, unsigned col);
+
+/* The length of the UTF-8 byte order mark data starts with: 3, or 0 without one. */
+size_t bom_length(const char *data, size_t len);
+
 /* Threads worth starting for `work` independent items: the online CPUs, at most max and work. */
 size_t thread_count(size_t work, size_t max);
 

@@ -676,11 +676,21 @@ test_syntax(void)
 	char text[] = SITE "bad\0";
 
 	fails(SITE "[feed\n\tentries = 3\n",
-	      "threatfeed: threatfeed.conf:4: invalid config: missing ']' in section header\n",
-	      "syntax error with its line");
+	      "threatfeed: threatfeed.conf:4:1: invalid config: missing ']' in section header\n",
+	      "syntax error with its line, at the header's '['");
 	fails(SITE "\tbad key = x\n",
-	      "threatfeed: threatfeed.conf:4: invalid config: invalid configuration key\n",
-	      "key with a space");
+	      "threatfeed: threatfeed.conf:4:2: invalid config: invalid configuration key\n",
+	      "key with a space, at the key");
+	/* libgit2 counts these columns from the '[', not from the start of the line. */
+	fails(SITE "  [fe!ed]\n",
+	      "threatfeed: threatfeed.conf:4:6: invalid config: unexpected character in header\n",
+	      "a character a header may not hold, at that character");
+	fails("\xef\xbb\xbf [si!te]\n",
+	      "threatfeed: threatfeed.conf:1:5: invalid config: unexpected character in header\n",
+	      "... after a byte order mark, which is no column");
+	fails("\xef\xbb\xbf\t[site\n",
+	      "threatfeed: threatfeed.conf:1:2: invalid config: missing ']' in section header\n",
+	      "a header's '[' after a byte order mark and a tab");
 	fails(SITE "\tauthor = \"a\\qb\"\n",
 	      "threatfeed: threatfeed.conf:4:13: invalid config: invalid escape at qb\" (expected "
 	      "\\\\, \\\", \\n, \\t or \\b after a backslash)\n",
@@ -694,23 +704,23 @@ test_syntax(void)
 	      "control character that XML 1.0 forbids\n",
 	      "an escape read as a character XML forbids, at its setting's line");
 	fails("[include]\n\tpath = /etc/passwd\n" SITE,
-	      "threatfeed: threatfeed.conf:1: invalid config: includes are not allowed (a published "
+	      "threatfeed: threatfeed.conf:1:1: invalid config: includes are not allowed (a published "
 	      "site's settings must all be in this file)\n", "include refused");
 	fails(SITE "  [IncludeIf \"gitdir:/\"]\n\tpath = /etc/passwd\n",
-	      "threatfeed: threatfeed.conf:4: invalid config: includes are not allowed (a published "
+	      "threatfeed: threatfeed.conf:4:3: invalid config: includes are not allowed (a published "
 	      "site's settings must all be in this file)\n", "includeIf refused, any case");
 	fails(SITE "[include.x]\n\tpath = x\n",
-	      "threatfeed: threatfeed.conf:4: invalid config: includes are not allowed (a published "
+	      "threatfeed: threatfeed.conf:4:1: invalid config: includes are not allowed (a published "
 	      "site's settings must all be in this file)\n", "old-style include refused");
 	/* libgit2 sees these headers too, and would read the file before anything was refused. */
 	fails("\xef\xbb\xbf[include]\n\tpath = /nonexistent/threatfeed-include\n" SITE,
-	      "threatfeed: threatfeed.conf:1: invalid config: includes are not allowed (a published "
+	      "threatfeed: threatfeed.conf:1:1: invalid config: includes are not allowed (a published "
 	      "site's settings must all be in this file)\n", "include after a byte order mark refused");
 	fails(SITE "\r[include]\n\tpath = /nonexistent/threatfeed-include\n",
-	      "threatfeed: threatfeed.conf:4: invalid config: includes are not allowed (a published "
+	      "threatfeed: threatfeed.conf:4:2: invalid config: includes are not allowed (a published "
 	      "site's settings must all be in this file)\n", "include after a carriage return refused");
 	fails(SITE "[feed] [include]\n\tpath = /nonexistent/threatfeed-include\n",
-	      "threatfeed: threatfeed.conf:4: invalid config: includes are not allowed (a published "
+	      "threatfeed: threatfeed.conf:4:8: invalid config: includes are not allowed (a published "
 	      "site's settings must all be in this file)\n", "include after another header refused");
 	/* git refuses an unclosed quote; libgit2 1.5 would take "Threat level" and go on. */
 	fails("[site]\n\ttitle = \"Threat level\n\turl = https://t.example/\n",
@@ -734,6 +744,16 @@ test_syntax(void)
 
 		ok(load_len(&c, text, sizeof(text) - 1, &msg, NULL) == -1, "NUL byte fails");
 		is_str(msg, "threatfeed: threatfeed.conf:4:4: invalid config: NUL byte\n", "NUL byte");
+		free(msg);
+	}
+	{
+		static const char bom_nul[] = "\xef\xbb\xbf[\0";
+		struct config c;
+		char *msg;
+
+		ok(load_len(&c, bom_nul, sizeof(bom_nul) - 1, &msg, NULL) == -1 &&
+		   strcmp(msg, "threatfeed: threatfeed.conf:1:2: invalid config: NUL byte\n") == 0,
+		   "a NUL byte after a byte order mark, which is no column");
 		free(msg);
 	}
 	ok(tmpdir_empty(), "no temporary file left behind after errors");
