@@ -956,6 +956,49 @@ give_default_id(const struct model_builder *b, struct announcement *a)
 		a->id = model_default_id(b->cfg, a->scope ? a->scope->name : "", &a->date);
 }
 
+/*
+ * An announcement is published when it is built, whatever its date says, so a date well after the
+ * content was made (its commit's time; now, for the work tree and the index) is most likely a typo,
+ * such as 2052 for 2025, which would keep that level current, and first in every feed, until then.
+ * A warning, not an error: an editor's clock that is wrong must not stop a level being published.
+ */
+#define FUTURE_SLACK ((int64_t)24 * 60 * 60)
+
+static void
+warn_if_future(struct diag *d, const struct source_set *src, const char *path, const char *key,
+	       const struct timestamp *t, unsigned line, unsigned col)
+{
+	struct timestamp made = { src->made_at, 0 };
+	struct buf when = BUF_INIT, ref = BUF_INIT;
+	int64_t ahead = t->epoch - src->made_at;
+
+	if (ahead <= FUTURE_SLACK)
+		return;
+	date_format_rfc3339(&when, t);
+	date_format_rfc3339(&ref, &made);
+	diag_warning(d, path, line, col, "'%s' %s is %jd %s ahead of %s (%s), yet a build publishes "
+		     "it at once (is the date right?)", key, when.ptr ? when.ptr : "",
+		     (intmax_t)(ahead >= 2 * 86400 ? ahead / 86400 : ahead / 3600),
+		     ahead >= 2 * 86400 ? "days" : "hours",
+		     src->commit[0] ? "the commit it is in" : "now", ref.ptr ? ref.ptr : "");
+	buf_release(&when);
+	buf_release(&ref);
+}
+
+/* The dates of a that are too far ahead, of those it has read. */
+static void
+warn_future_announcement(struct diag *d, const struct source_set *src, const struct announcement *a)
+{
+	if (!src->made_at)
+		return;
+	if (a->date_line)
+		warn_if_future(d, src, a->src->path, "date", &a->date, a->date_line, a->date_col);
+	/* 'updated' only when 'date' was not said: one date too far ahead is said once. */
+	if (a->updated_line && (!a->date_line || a->date.epoch - src->made_at <= FUTURE_SLACK))
+		warn_if_future(d, src, a->src->path, "updated", &a->updated, a->updated_line,
+			       a->updated_col);
+}
+
 /* Loads the announcements among src->files[begin, end) into b->items from b->count on. */
 static void
 load_range(struct model_builder *b, const struct source_set *src, size_t begin, size_t end)
@@ -986,6 +1029,7 @@ load_range(struct model_builder *b, const struct source_set *src, size_t begin, 
 			if (b->memo && b->memo->get)
 				rec = b->memo->get(b->memo->arg, f->id, &len);
 			if (rec && decode_record(b, &b->items[b->count], f, rec, len) == 0) {
+				warn_future_announcement(d, src, &b->items[b->count]);
 				give_default_id(b, &b->items[b->count++]);
 				continue;
 			}
@@ -1003,6 +1047,8 @@ load_range(struct model_builder *b, const struct source_set *src, size_t begin, 
 		if (check_source(d, f) < 0)
 			continue;
 		if (load_announcement(b, &b->items[b->count], f) < 0) {
+			/* With its other problems: every problem of a file is said in one run. */
+			warn_future_announcement(d, src, &b->items[b->count]);
 			announcement_release(&b->items[b->count]);
 			memset(&b->items[b->count], 0, sizeof(b->items[b->count]));
 			continue;
@@ -1010,6 +1056,8 @@ load_range(struct model_builder *b, const struct source_set *src, size_t begin, 
 		/* Only a file that said nothing is remembered: a memo must not swallow a warning. */
 		if (b->memo && d->errors == errors_before && d->warnings == warnings_before)
 			encode_record(&b->items[b->count]);
+		/* After the record: whether a date is too far ahead depends on the commit, not the file. */
+		warn_future_announcement(d, src, &b->items[b->count]);
 		give_default_id(b, &b->items[b->count++]);
 		/*
 		 * With a memo the body is not kept: its HTML went to keep_html, or the body is read
@@ -1225,48 +1273,7 @@ compare_ids(const void *x, const void *y)
 	return c ? c : strcmp((*a)->src->path, (*b)->src->path);
 }
 
-/*
- * An announcement is published when it is built, whatever its date says, so a date well after the
- * content was made (its commit's time; now, for the work tree and the index) is most likely a typo,
- * such as 2052 for 2025, which would keep that level current, and first in every feed, until then.
- * A warning, not an error: an editor's clock that is wrong must not stop a level being published.
- */
-#define FUTURE_SLACK ((int64_t)24 * 60 * 60)
 
-static void
-warn_if_future(struct diag *d, const struct source_set *src, const char *path, const char *key,
-	       const struct timestamp *t, unsigned line, unsigned col)
-{
-	struct timestamp made = { src->made_at, 0 };
-	struct buf when = BUF_INIT, ref = BUF_INIT;
-	int64_t ahead = t->epoch - src->made_at;
-
-	if (ahead <= FUTURE_SLACK)
-		return;
-	date_format_rfc3339(&when, t);
-	date_format_rfc3339(&ref, &made);
-	diag_warning(d, path, line, col, "'%s' %s is %jd %s ahead of %s (%s), yet a build publishes "
-		     "it at once (is the date right?)", key, when.ptr ? when.ptr : "",
-		     (intmax_t)(ahead >= 2 * 86400 ? ahead / 86400 : ahead / 3600),
-		     ahead >= 2 * 86400 ? "days" : "hours",
-		     src->commit[0] ? "the commit it is in" : "now", ref.ptr ? ref.ptr : "");
-	buf_release(&when);
-	buf_release(&ref);
-}
-
-static void
-warn_future_dates(struct model_builder *b, const struct source_set *src)
-{
-	for (size_t i = 0; src->made_at && i < b->count; i++) {
-		const struct announcement *a = &b->items[i];
-
-		warn_if_future(b->d, src, a->src->path, "date", &a->date, a->date_line, a->date_col);
-		/* 'updated' only when 'date' was not said: one date too far ahead is said once. */
-		if (a->updated_line && a->date.epoch - src->made_at <= FUTURE_SLACK)
-			warn_if_future(b->d, src, a->src->path, "updated", &a->updated, a->updated_line,
-				       a->updated_col);
-	}
-}
 
 /* Orders announcements, links each to the previous one in its scope, checks clashes of ids. */
 static int
@@ -1677,7 +1684,6 @@ model_build_memo(json_t **out, const struct config *cfg, const struct source_set
 		json_decref(pages);
 		goto out;
 	}
-	warn_future_dates(&b, src);
 	*out = assemble(&b, pages);
 	rc = 0;
 out:
