@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "repo.h"
+#include "util.h"
 
 /* A hook is a short script; anything larger is not one of ours and is not read whole. */
 #define HOOK_MAX ((size_t)1 << 16)
@@ -337,6 +339,71 @@ names_folder(const char *setting, const char *dir, const char *base)
 	return same;
 }
 
+/* Git's own output is one line of a setting: more is not what was asked for. */
+#define GIT_OUTPUT_MAX ((size_t)1 << 16)
+
+/*
+ * core.hooksPath as git reads it when it runs the hooks: from the repository's config and the
+ * user's and the system's, with their includes and git's environment variables, which this
+ * process keeps libgit2 from reading (repo.c, isolate_config). So git itself is asked; *scope
+ * gets where it is set ("local", "global", "system"...). NULL when it is not set, or when git
+ * cannot be run: then the repository's own setting, from libgit2, is all there is to go on.
+ */
+static char *
+git_hooks_path(const char *git_dir, char **scope)
+{
+	struct buf arg = BUF_INIT, out = BUF_INIT;
+	char chunk[4096], *value = NULL, *tab;
+	int fds[2], status, too_much = 0;
+	pid_t pid;
+	ssize_t n;
+
+	*scope = NULL;
+	if (buf_printf(&arg, "--git-dir=%s", git_dir) < 0 || pipe(fds) < 0) {
+		buf_release(&arg);
+		return NULL;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (dup2(fds[1], STDOUT_FILENO) < 0 || null < 0 || dup2(null, STDERR_FILENO) < 0)
+			_exit(127);
+		close(fds[0]);
+		close(fds[1]);
+		close(null);
+		execlp("git", "git", arg.ptr, "config", "--show-scope", "--get", "core.hooksPath",
+		       (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	/* Read to the end, keeping at most GIT_OUTPUT_MAX, so that git never waits on the pipe. */
+	while (pid > 0 && (n = read(fds[0], chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (!too_much && (out.len + (size_t)n > GIT_OUTPUT_MAX ||
+				  buf_add(&out, chunk, (size_t)n) < 0))
+			too_much = 1;
+	}
+	close(fds[0]);
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	/* "SCOPE<TAB>VALUE<LF>"; status 1 when it is not set, 127 when there is no git. */
+	if (pid > 0 && !too_much && WIFEXITED(status) && WEXITSTATUS(status) == 0 && out.ptr &&
+	    (tab = strchr(out.ptr, '\t')) && out.len > 0 && out.ptr[out.len - 1] == '\n') {
+		out.ptr[--out.len] = '\0';
+		*tab = '\0';
+		*scope = xstrdup(out.ptr);
+		value = xstrdup(tab + 1);
+	}
+	buf_release(&arg);
+	buf_release(&out);
+	return value;
+}
+
 int
 hooks_install(const struct hooks_options *opt, struct diag *d)
 {
@@ -344,7 +411,7 @@ hooks_install(const struct hooks_options *opt, struct diag *d)
 	static const char *const bare_hooks[] = { "pre-receive", "post-receive" };
 	struct repo *repo = NULL;
 	const char *const *names;
-	char *exe = NULL, *dir = NULL, *hooks_path = NULL;
+	char *exe = NULL, *dir = NULL, *hooks_path = NULL, *scope = NULL;
 	size_t n, errors_before = d->errors;
 	int bare;
 
@@ -367,12 +434,21 @@ hooks_install(const struct hooks_options *opt, struct diag *d)
 		goto out;
 	}
 	/* Hooks where git never looks would leave every push unchecked and unpublished. */
-	if ((hooks_path = repo_get_config(repo, "core.hookspath", d)) && *hooks_path &&
+	if (!(hooks_path = git_hooks_path(repo_git_dir(repo), &scope)))
+		hooks_path = repo_get_config(repo, "core.hookspath", d);
+	if (hooks_path && *hooks_path &&
 	    !names_folder(hooks_path, dir, bare ? repo_git_dir(repo) : repo_root(repo))) {
-		diag_error(d, NULL, 0, 0, "core.hooksPath is set to '%s', so git would never run hooks "
-			   "in %s: none was installed (unset it with 'git -C %s config --unset "
-			   "core.hooksPath' and install again, or run threatfeed from the hooks there "
-			   "yourself)", hooks_path, dir, repo_root(repo));
+		if (!scope || strcmp(scope, "local") == 0)
+			diag_error(d, NULL, 0, 0, "core.hooksPath is set to '%s', so git would never "
+				   "run hooks in %s: none was installed (unset it with 'git -C %s config "
+				   "--unset core.hooksPath' and install again, or run threatfeed from the "
+				   "hooks there yourself)", hooks_path, dir, repo_root(repo));
+		else
+			diag_error(d, NULL, 0, 0, "core.hooksPath is set to '%s' in git's %s config, "
+				   "so git would never run hooks in %s: none was installed (point this "
+				   "repository back at them with 'git -C %s config core.hooksPath %s' and "
+				   "install again, or run threatfeed from the hooks there yourself)",
+				   hooks_path, scope, dir, repo_root(repo), dir);
 		goto out;
 	}
 	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
@@ -388,6 +464,7 @@ hooks_install(const struct hooks_options *opt, struct diag *d)
 		record_settings(repo, opt, d);
 out:
 	free(hooks_path);
+	free(scope);
 	free(dir);
 	free(exe);
 	repo_free(repo);

@@ -79,6 +79,20 @@ ok $? "... and writes no hook"
 git -C "$hp" config core.hooksPath hooks
 run_tf hooks install -C "$hp" --deploy "$TMP_ROOT/hp-site"
 is "$status" 0 "hooks install where core.hooksPath names the hooks folder itself succeeds" || diag "$err"
+# Set in the user's git config (a tool's shared hooks), which git reads and libgit2 here does not.
+hg=$TMP_ROOT/global-hookspath.git
+git init -q --bare -b main "$hg"
+printf '[core]\n\thooksPath = %s\n' "$TMP_ROOT/shared-hooks" >"$TMP_ROOT/global-gitconfig"
+GIT_CONFIG_GLOBAL=$TMP_ROOT/global-gitconfig run_tf hooks install -C "$hg" --deploy "$TMP_ROOT/hg-site"
+is "$status" 1 "hooks install where the user's git config sets core.hooksPath exits 1"
+like "$err" "^threatfeed: core.hooksPath is set to '$TMP_ROOT/shared-hooks' in git's global config, so git would never run hooks in $hg/hooks/: none was installed \(point this repository back at them with 'git -C $hg/ config core.hooksPath $hg/hooks/'" \
+	"... saying where it is set, and how to override it for this repository"
+[ ! -e "$hg/hooks/pre-receive" ] && [ ! -e "$hg/hooks/post-receive" ]
+ok $? "... and writes no hook"
+git -C "$hg" config core.hooksPath "$hg/hooks/"
+GIT_CONFIG_GLOBAL=$TMP_ROOT/global-gitconfig run_tf hooks install -C "$hg" --deploy "$TMP_ROOT/hg-site"
+is "$status" 0 "... and installs them once the repository's own setting names its hooks folder" ||
+	diag "$err"
 
 run_tf hooks install -C "$server" --branch 'ma in'
 is "$status" 1 "hooks install refuses an invalid branch name"
