@@ -35,17 +35,24 @@ static const char pre_commit[] =
 static const char pre_receive[] =
 	"# Refuses a push to the published branch unless its new commit passes\n"
 	"# 'threatfeed check': the branch is not updated, and the pusher sees every message.\n"
+	"# A commit that passes is built after the push when there is a deploy folder, and that\n"
+	"# build says its warnings: they are not said here too.\n"
 	"tf=%s\n"
 	READ_BRANCH
+	"deploy=$(git config --local --get threatfeed.deploy)\n"
 	"status=0\n"
 	"server=\n"
 	"while read -r _old new ref; do\n"
 	"\t[ \"$ref\" = \"refs/heads/$branch\" ] || continue\n"
 	"\tcase $new in\n"
 	"\t*[!0]*)\n"
-	"\t\t\"$tf\" check -C \"${GIT_DIR:-.}\" --ref \"$new\"\n"
+	"\t\tsaid=$(\"$tf\" check -C \"${GIT_DIR:-.}\" --ref \"$new\" 2>&1)\n"
+	"\t\tchecked=$?\n"
+	"\t\tif [ \"$checked\" -ne 0 ] || [ -z \"$deploy\" ]; then\n"
+	"\t\t\t[ -z \"$said\" ] || printf '%s\\n' \"$said\" >&2\n"
+	"\t\tfi\n"
 	"\t\t# 1: check has said what is wrong; anything else (not found, killed) is the server's.\n"
-	"\t\tcase $? in 0) ;; 1) status=1 ;; *) status=1 server=1 ;; esac ;;\n"
+	"\t\tcase $checked in 0) ;; 1) status=1 ;; *) status=1 server=1 ;; esac ;;\n"
 	"\t*) echo \"threatfeed: the published branch '$branch' cannot be deleted\" >&2; status=1 ;;\n"
 	"\tesac\n"
 	"done\n"
@@ -110,7 +117,7 @@ hooks_script(const char *name, const char *exe)
 	else
 		return NULL;
 	if (shell_quote(&quoted, exe) == 0 && buf_puts(&out, HEADER) == 0) {
-		/* Each body has exactly one %s, for the quoted program. */
+		/* The first %s of each body is the quoted program's place; a later one is printf's. */
 		const char *at = strstr(body, "%s");
 
 		if (buf_add(&out, body, (size_t)(at - body)) == 0 && buf_puts(&out, quoted.ptr) == 0 &&

@@ -276,6 +276,32 @@ sys.exit(0 if s["level"] == "severe" and s["since"] == "2024-06-01T11:30:00Z" an
 ' "$deploy/level.json" "$id"
 ok $? "level.json says severe since the new date"
 
+# ---- a push with a warning: the pusher reads it once ----
+
+# The pre-receive check would say it, and the build after the push again: only the build does.
+printf -- '---\nlevel: severe\ndate: 2024-06-03T10:00:00Z\nscope: national\ncolour: red\n---\nBody.\n' \
+	>"$ed/content/levels/2024-06-03-national-severe.md"
+git -C "$ed" add content && git -C "$ed" commit -q -m "a key no announcement has" 2>/dev/null
+git -C "$ed" push origin main >"$TMP_ROOT/push.out" 2>&1
+ok $? "a push whose commit has a warning is accepted" || diag "$(cat "$TMP_ROOT/push.out")"
+warned="threatfeed: content/levels/2024-06-03-national-severe.md:5:1: warning: unknown key 'colour'"
+is "$(remote_lines "$TMP_ROOT/push.out" | grep -cF "$warned")" 1 "... and the pusher reads its warning once" ||
+	diag "$(cat "$TMP_ROOT/push.out")"
+[ -f "$deploy/2024/2024-06-03-national-severe/index.html" ]
+ok $? "... and it is published"
+# Without a deploy folder nothing is built after the push: the check says it.
+nodeploy=$TMP_ROOT/nodeploy.git
+git init -q --bare -b main "$nodeploy"
+run_tf hooks install -C "$nodeploy"
+is "$status" 0 "hooks install without a deploy folder succeeds" || diag "$err"
+git -C "$ed" push "$nodeploy" main >"$TMP_ROOT/push.out" 2>&1
+ok $? "a push there is accepted" || diag "$(cat "$TMP_ROOT/push.out")"
+is "$(remote_lines "$TMP_ROOT/push.out" | grep -cF "$warned")" 1 "... and the pusher reads the warning once too" ||
+	diag "$(cat "$TMP_ROOT/push.out")"
+git -C "$ed" rm -q content/levels/2024-06-03-national-severe.md &&
+	git -C "$ed" commit -q -m "without the warning" && git -C "$ed" push -q origin main 2>/dev/null
+ok $? "the announcement with a warning is removed again"
+
 # ---- bad pushes are refused: the branch and the deploy folder do not change ----
 
 good=$(git -C "$server" rev-parse main)
