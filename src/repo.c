@@ -1063,42 +1063,93 @@ bad_escape_line(const char *data, size_t len, unsigned *col)
 	return 0;
 }
 
+/* The white space libgit2 skips before a header or a setting, short of a line's end. */
+static int
+git_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
 /*
- * The column of what libgit2's syntax error on line is about. It names a column only for some
- * errors in a header, counted from the line's first character other than a blank (the header's
- * '['); after its line, where says ":LINE, column COL)" then. Without one, that first character
- * is what the message is about: a header's '[', or a key libgit2 will not take. 0 when the line
- * is blank or not in data.
+ * Where libgit2 stopped in data[from, end), a line from its first character other than a blank:
+ * it reads a line's headers one after another, each on what is left of the line ("[feed]
+ * [scope \"x\"]"), then a setting. Returns the '[' of the first header it would refuse, or the
+ * first character after the headers it takes; *quote gets that header's first '"', or end.
+ */
+static size_t
+failed_part(const char *data, size_t from, size_t end, size_t *quote)
+{
+	size_t p = from;
+
+	for (;;) {
+		size_t q = p + 1;
+
+		*quote = end;
+		if (p >= end || data[p] != '[' || !memchr(data + p, ']', end - p))
+			return p;
+		while (q < end && (isalnum((unsigned char)data[q]) || data[q] == '-' || data[q] == '.'))
+			q++;
+		if (q < end && git_blank(data[q])) {
+			while (q < end && git_blank(data[q]))
+				q++;
+			if (q >= end || data[q] != '"')
+				return p;
+			*quote = q;
+			for (q++; q < end && data[q] != '"'; q++)
+				if (data[q] == '\\')
+					q++;
+			if (q + 1 >= end || data[q + 1] != ']')
+				return p;
+			q++;
+		}
+		if (q >= end || data[q] != ']')
+			return p;
+		for (p = q + 1; p < end && git_blank(data[p]); p++)
+			;
+	}
+}
+
+/*
+ * The column of what libgit2's syntax error on line is about: the header it refused, or the
+ * setting, as failed_part finds it. After its line, where says ":LINE, column COL)" for some
+ * errors in a header: COL counts from the header's '[' (1 for it), or, for the errors of a
+ * subsection's name in quotes, from its first '"' (0 for it). 0 when the line is blank or not in
+ * data.
  */
 static unsigned
-parse_error_column(const char *data, size_t len, unsigned line, const char *where)
+parse_error_column(const char *data, size_t len, const char *reason, unsigned line,
+		   const char *where)
 {
 	const char *column = strstr(where, ", column ");
 	/* A byte order mark is no column (config_column). */
-	size_t i = bom_length(data, len), first, end;
-	unsigned long from_first = 0;
+	size_t i = bom_length(data, len), first, end, part, quote, at;
 
 	for (unsigned l = 1; l < line && i < len; i++)
 		if (data[i] == '\n')
 			l++;
 	first = i;
-	while (first < len && (data[first] == ' ' || data[first] == '\t'))
+	while (first < len && git_blank(data[first]))
 		first++;
 	end = first;
 	while (end < len && data[end] != '\n')
 		end++;
 	if (first == end || (line > 1 && (i == 0 || data[i - 1] != '\n')))
 		return 0;
+	at = part = failed_part(data, first, end, &quote);
 	if (column) {
+		int in_quotes = reason && quote < end &&
+				(strncmp(reason, "unexpected text after closing quotes", 36) == 0 ||
+				 strncmp(reason, "unexpected end-of-line", 22) == 0);
+		size_t base = in_quotes ? quote : part - 1;
+		unsigned long n;
 		char *stop;
 
 		errno = 0;
-		from_first = strtoul(column + 9, &stop, 10);
-		if (errno || *stop != ')' || from_first == 0 || from_first > end - first)
-			from_first = 0;
+		n = strtoul(column + 9, &stop, 10);
+		if (!errno && *stop == ')' && base + n >= part && base + n < end)
+			at = base + n;
 	}
-	first += from_first ? from_first - 1 : 0;
-	return (unsigned)(first - i + 1);
+	return (unsigned)(at - i + 1);
 }
 
 /*
@@ -1144,7 +1195,8 @@ config_failure(struct diag *d, const char *path, const char *tmpname, const char
 	if (!line && bad_escape)
 		line = bad_escape_line(data, len, &col);
 	else if (line)
-		col = parse_error_column(data, len, (unsigned)line, at ? at + strlen(tmpname) : "");
+		col = parse_error_column(data, len, reason.ptr, (unsigned)line,
+					 at ? at + strlen(tmpname) : "");
 	rc = diag_error(d, path, (unsigned)line, line ? col : 0, "invalid config: %s%s",
 			reason.ptr ? reason.ptr : "",
 			bad_escape ? " (expected \\\\, \\\", \\n, \\t or \\b after a backslash)" : "");

@@ -691,6 +691,24 @@ test_syntax(void)
 	fails("\xef\xbb\xbf\t[site\n",
 	      "threatfeed: threatfeed.conf:1:2: invalid config: missing ']' in section header\n",
 	      "a header's '[' after a byte order mark and a tab");
+	/* libgit2 reads a line's headers one after another: the one it refused is meant. */
+	fails(SITE "[feed] [scope \"x\"] [fe!ed]\n",
+	      "threatfeed: threatfeed.conf:4:23: invalid config: unexpected character in header\n",
+	      "... in a header after others on its line");
+	fails(SITE "[feed] [scope\n",
+	      "threatfeed: threatfeed.conf:4:8: invalid config: missing ']' in section header\n",
+	      "a header's '[' after another header on its line");
+	fails(SITE "[feed] bad key = 1\n",
+	      "threatfeed: threatfeed.conf:4:8: invalid config: invalid configuration key\n",
+	      "a key after a header on its line");
+	/* libgit2 skips a carriage return before a header, yet it is a column. */
+	fails(SITE "\r[fe!ed]\n",
+	      "threatfeed: threatfeed.conf:4:5: invalid config: unexpected character in header\n",
+	      "a character a header may not hold, after a carriage return");
+	/* These columns libgit2 counts from the subsection's first quotation mark. */
+	fails(SITE "  [scope \"x\" ]\n",
+	      "threatfeed: threatfeed.conf:4:12: invalid config: unexpected text after closing "
+	      "quotes\n", "text after a subsection's name, at its closing quotation mark");
 	fails(SITE "\tauthor = \"a\\qb\"\n",
 	      "threatfeed: threatfeed.conf:4:13: invalid config: invalid escape at qb\" (expected "
 	      "\\\\, \\\", \\n, \\t or \\b after a backslash)\n",
