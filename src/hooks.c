@@ -445,17 +445,24 @@ hooks_install(const struct hooks_options *opt, struct diag *d)
 		hooks_path = repo_get_config(repo, "core.hookspath", d);
 	if (hooks_path && *hooks_path &&
 	    !names_folder(hooks_path, dir, bare ? repo_git_dir(repo) : repo_root(repo))) {
-		if (!scope || strcmp(scope, "local") == 0)
+		if (!scope || strcmp(scope, "local") == 0 || strcmp(scope, "worktree") == 0)
 			diag_error(d, NULL, 0, 0, "core.hooksPath is set to '%s', so git would never "
 				   "run hooks in %s: none was installed (unset it with 'git -C %s config "
-				   "--unset core.hooksPath' and install again, or run threatfeed from the "
-				   "hooks there yourself)", hooks_path, dir, repo_root(repo));
-		else
+				   "%s--unset core.hooksPath' and install again, or run threatfeed from the "
+				   "hooks there yourself)", hooks_path, dir, repo_root(repo),
+				   scope && strcmp(scope, "worktree") == 0 ? "--worktree " : "");
+		else if (strcmp(scope, "global") == 0 || strcmp(scope, "system") == 0)
 			diag_error(d, NULL, 0, 0, "core.hooksPath is set to '%s' in git's %s config, "
 				   "so git would never run hooks in %s: none was installed (point this "
 				   "repository back at them with 'git -C %s config core.hooksPath %s' and "
 				   "install again, or run threatfeed from the hooks there yourself)",
 				   hooks_path, scope, dir, repo_root(repo), dir);
+		else
+			/* git -c or GIT_CONFIG_PARAMETERS: above every file, so no file can undo it. */
+			diag_error(d, NULL, 0, 0, "core.hooksPath is set to '%s' by git's command line "
+				   "or environment (GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT), so git run "
+				   "this way would never run hooks in %s: none was installed (install "
+				   "again without it)", hooks_path, dir);
 		goto out;
 	}
 	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {

@@ -93,6 +93,12 @@ git -C "$hg" config core.hooksPath "$hg/hooks/"
 GIT_CONFIG_GLOBAL=$TMP_ROOT/global-gitconfig run_tf hooks install -C "$hg" --deploy "$TMP_ROOT/hg-site"
 is "$status" 0 "... and installs them once the repository's own setting names its hooks folder" ||
 	diag "$err"
+# From git's environment, above every config file: no file can undo it, so none is suggested.
+GIT_CONFIG_PARAMETERS="'core.hookspath'='$TMP_ROOT/shared-hooks'" run_tf hooks install -C "$hg" \
+	--deploy "$TMP_ROOT/hg-site"
+is "$status" 1 "hooks install where git's environment sets core.hooksPath exits 1"
+like "$err" "^threatfeed: core.hooksPath is set to '$TMP_ROOT/shared-hooks' by git's command line or environment \(GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT\), so git run this way would never run hooks in $hg/hooks/: none was installed \(install again without it\)$" \
+	"... saying so"
 
 run_tf hooks install -C "$server" --branch 'ma in'
 is "$status" 1 "hooks install refuses an invalid branch name"
