@@ -26,7 +26,15 @@
  * input (githooks(5)); "*[!0]*" tells them apart for SHA-1 and SHA-256 repositories alike.
  */
 #define READ_BRANCH \
-	"branch=$(git config --local --get threatfeed.branch) || branch=main\n"
+	"branch=$(git config --local --get threatfeed.branch) || branch=main\n" \
+	"# A name that no ref can match would leave every push unchecked and unpublished.\n" \
+	"case $branch in\n" \
+	"''|-*|/*|*/|*..*|*//*|refs/*|*[!A-Za-z0-9._/-]*)\n" \
+	"\techo \"threatfeed: threatfeed.branch '$branch' is not a branch name (expected a short " \
+	"name such as main): nothing is checked or published until the web host sets it with " \
+	"'threatfeed hooks install --branch'\" >&2\n" \
+	"\texit 1 ;;\n" \
+	"esac\n"
 
 static const char pre_commit[] =
 	"# Refuses a commit whose staged content would not build; every problem is listed.\n"
@@ -73,8 +81,11 @@ static const char post_receive[] =
 	READ_BRANCH
 	"publish=\n"
 	"while read -r _old new ref; do\n"
-	"\t[ \"$ref\" = \"refs/heads/$branch\" ] || continue\n"
-	"\tcase $new in *[!0]*) publish=1 ;; esac\n"
+	"\tcase $ref:$new in\n"
+	"\t\"refs/heads/$branch\":*[!0]*) publish=1 ;;\n"
+	"\trefs/heads/*:*[!0]*) echo \"threatfeed: '${ref#refs/heads/}' is not the published branch "
+	"'$branch': nothing was checked or published\" >&2 ;;\n"
+	"\tesac\n"
 	"done\n"
 	"[ -n \"$publish\" ] || exit 0\n"
 	"if ! deploy=$(git config --local --get threatfeed.deploy); then\n"
@@ -259,7 +270,10 @@ out:
 	return rc;
 }
 
-/* A branch name the hooks can compare with: no spaces, quotes, "..", or a leading '-' or '/'. */
+/*
+ * A branch name the hooks can compare with: no spaces, quotes, "..", or a leading '-' or '/'. The
+ * hooks check the setting the same way (READ_BRANCH), as a host may write it by hand.
+ */
 static int
 valid_branch(const char *b)
 {

@@ -359,11 +359,23 @@ is "$(git -C "$server" rev-parse main)" "$good" "... and the branch is still the
 # Other branches are not published, so drafts there are not checked and build nothing.
 printf -- '---\nlevel: sever\n---\n' >"$ed/content/levels/draft.md"
 git -C "$ed" add -A && git -C "$ed" commit -q --no-verify -m draft
-git -C "$ed" push -q origin HEAD:refs/heads/draft 2>/dev/null
+git -C "$ed" push origin HEAD:refs/heads/draft >"$TMP_ROOT/push.out" 2>&1
 ok $? "a push to another branch is not checked"
+is "$(remote_lines "$TMP_ROOT/push.out")" \
+	"threatfeed: 'draft' is not the published branch 'main': nothing was checked or published" \
+	"... and the pusher is told that it published nothing"
 snapshot "$deploy" >"$TMP_ROOT/deploy.after"
 is "$(changed_files "$TMP_ROOT/deploy.before" "$TMP_ROOT/deploy.after")" "" \
 	"... and does not touch the deploy folder"
+# A published branch set by hand as no ref can be named: every push would go unchecked and
+# unpublished, so each is refused until the host sets it right.
+git -C "$server" config threatfeed.branch refs/heads/main
+git -C "$ed" push origin HEAD:refs/heads/draft2 >"$TMP_ROOT/push.out" 2>&1
+is "$?" 1 "with threatfeed.branch set to a full ref name, a push is refused"
+is "$(remote_lines "$TMP_ROOT/push.out")" \
+	"threatfeed: threatfeed.branch 'refs/heads/main' is not a branch name (expected a short name such as main): nothing is checked or published until the web host sets it with 'threatfeed hooks install --branch'" \
+	"... saying why and who must fix it"
+git -C "$server" config threatfeed.branch main
 git -C "$ed" reset -q --hard "$good"
 
 # ---- concurrent builds into one folder ----
