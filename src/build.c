@@ -219,13 +219,21 @@ build_ping(const struct build_options *opt, struct diag *d)
 	struct config cfg;
 	json_t *model = NULL;
 	struct buf dir = BUF_INIT;
-	int rc = -1;
+	int rc = -1, quiet = d->quiet, built;
 
 	memset(&cfg, 0, sizeof(cfg));
 	if (repo_open(&repo, opt->repo_path, d) < 0 ||
 	    repo_read(&src, repo, opt->snapshot, opt->ref, prefixes,
-		      sizeof(prefixes) / sizeof(*prefixes), d) < 0 ||
-	    load_config(&cfg, &src, d) < 0 || model_build(&model, &cfg, &src, d) < 0 || d->errors)
+		      sizeof(prefixes) / sizeof(*prefixes), d) < 0 || load_config(&cfg, &src, d) < 0)
+		goto out;
+	/*
+	 * The content's warnings are the build's and check's to say, and were said by the build that
+	 * made the site: here they would only say it again. Its errors still stop the pings.
+	 */
+	d->quiet = 1;
+	built = model_build(&model, &cfg, &src, d);
+	d->quiet = quiet;
+	if (built < 0 || d->errors)
 		goto out;
 	if (opt->out_dir)
 		buf_puts(&dir, opt->out_dir);

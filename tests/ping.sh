@@ -197,6 +197,18 @@ is "$status:$out:$err" "0::" "build --ping -q of the same commit sends nothing a
 is "$(count "$hub_log")" 3 "still nothing sent"
 same_file "$state" "$TMP_ROOT/state.before" "the state is as it was"
 
+# ---- the content's warnings are the build's to say ----
+
+printf -- '---\nlevel: low\ndate: 2019-11-03T10:00:00Z\ncolour: red\n---\nA key no announcement has.\n' |
+	put "$repo" content/levels/2019-11-03-low.md
+commit "$repo" "a warning" >/dev/null
+run_tf build -C "$repo" -q
+like "$err" "2019-11-03-low.md:4:1: warning: unknown key 'colour'" "the build warns about the content"
+run_tf ping -C "$repo" --dry-run
+is "$status:$err" "0:" "ping says nothing about it again"
+git -C "$repo" rm -q content/levels/2019-11-03-low.md && commit "$repo" "no warning" >/dev/null
+build_ok "... and the site builds again without it, its feeds as last pinged" -C "$repo"
+
 # ---- --dry-run ----
 
 announce "$repo"
