@@ -502,7 +502,7 @@ memo_keep_html(void *arg, const struct source_file *f, const char *html, size_t 
 		return;
 	b = len <= HTML_BATCH ? own_html_batch(m) : NULL;
 	if (!b) {
-		/* Too big for a batch: written alone, a rare partial block or two. */
+		/* Too big for a batch, or no batch could be made: written alone. */
 		if ((off = html_reserve(m, len)) == UINT64_MAX || html_write(m, html, len, off) < 0)
 			return;
 		span->off = off;
