@@ -413,11 +413,18 @@ open_html_spill(const char *git_dir)
 	return fd;
 }
 
+/* len rounded up to whole blocks. */
+static size_t
+whole_blocks(size_t len)
+{
+	return (len + HTML_BLOCK - 1) / HTML_BLOCK * HTML_BLOCK;
+}
+
 /* Where len more bytes of HTML may go in html_fd, block-aligned; UINT64_MAX when nowhere. */
 static uint64_t
 html_reserve(struct entries_memo *m, size_t len)
 {
-	uint64_t blocks = ((uint64_t)len + HTML_BLOCK - 1) / HTML_BLOCK * HTML_BLOCK;
+	uint64_t blocks = whole_blocks(len);
 	uint64_t off = atomic_fetch_add(&m->html_end, blocks);
 
 	return off + blocks > m->html_max ? UINT64_MAX : off;
@@ -447,7 +454,7 @@ html_write(struct entries_memo *m, const char *bytes, size_t len, uint64_t off)
 static void
 html_batch_write(struct entries_memo *m, struct html_batch *b)
 {
-	size_t padded = (b->len + HTML_BLOCK - 1) / HTML_BLOCK * HTML_BLOCK, i;
+	size_t padded = whole_blocks(b->len), i;
 	uint64_t off;
 
 	if (!b->len)

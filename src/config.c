@@ -997,8 +997,8 @@ check_lone_carriage_return(struct diag *d, const char *path, const char *data, s
 	for (const char *cr = data; (cr = memchr(cr, '\r', len - (size_t)(cr - data))); cr++) {
 		if (cr + 1 < data + len && cr[1] == '\n')
 			continue;
-		text_position(data, len, (size_t)(cr - data), &line, &col);
-		return diag_error(d, path, line, config_column(data, len, line, col), "a line ends in a carriage return alone (expected "
+		config_position(data, len, cr, &line, &col);
+		return diag_error(d, path, line, col, "a line ends in a carriage return alone (expected "
 				  "line endings of LF or CRLF: save the file with those)");
 	}
 	return 0;

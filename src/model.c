@@ -1273,8 +1273,6 @@ compare_ids(const void *x, const void *y)
 	return c ? c : strcmp((*a)->src->path, (*b)->src->path);
 }
 
-
-
 /* Orders announcements, links each to the previous one in its scope, checks clashes of ids. */
 static int
 order_announcements(struct model_builder *b)

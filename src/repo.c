@@ -1019,14 +1019,6 @@ find_include(const char *data, size_t len)
 	return NULL;
 }
 
-/* The line and column of byte at of data, a settings file's text, as its messages count them. */
-static void
-config_position(const char *data, size_t len, const char *at, unsigned *line, unsigned *col)
-{
-	text_position(data, len, (size_t)(at - data), line, col);
-	*col = config_column(data, len, *line, *col);
-}
-
 /*
  * Where the first escape that git-config syntax does not know is in data, for the message:
  * libgit2 says "invalid escape at q" with no line. Values know \\, \", \n, \t, \b and a backslash

@@ -601,6 +601,13 @@ config_column(const char *data, size_t len, unsigned line, unsigned col)
 	return line == 1 && col > 3 && bom_length(data, len) ? col - 3 : col;
 }
 
+void
+config_position(const char *data, size_t len, const char *at, unsigned *line, unsigned *col)
+{
+	text_position(data, len, (size_t)(at - data), line, col);
+	*col = config_column(data, len, *line, *col);
+}
+
 size_t
 bom_length(const char *data, size_t len)
 {

@@ -141,6 +141,9 @@ void text_position(const char *data, size_t len, size_t offset, unsigned *line, 
  */
 unsigned config_column(const char *data, size_t len, unsigned line, unsigned col);
 
+/* text_position of byte at of a settings file's text, its column as config_column counts it. */
+void config_position(const char *data, size_t len, const char *at, unsigned *line, unsigned *col);
+
 /* The length of the UTF-8 byte order mark data starts with: 3, or 0 without one. */
 size_t bom_length(const char *data, size_t len);
 
