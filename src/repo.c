@@ -1029,7 +1029,8 @@ bad_escape_line(const char *data, size_t len, unsigned *col)
 {
 	unsigned line = 1;
 
-	for (size_t i = 0; i < len; line++) {
+	/* A byte order mark is neither a value's start nor a column (config_column). */
+	for (size_t i = bom_length(data, len); i < len; line++) {
 		size_t start = i, end = i;
 		int quoted = 0;
 

@@ -713,6 +713,10 @@ test_syntax(void)
 	      "threatfeed: threatfeed.conf:4:13: invalid config: invalid escape at qb\" (expected "
 	      "\\\\, \\\", \\n, \\t or \\b after a backslash)\n",
 	      "invalid escape, at the line and column libgit2 does not give");
+	fails("\xef\xbb\xbf title = \"a\\qb\"\n" SITE,
+	      "threatfeed: threatfeed.conf:1:12: invalid config: invalid escape at qb\" (expected "
+	      "\\\\, \\\", \\n, \\t or \\b after a backslash)\n",
+	      "an invalid escape after a byte order mark, which is no column");
 	fails(SITE "# a comment may hold \\q\n\tauthor = a \\\\ b # or \\q\n\tdescription = \"\\t \\q\"\n",
 	      "threatfeed: threatfeed.conf:6:20: invalid config: invalid escape at q\" (expected "
 	      "\\\\, \\\", \\n, \\t or \\b after a backslash)\n",
