@@ -468,8 +468,13 @@ make_dir(struct commit *c, const char *path, int nofollow, int parent_new, int *
 		/* A link to nothing: mkdir would only say that the name exists. */
 		if (!nofollow && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
 			return dangling_link(c->d, path);
-		if (mkdir(path, 0755) < 0)
+		if (mkdir(path, 0755) < 0) {
+			/* Another writer thread (see SPILL_LANES) may have made it since. */
+			if (errno == EEXIST && (nofollow ? lstat(path, &st) : stat(path, &st)) == 0 &&
+			    S_ISDIR(st.st_mode))
+				return 0;
 			return io_error(c->d, path, "cannot create folder");
+		}
 	}
 	*made = 1;
 	note_made_dir(c, path);
@@ -1710,9 +1715,16 @@ write_all_temps(struct commit *c, size_t *unchanged)
  * once (folders, compare, temporary file) and frees its bytes, so a site never sits in memory
  * whole and writing overlaps rendering. The queue is short: the renderer waits for the writer
  * rather than piling up pages. Results go to the writer's own list and reach the files only
- * once it has stopped, so the two threads never share a struct file.
+ * once it has stopped, so the threads never share a struct file.
+ *
+ * A cold build is bound by the writer: making a folder and a file is the kernel's work, about
+ * 0.1 ms a page, while rendering the page takes a fraction of that. So there are SPILL_LANES
+ * writers (one per core at most), each with its own queue, and a file goes to the lane chosen by
+ * a hash of its folder: the files of one folder are made by one writer, and two writers rarely
+ * wait for the same folder's lock.
  */
 #define SPILL_QUEUE 64
+#define SPILL_LANES 2
 
 struct spill_item {
 	size_t index;
@@ -1731,9 +1743,11 @@ struct spill_result {
 	struct output_file_state state;
 };
 
-struct spill {
-	struct output *o;
-	struct diag *main_d;
+struct spill;
+
+/* One writer thread, its queue, and what it reports. */
+struct spill_lane {
+	struct spill *sp;
 	pthread_t tid;
 	int started;
 	pthread_mutex_t lock;
@@ -1742,8 +1756,6 @@ struct spill {
 	size_t head, count;
 	int waiting;               /* threads waiting on cond: the writer (empty) or the renderer (full) */
 	int closing;
-	int failed;                /* the writer's own: read after the join */
-	int site_made;
 	struct commit c;           /* the writer's diag and the folders it made */
 	struct diag d;             /* writes to msgs until spill_finish */
 	char *msgs;
@@ -1752,39 +1764,44 @@ struct spill {
 	size_t nres, capres;
 	struct buf known;          /* the last folder known to exist, relative, with a '/' */
 	size_t known_old;          /* how much of known was there before this build */
+};
+
+struct spill {
+	struct output *o;
+	struct diag *main_d;
+	atomic_int failed;         /* set by the first writer that fails, so that all stop */
 	int site_new;              /* the site folder itself was made by this build */
+	size_t nlanes;
+	struct spill_lane lanes[SPILL_LANES];
 };
 
 /*
- * Makes the folders of rel that the previous file's folder did not already cover. Returns 1 when
- * rel's folder was made by this build (so rel cannot exist yet), 0 when it was there, -1 on error.
+ * Makes the folders of rel that the lane's previous file's folder did not already cover. Returns
+ * 1 when rel's folder was made by this build (so rel cannot exist yet), 0 when it was there, -1
+ * on error. Another lane may make a folder first: make_dir then finds it there.
  */
 static int
-spill_dirs(struct spill *sp, const char *rel)
+spill_dirs(struct spill_lane *lane, const char *rel)
 {
+	struct spill *sp = lane->sp;
 	const char *slash = strrchr(rel, '/');
 	size_t dirlen = slash ? (size_t)(slash - rel) + 1 : 0, common = 0, first_made = SIZE_MAX;
 	int rc = 0, parent_new, made;
 
-	if (!sp->site_made) {
-		if (make_site_dir(&sp->c, &sp->site_new) < 0)
-			return -1;
-		sp->site_made = 1;
-	}
 	/* Whole components shared with the last folder exist already. */
-	while (common < dirlen && common < sp->known.len && rel[common] == sp->known.ptr[common])
+	while (common < dirlen && common < lane->known.len && rel[common] == lane->known.ptr[common])
 		common++;
 	while (common > 0 && rel[common - 1] != '/')
 		common--;
-	parent_new = sp->site_new || common > sp->known_old;
+	parent_new = sp->site_new || common > lane->known_old;
 	for (size_t i = common, start = common; i < dirlen && rc == 0; i++) {
 		char *full;
 
 		if (rel[i] != '/')
 			continue;
 		full = join(sp->o->dir, rel, i);
-		rc = full ? make_dir(&sp->c, full, 1, parent_new, &made) :
-			    diag_error(&sp->d, sp->o->dir, 0, 0, "out of memory");
+		rc = full ? make_dir(&lane->c, full, 1, parent_new, &made) :
+			    diag_error(&lane->d, sp->o->dir, 0, 0, "out of memory");
 		free(full);
 		if (made && first_made == SIZE_MAX)
 			first_made = start;
@@ -1793,73 +1810,74 @@ spill_dirs(struct spill *sp, const char *rel)
 	}
 	/* Of the new known folder, the part before known_old was there before this build. */
 	if (sp->site_new)
-		sp->known_old = 0;
-	else if (common <= sp->known_old)
-		sp->known_old = first_made != SIZE_MAX ? first_made : dirlen;
-	buf_reset(&sp->known);
-	if (rc == 0 && buf_add(&sp->known, rel, dirlen) < 0)
+		lane->known_old = 0;
+	else if (common <= lane->known_old)
+		lane->known_old = first_made != SIZE_MAX ? first_made : dirlen;
+	buf_reset(&lane->known);
+	if (rc == 0 && buf_add(&lane->known, rel, dirlen) < 0)
 		rc = -1;
-	return rc < 0 ? -1 : sp->site_new || dirlen > sp->known_old;
+	return rc < 0 ? -1 : sp->site_new || dirlen > lane->known_old;
 }
 
 static void
-spill_one(struct spill *sp, struct spill_item *it)
+spill_one(struct spill_lane *lane, struct spill_item *it)
 {
+	struct spill *sp = lane->sp;
 	struct spill_result r = { it->index, it->target, NULL, 0, 0, 0,
 				  { 0, 0, { 0, 0 }, { 0, 0 } } };
 	const char *rel = it->target + strlen(sp->o->dir) + (sp->o->dir[strlen(sp->o->dir) - 1] != '/');
 	struct timespec mtime;
 	int same = 0, folder_new;
 
-	if (!sp->failed) {
-		if ((folder_new = spill_dirs(sp, rel)) < 0 ||
-		    (!folder_new && (same = same_bytes(&sp->d, it->target, it->data, it->len,
+	if (!atomic_load(&sp->failed)) {
+		if ((folder_new = spill_dirs(lane, rel)) < 0 ||
+		    (!folder_new && (same = same_bytes(&lane->d, it->target, it->data, it->len,
 						       &r.absent, &mtime)) < 0) ||
-		    (!same && write_temp(sp->o, &sp->d, it->target, it->data, it->len, 0,
+		    (!same && write_temp(sp->o, &lane->d, it->target, it->data, it->len, 0,
 					 sp->o->final_dir != NULL, folder_new || r.absent ? NULL : &mtime,
 					 &r.tmp, &r.state, &r.have_state) < 0))
-			sp->failed = 1;
+			atomic_store(&sp->failed, 1);
 		else
 			r.same = same;
 		if (folder_new)
 			r.absent = 1;
 	}
 	free(it->data);
-	if (sp->nres == sp->capres) {
-		sp->capres = sp->capres ? 2 * sp->capres : 256;
-		sp->res = xreallocarray(sp->res, sp->capres, sizeof(*sp->res));
+	if (lane->nres == lane->capres) {
+		lane->capres = lane->capres ? 2 * lane->capres : 256;
+		lane->res = xreallocarray(lane->res, lane->capres, sizeof(*lane->res));
 	}
-	sp->res[sp->nres++] = r;
+	lane->res[lane->nres++] = r;
 }
 
 static void *
 spill_run(void *arg)
 {
-	struct spill *sp = arg;
+	struct spill_lane *lane = arg;
 	struct spill_item batch[SPILL_QUEUE];
 
 	for (;;) {
 		size_t n = 0;
 
-		pthread_mutex_lock(&sp->lock);
-		while (sp->count == 0 && !sp->closing) {
-			sp->waiting++;
-			pthread_cond_wait(&sp->cond, &sp->lock);
-			sp->waiting--;
+		pthread_mutex_lock(&lane->lock);
+		while (lane->count == 0 && !lane->closing) {
+			lane->waiting++;
+			pthread_cond_wait(&lane->cond, &lane->lock);
+			lane->waiting--;
 		}
 		/* All that is queued at once: one lock, and the renderer woken once per batch. */
-		while (sp->count) {
-			batch[n++] = sp->q[sp->head];
-			sp->head = (sp->head + 1) % SPILL_QUEUE;
-			sp->count--;
+		while (lane->count) {
+			batch[n++] = lane->q[lane->head];
+			lane->head = (lane->head + 1) % SPILL_QUEUE;
+			lane->count--;
 		}
-		if (sp->waiting)
-			pthread_cond_broadcast(&sp->cond);
-		pthread_mutex_unlock(&sp->lock);
+		if (lane->waiting)
+			pthread_cond_broadcast(&lane->cond);
+		pthread_mutex_unlock(&lane->lock);
 		if (n == 0)
 			break;
 		for (size_t i = 0; i < n; i++)
-			spill_one(sp, &batch[i]);
+			spill_one(lane, &batch[i]);
 	}
 	return NULL;
 }
@@ -1868,29 +1886,53 @@ void
 output_spill(struct output *o, struct diag *d)
 {
 	struct spill *sp = xcalloc(1, sizeof(*sp));
+	struct spill_lane *first = &sp->lanes[0];
 
 	assert(!o->spill && o->n == 0);
 	sp->o = o;
 	sp->main_d = d;
-	sp->c.o = o;
-	sp->c.d = &sp->d;
-	sp->known = (struct buf)BUF_INIT;
-	diag_init_memory(&sp->d, &sp->msgs, &sp->msglen, d->quiet);
-	/* Before any path is joined to the site folder's, on this thread. */
-	stage_site(&sp->c);
-	name_site_folder(&sp->d, o);
-	pthread_mutex_init(&sp->lock, NULL);
-	pthread_cond_init(&sp->cond, NULL);
-	/* Without a thread, each file is written as it is added. */
-	sp->started = pthread_create(&sp->tid, NULL, spill_run, sp) == 0;
+	sp->nlanes = thread_count(SPILL_LANES, SPILL_LANES);
+	for (size_t i = 0; i < sp->nlanes; i++) {
+		struct spill_lane *lane = &sp->lanes[i];
+
+		lane->sp = sp;
+		lane->c.o = o;
+		lane->c.d = &lane->d;
+		lane->known = (struct buf)BUF_INIT;
+		diag_init_memory(&lane->d, &lane->msgs, &lane->msglen, d->quiet);
+		pthread_mutex_init(&lane->lock, NULL);
+		pthread_cond_init(&lane->cond, NULL);
+	}
+	/* Before any path is joined to the site folder's, on this thread, before the writers. */
+	stage_site(&first->c);
+	for (size_t i = 0; i < sp->nlanes; i++)
+		name_site_folder(&sp->lanes[i].d, o);
+	if (make_site_dir(&first->c, &sp->site_new) < 0)
+		atomic_store(&sp->failed, 1);
+	/* Without a thread, each of the lane's files is written as it is added. */
+	for (size_t i = 0; i < sp->nlanes; i++)
+		sp->lanes[i].started = pthread_create(&sp->lanes[i].tid, NULL, spill_run,
+						      &sp->lanes[i]) == 0;
 	o->spill = sp;
+}
+
+/* The lane of a file: FNV-1a of its folder, so that a folder's files share one writer. */
+static struct spill_lane *
+lane_of(struct spill *sp, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	uint32_t h = 2166136261u;
+
+	for (const char *p = path; slash && p < slash; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return &sp->lanes[h % sp->nlanes];
 }
 
 static int
 spill_push(struct output *o, size_t index)
 {
-	struct spill *sp = o->spill;
 	struct file *f = &o->files[index];
+	struct spill_lane *lane = lane_of(o->spill, f->path);
 	struct spill_item it = { index, join(o->dir, f->path, strlen(f->path)), f->data, f->len };
 
 	if (!it.target)
@@ -1898,59 +1940,112 @@ spill_push(struct output *o, size_t index)
 	f->data = NULL;
 	f->len = 0;
 	f->spilled = 1;
-	if (!sp->started) {
-		spill_one(sp, &it);
+	if (!lane->started) {
+		spill_one(lane, &it);
 		return 0;
 	}
-	pthread_mutex_lock(&sp->lock);
-	while (sp->count == SPILL_QUEUE) {
-		sp->waiting++;
-		pthread_cond_wait(&sp->cond, &sp->lock);
-		sp->waiting--;
+	pthread_mutex_lock(&lane->lock);
+	while (lane->count == SPILL_QUEUE) {
+		lane->waiting++;
+		pthread_cond_wait(&lane->cond, &lane->lock);
+		lane->waiting--;
 	}
-	sp->q[(sp->head + sp->count) % SPILL_QUEUE] = it;
-	sp->count++;
-	if (sp->waiting)
-		pthread_cond_broadcast(&sp->cond);
-	pthread_mutex_unlock(&sp->lock);
+	lane->q[(lane->head + lane->count) % SPILL_QUEUE] = it;
+	lane->count++;
+	if (lane->waiting)
+		pthread_cond_broadcast(&lane->cond);
+	pthread_mutex_unlock(&lane->lock);
 	/* A failure is reported at commit time, as it would have been without spilling. */
 	return 0;
 }
 
-/* Stops the writer and hands its results to the files and its messages to the caller's diag. */
+/* Stops the writers and hands their results to the files and their messages to the caller's diag. */
 static void
 spill_finish(struct output *o, struct diag *unused)
 {
 	struct spill *sp = o->spill;
 
 	(void)unused;
-	if (sp->started) {
-		pthread_mutex_lock(&sp->lock);
-		sp->closing = 1;
-		pthread_cond_broadcast(&sp->cond);
-		pthread_mutex_unlock(&sp->lock);
-		pthread_join(sp->tid, NULL);
-		sp->started = 0;
-	}
-	if (sp->d.out) {
-		fclose(sp->d.out);
-		sp->d.out = NULL;
-		if (sp->msglen)
-			fputs(sp->msgs, sp->main_d->out);
-		sp->main_d->errors += sp->d.errors;
-		sp->main_d->warnings += sp->d.warnings;
-	}
-	for (size_t i = 0; i < sp->nres; i++) {
-		struct file *f = &o->files[sp->res[i].index];
+	for (size_t i = 0; i < sp->nlanes; i++) {
+		struct spill_lane *lane = &sp->lanes[i];
 
-		f->target = sp->res[i].target;
-		f->tmp = sp->res[i].tmp;
-		f->same = sp->res[i].same;
-		f->absent = sp->res[i].absent;
-		f->have_state = sp->res[i].have_state;
-		f->state = sp->res[i].state;
+		if (!lane->started)
+			continue;
+		pthread_mutex_lock(&lane->lock);
+		lane->closing = 1;
+		pthread_cond_broadcast(&lane->cond);
+		pthread_mutex_unlock(&lane->lock);
+		pthread_join(lane->tid, NULL);
+		lane->started = 0;
 	}
-	sp->nres = 0;
+	for (size_t i = 0; i < sp->nlanes; i++) {
+		struct spill_lane *lane = &sp->lanes[i];
+
+		if (lane->d.out) {
+			fclose(lane->d.out);
+			lane->d.out = NULL;
+			if (lane->msglen)
+				fputs(lane->msgs, sp->main_d->out);
+			sp->main_d->errors += lane->d.errors;
+			sp->main_d->warnings += lane->d.warnings;
+		}
+		for (size_t k = 0; k < lane->nres; k++) {
+			struct spill_result *r = &lane->res[k];
+			struct file *f = &o->files[r->index];
+
+			f->target = r->target;
+			f->tmp = r->tmp;
+			f->same = r->same;
+			f->absent = r->absent;
+			f->have_state = r->have_state;
+			f->state = r->state;
+		}
+		lane->nres = 0;
+	}
+}
+
+static size_t
+path_depth(const char *path)
+{
+	size_t n = 0;
+
+	for (; *path; path++)
+		n += *path == '/';
+	return n;
+}
+
+static int
+cmp_depth(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	size_t dx = path_depth(x), dy = path_depth(y);
+
+	return dx != dy ? (dx > dy) - (dx < dy) : strcmp(x, y);
+}
+
+/*
+ * Hands the folders every writer made to c, parents first: a writer may have made a folder in
+ * one that another writer made, so the lists are merged by depth.
+ */
+static void
+spill_take_dirs(struct spill *sp, struct commit *c)
+{
+	size_t from = c->nmade;
+
+	for (size_t i = 0; i < sp->nlanes; i++) {
+		struct spill_lane *lane = &sp->lanes[i];
+
+		c->made_dirs = xreallocarray(c->made_dirs, c->nmade + lane->c.nmade,
+					     sizeof(*c->made_dirs));
+		memcpy(c->made_dirs + c->nmade, lane->c.made_dirs,
+		       lane->c.nmade * sizeof(*c->made_dirs));
+		c->nmade += lane->c.nmade;
+		free(lane->c.made_dirs);
+		lane->c.made_dirs = NULL;
+		lane->c.nmade = 0;
+	}
+	if (sp->nlanes > 1)
+		qsort(c->made_dirs + from, c->nmade - from, sizeof(*c->made_dirs), cmp_depth);
 }
 
 static void
@@ -1958,36 +2053,34 @@ spill_release(struct output *o)
 {
 	struct spill *sp = o->spill;
 
-	for (size_t i = 0; i < sp->c.nmade; i++)
-		free(sp->c.made_dirs[i]);
-	free(sp->c.made_dirs);
-	free(sp->res);
-	free(sp->msgs);
-	buf_release(&sp->known);
-	pthread_mutex_destroy(&sp->lock);
-	pthread_cond_destroy(&sp->cond);
+	for (size_t i = 0; i < sp->nlanes; i++) {
+		struct spill_lane *lane = &sp->lanes[i];
+
+		for (size_t k = 0; k < lane->c.nmade; k++)
+			free(lane->c.made_dirs[k]);
+		free(lane->c.made_dirs);
+		free(lane->res);
+		free(lane->msgs);
+		buf_release(&lane->known);
+		pthread_mutex_destroy(&lane->lock);
+		pthread_cond_destroy(&lane->cond);
+	}
 	free(sp);
 	o->spill = NULL;
 }
 
-/* After a failed build: the temporary files and the folders the writer made go. */
+/* After a failed build: the temporary files and the folders the writers made go. */
 static void
 spill_undo(struct output *o)
 {
-	struct spill *sp = o->spill;
+	struct commit c = { o, NULL, NULL, NULL, 0, BUF_INIT, 0 };
 
-	for (size_t i = 0; i < o->n; i++) {
-		struct file *f = &o->files[i];
-
-		if (f->tmp) {
-			unlink(f->tmp);
-			free(f->tmp);
-			f->tmp = NULL;
-		}
-	}
-	for (size_t i = sp->c.nmade; i > 0; i--)
-		rmdir(sp->c.made_dirs[i - 1]);
+	spill_take_dirs(o->spill, &c);
 	spill_release(o);
+	undo(&c, 1);
+	for (size_t i = 0; i < c.nmade; i++)
+		free(c.made_dirs[i]);
+	free(c.made_dirs);
 }
 
 int
@@ -2011,10 +2104,9 @@ output_commit(struct output *o, struct output_stats *stats, struct diag *d)
 		int failed;
 
 		spill_finish(o, d);
-		failed = o->spill->failed;
-		/* The writer's folders are this commit's to undo now. */
-		for (size_t i = 0; i < o->spill->c.nmade; i++)
-			note_made_dir(&c, o->spill->c.made_dirs[i]);
+		failed = atomic_load(&o->spill->failed);
+		/* The writers' folders are this commit's to undo now. */
+		spill_take_dirs(o->spill, &c);
 		spill_release(o);
 		if (failed) {
 			undo(&c, 1);

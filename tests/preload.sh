@@ -10,7 +10,7 @@
 
 shims=$THREATFEED_BUILD/shims
 for shim in cmark-upgrade cmark-patched no-threads main-thread-repository site-appears staging-locked spill-full \
-	no-tmpfile killed-at-rename ref-moves unlink-refused renames-logged; do
+	disk-full-late no-tmpfile killed-at-rename ref-moves unlink-refused renames-logged; do
 	[ -f "$shims/$shim.so" ] || bail "no $shim.so in $shims (make unit)"
 done
 # A sanitizer's runtime wants to be loaded first; the shims, built without one, come before it.
@@ -96,6 +96,34 @@ LD_PRELOAD=$shims/no-threads.so timeout 120 $TEST_WRAPPER "$THREATFEED" build -q
 	>"$TMP_ROOT/nt.out" 2>"$TMP_ROOT/nt.err"
 is "$?" 0 "a warm build where no thread starts succeeds"
 check_quiet "and leaves the same site" diff -r "$S/threads" "$S/no-threads"
+
+# ---- the disk fills up part way: every folder the writer threads made goes ----
+
+# late_full OUT WHAT: builds $big into OUT while the hundredth file of an announcement cannot be
+# made (tests/shims/disk-full-late.c); the build must fail and say why.
+late_full() {
+	SHIM_REPORT=$TMP_ROOT/late.report LD_PRELOAD=$shims/disk-full-late.so timeout 120 \
+		$TEST_WRAPPER "$THREATFEED" build -q -C "$big" -o "$1" >/dev/null 2>"$TMP_ROOT/late.err"
+	is "$?" 1 "$2 fails"
+	like "$(cat "$TMP_ROOT/late.err")" "^threatfeed: $1/2001/[^ ]+: cannot write: No space left on device" \
+		"... naming a file it could not write"
+	at_least 1 late.report "... as the shim refused one (refused:"
+}
+late_full "$S/late" "a first build that runs out of room"
+is "$(find "$S" -maxdepth 1 -name '*late*')" "" "... and leaves nothing behind"
+# Into a site that lacks the year's folder: the writers make it and folders inside it. Both may
+# try to make it at once; the one that finds it made goes on.
+cp -a "$S/threads" "$S/no-year"
+rm -r "$S/no-year/2001"
+build_ok "a build into a site without the year's folder" -C "$big" -o "$S/no-year"
+check_quiet "... writes the same site" diff -r "$S/threads" "$S/no-year"
+rm -r "$S/no-year"
+cp -a "$S/threads" "$S/late-warm"
+rm -r "$S/late-warm/2001"
+cp -a "$S/late-warm" "$S/late-warm.before"
+late_full "$S/late-warm" "a build into a site without the year's folder that runs out of room"
+check_quiet "... and leaves the site as it was" diff -r "$S/late-warm.before" "$S/late-warm"
+rm -r "$S/late-warm" "$S/late-warm.before"
 
 # ---- only the main thread can open the repository: the others read through its object ----
 
