@@ -2052,13 +2052,29 @@ path_depth(const char *path)
 	return n;
 }
 
-static int
-cmp_depth(const void *a, const void *b)
+/* Puts n folders in order of depth, parents before children, in linear time (a counting sort). */
+static void
+order_by_depth(char **dirs, size_t n)
 {
-	const char *x = *(char *const *)a, *y = *(char *const *)b;
-	size_t dx = path_depth(x), dy = path_depth(y);
+	size_t *depth = xreallocarray(NULL, n, sizeof(*depth)), max = 0, *start;
+	char **sorted = xreallocarray(NULL, n, sizeof(*sorted));
 
-	return dx != dy ? (dx > dy) - (dx < dy) : strcmp(x, y);
+	for (size_t i = 0; i < n; i++) {
+		depth[i] = path_depth(dirs[i]);
+		if (depth[i] > max)
+			max = depth[i];
+	}
+	start = xcalloc(max + 2, sizeof(*start));
+	for (size_t i = 0; i < n; i++)
+		start[depth[i] + 1]++;
+	for (size_t d = 1; d <= max + 1; d++)
+		start[d] += start[d - 1];
+	for (size_t i = 0; i < n; i++)
+		sorted[start[depth[i]]++] = dirs[i];
+	memcpy(dirs, sorted, n * sizeof(*dirs));
+	free(start);
+	free(sorted);
+	free(depth);
 }
 
 /*
@@ -2082,8 +2098,8 @@ spill_take_dirs(struct spill *sp, struct commit *c)
 		lane->c.made_dirs = NULL;
 		lane->c.nmade = 0;
 	}
-	if (sp->nlanes > 1)
-		qsort(c->made_dirs + from, c->nmade - from, sizeof(*c->made_dirs), cmp_depth);
+	if (sp->nlanes > 1 && c->nmade > from)
+		order_by_depth(c->made_dirs + from, c->nmade - from);
 }
 
 static void
