@@ -783,7 +783,7 @@ make_sub_dirs(struct commit *c)
 	for (size_t i = 0; i < c->o->n; i++) {
 		const char *p = c->o->files[i].path;
 
-		/* A kept file's folders were just seen; a spilled file's were made by the writer. */
+		/* A kept file's folders were just seen; a spilled file's were made by its writer. */
 		if (c->o->files[i].kept || c->o->files[i].spilled)
 			continue;
 		for (const char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
