@@ -1443,10 +1443,14 @@ assemble(struct model_builder *b, json_t *pages)
 	size_t sitemap_first;
 	json_t **scope_entries = xcalloc(nscopes, sizeof(*scope_entries));
 	json_t **scope_current = xcalloc(nscopes, sizeof(*scope_current));
-	int64_t newest = 0, *scope_newest = xcalloc(nscopes, sizeof(*scope_newest));
+	/* INT64_MIN: none yet (dates go back to the year 1, before the epoch). */
+	int64_t newest = INT64_MIN, *scope_newest = xcalloc(nscopes, sizeof(*scope_newest));
+	const int64_t *site_newest;
 
-	for (s = 0; s < nscopes; s++)
+	for (s = 0; s < nscopes; s++) {
 		scope_entries[s] = json_array();
+		scope_newest[s] = INT64_MIN;
+	}
 	b->levels = xcalloc(cfg->nlevels ? cfg->nlevels : 1, sizeof(*b->levels));
 	for (i = 0; i < cfg->nlevels; i++) {
 		const struct level_def *l = &cfg->levels[i];
@@ -1487,7 +1491,13 @@ assemble(struct model_builder *b, json_t *pages)
 
 	for (i = 0; i < json_array_size(entries) && i < RECENT_MAX; i++)
 		json_array_append(recent, json_array_get(entries, i));
-	json_array_append_new(feeds, feed_json(b, "", cfg->title, entries, newest));
+	/*
+	 * With no announcement yet, no date is the site's: its sitemap gives none, and its feeds,
+	 * which must give one, the epoch. A scope with none yet takes the site's newest.
+	 */
+	site_newest = newest != INT64_MIN ? &newest : NULL;
+	json_array_append_new(feeds, feed_json(b, "", cfg->title, entries,
+					       site_newest ? *site_newest : 0));
 	for (s = 0; s < nscopes; s++) {
 		json_t *scope = json_object(), *feed;
 		const struct scope_def *def = cfg->nscopes ? &cfg->scopes[s] : NULL;
@@ -1504,11 +1514,14 @@ assemble(struct model_builder *b, json_t *pages)
 		json_object_set_new(scope, "entries", scope_entries[s]);
 		json_object_set_new(scope, "scale", scale_json(cfg, scope_current[s]));
 		if (cfg->nscopes > 1) {
-			feed = feed_json(b, dir.ptr, def->title, scope_entries[s], scope_newest[s]);
+			const int64_t *updated = scope_newest[s] != INT64_MIN ? &scope_newest[s] :
+										site_newest;
+
+			feed = feed_json(b, dir.ptr, def->title, scope_entries[s],
+					 updated ? *updated : 0);
 			json_array_append(feeds, feed);
 			/* A scope's page shows its own announcements alone. */
-			sitemap_add(sitemap, cfg->url, dir.ptr,
-				    scope_newest[s] ? &scope_newest[s] : &newest);
+			sitemap_add(sitemap, cfg->url, dir.ptr, updated);
 		} else {
 			feed = json_incref(json_array_get(feeds, 0));
 		}
@@ -1517,9 +1530,9 @@ assemble(struct model_builder *b, json_t *pages)
 		buf_release(&dir);
 	}
 
-	sitemap_add(sitemap, cfg->url, "", &newest);
-	sitemap_add(sitemap, cfg->url, "history/", &newest);
-	sitemap_add(sitemap, cfg->url, "levels/", &newest);
+	sitemap_add(sitemap, cfg->url, "", site_newest);
+	sitemap_add(sitemap, cfg->url, "history/", site_newest);
+	sitemap_add(sitemap, cfg->url, "levels/", site_newest);
 	/* In the order of "entries", newest first; the items were made with the entries. */
 	sitemap_first = json_array_size(sitemap);
 	for (i = b->count; i-- > 0;) {

@@ -586,6 +586,45 @@ is "$(wc -l <<<"$ids" | tr -d ' ')" 2 "single scope: both entries in atom.xml"
 [ -f "$TMP_ROOT/single/2016/2016-01-01-moderate/index.html" ]
 ok $? "single scope: the page path uses the year of the date as written"
 
+# ---- dates before 1970, and a scope with no announcement yet ----
+
+# A feed's updated is its newest entry's; the newest of dates before the epoch is not the epoch.
+# A scope with nothing yet takes the site's newest, as its sitemap item does; a site with nothing
+# yet gives its sitemap items no lastmod (the feeds must give a date: the epoch).
+early=$(new_repo)
+printf '[site]\n\ttitle = Early\n\turl = https://early.example.org/\n[scope "national"]\n\ttitle = National\n[scope "wales"]\n\ttitle = Wales\n' \
+	>"$early/threatfeed.conf"
+announcement low 1965-03-01T10:00:00Z national 'Set.' | put "$early" content/levels/1965-03-01-low.md
+announcement moderate 1968-05-02T12:30:00Z national 'Raised.' |
+	put "$early" content/levels/1968-05-02-moderate.md
+commit "$early" "announcements before 1970" >/dev/null
+build_ok "a site whose announcements are all before 1970 builds" -C "$early" -o "$TMP_ROOT/early" ||
+	bail "no early site"
+atom_updated() {
+	python3 -c 'import sys, xml.etree.ElementTree as E
+print(E.parse(sys.argv[1]).getroot().findtext("{http://www.w3.org/2005/Atom}updated"))' "$1"
+}
+lastmods() {
+	python3 -c 'import sys, xml.etree.ElementTree as E
+n = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+for u in E.parse(sys.argv[1]).getroot():
+	print(u.findtext(n + "loc"), u.findtext(n + "lastmod"))' "$1"
+}
+is "$(atom_updated "$TMP_ROOT/early/atom.xml")" 1968-05-02T12:30:00Z \
+	"... and atom.xml is updated at its newest announcement, not at the epoch"
+is "$(atom_updated "$TMP_ROOT/early/wales/atom.xml")" 1968-05-02T12:30:00Z \
+	"a scope with no announcement yet: its atom.xml is updated at the site's newest"
+like "$(cat "$TMP_ROOT/early/wales/rss.xml")" "<lastBuildDate>Thu, 02 May 1968 12:30:00 \+0000</lastBuildDate>" \
+	"... and its rss.xml likewise"
+is "$(lastmods "$TMP_ROOT/early/sitemap.xml" | grep -E '^https://early\.example\.org/(wales/|history/)? ' | LC_ALL=C sort)" \
+	"https://early.example.org/ 1968-05-02T12:30:00Z
+https://early.example.org/history/ 1968-05-02T12:30:00Z
+https://early.example.org/wales/ 1968-05-02T12:30:00Z" "... and sitemap.xml gives that date to its page and the site's"
+check_quiet "early site: wales/atom.xml is valid against the RELAX NG schema" \
+	xmllint --noout --relaxng "$TESTS_DIR/schemas/atom.rng" "$TMP_ROOT/early/wales/atom.xml"
+is "$(lastmods "$TMP_ROOT/empty/sitemap.xml" | grep -v ' None$')" "" \
+	"empty site: no sitemap item has a lastmod"
+
 # ---- a site that moves to another host keeps its entries' ids with feed.id-host ----
 
 moved=$(base_repo)
