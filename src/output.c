@@ -547,8 +547,9 @@ umask_keeps_0755(void)
 static int
 modes_exact_in(const char *dir)
 {
+	/* Only ENODATA: a file system without POSIX ACLs may have others (NFSv4's), which chmod mends. */
 	return umask_keeps_0755() && getxattr(dir, "system.posix_acl_default", NULL, 0) < 0 &&
-	       (errno == ENODATA || errno == ENOTSUP);
+	       errno == ENODATA;
 }
 
 /*
@@ -1807,7 +1808,11 @@ struct spill_lane {
 struct spill {
 	struct output *o;
 	struct diag *main_d;
-	atomic_int failed;         /* set by the first writer that fails, so that all stop */
+	/*
+	 * 1 + the index of the first lane that failed, or 0: all stop, and only that lane's
+	 * messages are said, so that a full disk is reported once whatever the threads' timing.
+	 */
+	atomic_int failed;
 	int site_new;              /* the site folder itself was made by this build */
 	size_t nlanes;
 	struct spill_lane lanes[SPILL_LANES];
@@ -1843,7 +1848,8 @@ spill_dirs(struct spill_lane *lane, const char *rel)
 		free(full);
 		if (made && first_made == SIZE_MAX)
 			first_made = start;
-		parent_new = made;
+		/* In a new site folder everything is new, whichever writer made it. */
+		parent_new = made || sp->site_new;
 		start = i + 1;
 	}
 	/* Of the new known folder, the part before known_old was there before this build. */
@@ -1868,13 +1874,15 @@ spill_one(struct spill_lane *lane, struct spill_item *it)
 	int same = 0, folder_new;
 
 	if (!atomic_load(&sp->failed)) {
+		int none = 0;
+
 		if ((folder_new = spill_dirs(lane, rel)) < 0 ||
 		    (!folder_new && (same = same_bytes(&lane->d, it->target, it->data, it->len,
 						       &r.absent, &mtime)) < 0) ||
 		    (!same && write_temp(sp->o, &lane->d, it->target, it->data, it->len, 0,
 					 sp->o->final_dir != NULL, folder_new || r.absent ? NULL : &mtime,
 					 &r.tmp, &r.state, &r.have_state) < 0))
-			atomic_store(&sp->failed, 1);
+			atomic_compare_exchange_strong(&sp->failed, &none, 1 + (int)(lane - sp->lanes));
 		else
 			r.same = same;
 		if (folder_new)
@@ -2018,10 +2026,14 @@ spill_finish(struct output *o, struct diag *unused)
 	}
 	for (size_t i = 0; i < sp->nlanes; i++) {
 		struct spill_lane *lane = &sp->lanes[i];
+		int failed = atomic_load(&sp->failed);
 
+		/* Writers say nothing but errors: after a failure, the first one's alone. */
 		if (lane->d.out) {
 			fclose(lane->d.out);
 			lane->d.out = NULL;
+			if (failed && failed != 1 + (int)i)
+				lane->msglen = lane->d.errors = lane->d.warnings = 0;
 			if (lane->msglen)
 				fputs(lane->msgs, sp->main_d->out);
 			sp->main_d->errors += lane->d.errors;
@@ -2089,6 +2101,8 @@ spill_take_dirs(struct spill *sp, struct commit *c)
 	for (size_t i = 0; i < sp->nlanes; i++) {
 		struct spill_lane *lane = &sp->lanes[i];
 
+		if (!lane->c.nmade)
+			continue;
 		c->made_dirs = xreallocarray(c->made_dirs, c->nmade + lane->c.nmade,
 					     sizeof(*c->made_dirs));
 		memcpy(c->made_dirs + c->nmade, lane->c.made_dirs,

@@ -34,7 +34,7 @@ open(const char *path, int flags, ...)
 	static int (*real)(const char *, int, ...);
 	mode_t mode = 0;
 
-	if (flags & (O_CREAT | O_TMPFILE)) {
+	if (flags & (O_CREAT | __O_TMPFILE)) {
 		va_list ap;
 
 		va_start(ap, flags);
