@@ -232,16 +232,19 @@ levels_json_write(struct buf *out, const json_t *model)
 	const json_t *site = json_object_get(model, "site"), *levels = json_object_get(model, "levels");
 	json_t *root = json_object(), *site_info = NULL, *scopes = NULL, *list = NULL;
 	const json_t *v, *cur;
-	const char *updated = EPOCH_UTC, *u;
+	const char *updated = NULL, *u;
 	size_t i;
 	int rc = -1;
 
 	/* RFC 3339 UTC strings of one fixed form sort as their instants do. */
 	json_array_foreach(json_object_get(model, "scopes"), i, v) {
 		u = model_str(json_object_get(v, "current"), "updated_utc");
-		if (u && strcmp(u, updated) > 0)
+		if (u && (!updated || strcmp(u, updated) > 0))
 			updated = u;
 	}
+	/* No level in force anywhere: no date is the site's, and the format needs one. */
+	if (!updated)
+		updated = EPOCH_UTC;
 
 	site_info = json_object();
 	scopes = json_array();

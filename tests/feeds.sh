@@ -620,10 +620,17 @@ is "$(lastmods "$TMP_ROOT/early/sitemap.xml" | grep -E '^https://early\.example\
 	"https://early.example.org/ 1968-05-02T12:30:00Z
 https://early.example.org/history/ 1968-05-02T12:30:00Z
 https://early.example.org/wales/ 1968-05-02T12:30:00Z" "... and sitemap.xml gives that date to its page and the site's"
+is "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["updated"])' "$TMP_ROOT/early/level.json")" \
+	1968-05-02T12:30:00Z "... and level.json is updated at its newest current level"
 check_quiet "early site: wales/atom.xml is valid against the RELAX NG schema" \
 	xmllint --noout --relaxng "$TESTS_DIR/schemas/atom.rng" "$TMP_ROOT/early/wales/atom.xml"
+is "$(lastmods "$TMP_ROOT/empty/sitemap.xml" | grep -E '/sub/(history/|levels/)? None$' | LC_ALL=C sort)" \
+	"https://threat.example.org/sub/ None
+https://threat.example.org/sub/history/ None
+https://threat.example.org/sub/levels/ None" \
+	"empty site: its home, history and levels pages are in sitemap.xml without a lastmod"
 is "$(lastmods "$TMP_ROOT/empty/sitemap.xml" | grep -v ' None$')" "" \
-	"empty site: no sitemap item has a lastmod"
+	"... and no other item has one"
 
 # ---- a site that moves to another host keeps its entries' ids with feed.id-host ----
 
