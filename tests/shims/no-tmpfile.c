@@ -5,12 +5,9 @@
  * and reads from it (pread) in $SHIM_REPORT.reads, to show the file that was made instead is used.
  */
 #include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <sys/types.h>
 #include <unistd.h>
 
+#include "open-refusal.h"
 #include "refusals.h"
 
 static atomic_uint writes, reads;
@@ -66,28 +63,12 @@ pread(int fd, void *buf, size_t count, off_t offset)
 
 ssize_t pread64(int fd, void *buf, size_t count, off64_t offset) __attribute__((alias("pread")));
 
-int
-open(const char *path, int flags, ...)
+static int
+open_refusal(const char *path, int flags)
 {
-	static int (*real)(const char *, int, ...);
-	mode_t mode = 0;
-
-	if (flags & (O_CREAT | __O_TMPFILE)) {
-		va_list ap;
-
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if ((flags & O_TMPFILE) == O_TMPFILE) {
-		shim_refuse();
-		errno = EOPNOTSUPP;
-		return -1;
-	}
-	if (!real)
-		*(void **)&real = dlsym(RTLD_NEXT, "open");
-	return real(path, flags, mode);
+	(void)path;
+	if ((flags & O_TMPFILE) != O_TMPFILE)
+		return 0;
+	shim_refuse();
+	return EOPNOTSUPP;
 }
-
-/* The same function under its large-file name. */
-int open64(const char *path, int flags, ...) __attribute__((alias("open")));
