@@ -457,7 +457,13 @@ make_dir(struct commit *c, const char *path, int nofollow, int parent_new, int *
 	struct stat st;
 
 	*made = 0;
-	if (!parent_new || mkdir(path, 0755) < 0) {
+	if (parent_new && mkdir(path, 0755) == 0)
+		goto made;
+	/*
+	 * A second look when mkdir finds the name taken since the first: another writer thread (see
+	 * SPILL_LANES) may have made the folder.
+	 */
+	for (int look = 0; look < 2; look++) {
 		if ((nofollow ? lstat(path, &st) : stat(path, &st)) == 0) {
 			if (S_ISDIR(st.st_mode))
 				return 0;
@@ -470,14 +476,13 @@ make_dir(struct commit *c, const char *path, int nofollow, int parent_new, int *
 		/* A link to nothing: mkdir would only say that the name exists. */
 		if (!nofollow && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
 			return dangling_link(c->d, path);
-		if (mkdir(path, 0755) < 0) {
-			/* Another writer thread (see SPILL_LANES) may have made it since. */
-			if (errno == EEXIST && (nofollow ? lstat(path, &st) : stat(path, &st)) == 0 &&
-			    S_ISDIR(st.st_mode))
-				return 0;
-			return io_error(c->d, path, "cannot create folder");
-		}
+		if (mkdir(path, 0755) == 0)
+			goto made;
+		if (errno != EEXIST)
+			break;
 	}
+	return io_error(c->d, path, "cannot create folder");
+made:
 	*made = 1;
 	note_made_dir(c, path);
 	/* Not only the umask takes bits away: a default ACL on the parent does too. */
@@ -2010,6 +2015,7 @@ static void
 spill_finish(struct output *o, struct diag *unused)
 {
 	struct spill *sp = o->spill;
+	int failed;
 
 	(void)unused;
 	for (size_t i = 0; i < sp->nlanes; i++) {
@@ -2024,9 +2030,9 @@ spill_finish(struct output *o, struct diag *unused)
 		pthread_join(lane->tid, NULL);
 		lane->started = 0;
 	}
+	failed = atomic_load(&sp->failed);
 	for (size_t i = 0; i < sp->nlanes; i++) {
 		struct spill_lane *lane = &sp->lanes[i];
-		int failed = atomic_load(&sp->failed);
 
 		/* Writers say nothing but errors: after a failure, the first one's alone. */
 		if (lane->d.out) {
@@ -2054,16 +2060,6 @@ spill_finish(struct output *o, struct diag *unused)
 	}
 }
 
-static size_t
-path_depth(const char *path)
-{
-	size_t n = 0;
-
-	for (; *path; path++)
-		n += *path == '/';
-	return n;
-}
-
 /* Puts n folders in order of depth, parents before children, in linear time (a counting sort). */
 static void
 order_by_depth(char **dirs, size_t n)
@@ -2072,7 +2068,7 @@ order_by_depth(char **dirs, size_t n)
 	char **sorted = xreallocarray(NULL, n, sizeof(*sorted));
 
 	for (size_t i = 0; i < n; i++) {
-		depth[i] = path_depth(dirs[i]);
+		depth[i] = depth_of(&(struct dirref){ dirs[i], strlen(dirs[i]) });
 		if (depth[i] > max)
 			max = depth[i];
 	}
