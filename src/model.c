@@ -893,7 +893,10 @@ make_entries_json(struct model_builder *b)
 			pthread_join(tid[i], NULL);
 }
 
-/* A feed's updated is its newest entry's updated (updated_epoch), not the build time (invariant 6). */
+/*
+ * A feed's updated is the newest 'updated' of the entries it holds (updated_epoch), not the build
+ * time (invariant 6).
+ */
 static json_t *
 feed_json(const struct model_builder *b, const char *dir, const char *title, json_t *entries,
 	  int64_t updated_epoch)
@@ -1431,6 +1434,26 @@ scale_json(const struct config *cfg, const json_t *current)
 	return scale;
 }
 
+/*
+ * The newest 'updated' of announcements seen newest first by date: of all of them (for a page that
+ * lists them all) and of the first feed_entries alone (for a feed, which holds no others: revising
+ * an announcement too old to be in it must not change its bytes, nor have hubs pinged for nothing).
+ * INT64_MIN: none yet (dates go back to the year 1, before the epoch).
+ */
+struct newest {
+	int64_t all, in_feed;
+	size_t seen;
+};
+
+static void
+newest_add(struct newest *n, int64_t updated, size_t feed_entries)
+{
+	if (updated > n->all)
+		n->all = updated;
+	if (n->seen++ < feed_entries && updated > n->in_feed)
+		n->in_feed = updated;
+}
+
 /* Assembles the tree from the ordered announcements and the pages. */
 static json_t *
 assemble(struct model_builder *b, json_t *pages)
@@ -1443,13 +1466,14 @@ assemble(struct model_builder *b, json_t *pages)
 	size_t sitemap_first;
 	json_t **scope_entries = xcalloc(nscopes, sizeof(*scope_entries));
 	json_t **scope_current = xcalloc(nscopes, sizeof(*scope_current));
-	/* INT64_MIN: none yet (dates go back to the year 1, before the epoch). */
-	int64_t newest = INT64_MIN, *scope_newest = xcalloc(nscopes, sizeof(*scope_newest));
-	const int64_t *site_newest;
+	struct newest newest = { INT64_MIN, INT64_MIN, 0 };
+	struct newest *scope_newest = xcalloc(nscopes, sizeof(*scope_newest));
+	const size_t feed_entries = (size_t)cfg->feed_entries;
+	const int64_t *site_newest, *site_feed_newest;
 
 	for (s = 0; s < nscopes; s++) {
 		scope_entries[s] = json_array();
-		scope_newest[s] = INT64_MIN;
+		scope_newest[s] = newest;
 	}
 	b->levels = xcalloc(cfg->nlevels ? cfg->nlevels : 1, sizeof(*b->levels));
 	for (i = 0; i < cfg->nlevels; i++) {
@@ -1483,21 +1507,21 @@ assemble(struct model_builder *b, json_t *pages)
 			b->memo->entry_key(b->memo->arg, json_array_size(entries), a->key);
 		json_array_append(entries, a->json);
 		json_array_append(scope_entries[s], a->json);
-		if (a->updated.epoch > newest)
-			newest = a->updated.epoch;
-		if (a->updated.epoch > scope_newest[s])
-			scope_newest[s] = a->updated.epoch;
+		newest_add(&newest, a->updated.epoch, feed_entries);
+		newest_add(&scope_newest[s], a->updated.epoch, feed_entries);
 	}
 
 	for (i = 0; i < json_array_size(entries) && i < RECENT_MAX; i++)
 		json_array_append(recent, json_array_get(entries, i));
 	/*
 	 * With no announcement yet, no date is the site's: its sitemap gives none, and its feeds,
-	 * which must give one, the epoch. A scope with none yet takes the site's newest.
+	 * which must give one, the epoch. A scope with none yet takes the site's newest, and its
+	 * feed the site feed's.
 	 */
-	site_newest = newest != INT64_MIN ? &newest : NULL;
+	site_newest = newest.all != INT64_MIN ? &newest.all : NULL;
+	site_feed_newest = newest.in_feed != INT64_MIN ? &newest.in_feed : NULL;
 	json_array_append_new(feeds, feed_json(b, "", cfg->title, entries,
-					       site_newest ? *site_newest : 0));
+					       site_feed_newest ? *site_feed_newest : 0));
 	for (s = 0; s < nscopes; s++) {
 		json_t *scope = json_object(), *feed;
 		const struct scope_def *def = cfg->nscopes ? &cfg->scopes[s] : NULL;
@@ -1514,11 +1538,13 @@ assemble(struct model_builder *b, json_t *pages)
 		json_object_set_new(scope, "entries", scope_entries[s]);
 		json_object_set_new(scope, "scale", scale_json(cfg, scope_current[s]));
 		if (cfg->nscopes > 1) {
-			const int64_t *updated = scope_newest[s] != INT64_MIN ? &scope_newest[s] :
-										site_newest;
+			const struct newest *n = &scope_newest[s];
+			const int64_t *updated = n->all != INT64_MIN ? &n->all : site_newest;
+			const int64_t *feed_updated = n->in_feed != INT64_MIN ? &n->in_feed :
+									       site_feed_newest;
 
 			feed = feed_json(b, dir.ptr, def->title, scope_entries[s],
-					 updated ? *updated : 0);
+					 feed_updated ? *feed_updated : 0);
 			json_array_append(feeds, feed);
 			/* A scope's page shows its own announcements alone. */
 			sitemap_add(sitemap, cfg->url, dir.ptr, updated);

@@ -632,6 +632,38 @@ https://threat.example.org/sub/levels/ None" \
 is "$(lastmods "$TMP_ROOT/empty/sitemap.xml" | grep -v ' None$')" "" \
 	"... and no other item has one"
 
+# ---- a revision of an announcement too old to be in the feeds ----
+
+# A feed's updated is the newest of the entries it holds: revising one that has left it changes
+# no byte of the feed (nor pings a hub), while the history page that lists it is dated by it.
+revised=$(new_repo)
+printf '[site]\n\ttitle = Revised\n\turl = https://revised.example.org/\n[feed]\n\tentries = 2\n' \
+	>"$revised/threatfeed.conf"
+announcement low 2019-01-10T09:00:00Z '' 'Set.' | put "$revised" content/levels/2019-01-10-low.md
+announcement moderate 2020-02-20T09:00:00Z '' 'Raised.' | put "$revised" content/levels/2020-02-20-moderate.md
+announcement low 2021-03-30T09:00:00Z '' 'Lowered.' | put "$revised" content/levels/2021-03-30-low.md
+commit "$revised" "three announcements, two in the feeds" >/dev/null
+build_ok "a site with two entries in its feeds builds" -C "$revised" || bail "no revised site"
+snapshot "$revised/site" >"$TMP_ROOT/revised-before"
+{ printf -- '---\nlevel: low\ndate: 2019-01-10T09:00:00Z\nupdated: 2022-06-01T08:00:00Z\n---\n'
+  printf 'Set. Corrected.\n'; } | put "$revised" content/levels/2019-01-10-low.md
+commit "$revised" "revise the oldest announcement" >/dev/null
+build_ok "a build after revising the announcement the feeds no longer hold" -C "$revised" ||
+	bail "no revised site"
+snapshot "$revised/site" >"$TMP_ROOT/revised-after"
+is "$(atom_updated "$revised/site/atom.xml")" 2021-03-30T09:00:00Z \
+	"atom.xml is updated at the newest of its own entries, not at a revision of an older one"
+changed=$(changed_files "$TMP_ROOT/revised-before" "$TMP_ROOT/revised-after")
+for f in atom.xml rss.xml feed.json; do
+	! grep -qx "$f" <<<"$changed"
+	ok $? "... and $f is not rewritten"
+done
+grep -qx 2019/2019-01-10-low/index.html <<<"$changed"
+ok $? "... while the revised announcement's page is"
+is "$(lastmods "$revised/site/sitemap.xml" | grep -E '^https://revised\.example\.org/history/ ')" \
+	"https://revised.example.org/history/ 2022-06-01T08:00:00Z" \
+	"... and sitemap.xml dates the history page, which lists it, by the revision"
+
 # ---- a site that moves to another host keeps its entries' ids with feed.id-host ----
 
 moved=$(base_repo)

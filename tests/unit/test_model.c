@@ -68,7 +68,9 @@ test_history(const struct config *cfg)
 {
 	struct source_set set = { NULL, 0, "", 0 };
 	char *messages = NULL;
-	json_t *model, *entries, *scopes, *feeds;
+	json_t *model, *entries, *scopes, *feeds, *item;
+	const char *sitemap_lastmod;
+	size_t i;
 	int rc;
 
 	/* Given out of order, with offsets that reorder them against their wall-clock times. */
@@ -125,9 +127,18 @@ test_history(const struct config *cfg)
 	       "https://Threat.Example.org:8443/sub/national/atom.xml", "scope feed URL");
 	is_str(str(json_array_get(feeds, 0), "updated"), "2010-09-24T11:00:00Z",
 	       "feed updated is its newest entry's, not the build time");
-	/* The oldest national announcement was revised last: a scope feed's updated is its latest. */
-	is_str(str(json_array_get(feeds, 1), "updated"), "2007-01-01T00:00:00Z",
-	       "a scope feed's updated is its latest revision, an older entry's too");
+	/*
+	 * The oldest national announcement was revised last, but the feed holds only the newest two:
+	 * its updated is theirs. The scope's page, which lists it, is dated by the revision.
+	 */
+	is_str(str(json_array_get(feeds, 1), "updated"), "2006-08-11T09:00:00Z",
+	       "a scope feed's updated is the latest of the entries it holds");
+	sitemap_lastmod = NULL;
+	json_array_foreach(json_object_get(model, "sitemap"), i, item)
+		if (strcmp(str(item, "url"), "https://Threat.Example.org:8443/sub/national/") == 0)
+			sitemap_lastmod = str(item, "lastmod");
+	is_str(sitemap_lastmod, "2007-01-01T00:00:00Z",
+	       "the scope page's sitemap lastmod counts the older entry's revision");
 	is_str(str(json_array_get(feeds, 2), "updated"), "2010-09-24T11:00:00Z",
 	       "each scope feed's updated is its own entries'");
 	is_str(str(json_array_get(json_object_get(model, "pages"), 0), "path"), "pages/about/",
