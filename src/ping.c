@@ -32,6 +32,11 @@
 #define MAX_MESSAGE 200              /* bytes of a server's own words quoted in a message */
 #define BACKOFF_FIRST_MS 500L
 #define BACKOFF_MAX_MS 30000L
+/*
+ * Requests open at once to one server (scheme, host and port): a site with several scopes has a
+ * dozen feeds or more to announce to the same hub, which need not take a dozen connections.
+ */
+#define PING_SERVER_CONNECTIONS 2
 
 /* ---- the state file ---- */
 
@@ -591,6 +596,7 @@ enum job_state { JOB_WAITING, JOB_RUNNING, JOB_DONE };
 struct job {
 	enum ping_kind kind;
 	const char *endpoint;
+	char *server;             /* the endpoint's scheme, host and port: its requests take turns */
 	const struct feed_file *feed;
 	enum job_state state;
 	int ok;
@@ -893,7 +899,24 @@ hold_back(struct job *jobs, size_t n, const struct job *j)
 	return ended;
 }
 
-/* Runs every job to its end, all in parallel; a slow endpoint delays no other. */
+/* Whether j's server already has PING_SERVER_CONNECTIONS requests of this run open. */
+static int
+server_busy(const struct job *jobs, size_t n, const struct job *j)
+{
+	size_t open = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].state == JOB_RUNNING && strcmp(jobs[i].server, j->server) == 0 &&
+		    ++open >= PING_SERVER_CONNECTIONS)
+			return 1;
+	return 0;
+}
+
+/*
+ * Runs every job to its end, in parallel: a slow endpoint delays no other, and the requests to one
+ * server take turns, PING_SERVER_CONNECTIONS at a time. The turns are kept here rather than by
+ * libcurl's CURLMOPT_MAX_HOST_CONNECTIONS, whose queued requests spend their timeout waiting.
+ */
 static int
 run_jobs(struct job *jobs, size_t n, const struct site_info *site, struct diag *d)
 {
@@ -905,7 +928,7 @@ run_jobs(struct job *jobs, size_t n, const struct site_info *site, struct diag *
 		return diag_error(d, NULL, 0, 0, "cannot start libcurl");
 	while (done < n) {
 		int64_t now = now_ms(), next = -1;
-		int running, left;
+		int running, left, ended = 0;
 		CURLMsg *msg;
 		long timeout;
 
@@ -915,6 +938,9 @@ run_jobs(struct job *jobs, size_t n, const struct site_info *site, struct diag *
 			if (j->state != JOB_WAITING)
 				continue;
 			if (j->start_at <= now) {
+				/* Its turn comes when a request to its server ends ('ended' below). */
+				if (server_busy(jobs, n, j))
+					continue;
 				if (start(j, multi) < 0) {
 					diag_error(d, j->endpoint, 0, 0, "cannot start a request with libcurl");
 					goto out;
@@ -937,6 +963,7 @@ run_jobs(struct job *jobs, size_t n, const struct site_info *site, struct diag *
 			j = (struct job *)(void *)priv;
 			curl_multi_remove_handle(multi, msg->easy_handle);
 			finish(j, msg->data.result, site);
+			ended = 1;
 			if (j->state == JOB_DONE)
 				done++;
 			else if (next < 0 || j->start_at < next)
@@ -947,7 +974,9 @@ run_jobs(struct job *jobs, size_t n, const struct site_info *site, struct diag *
 		if (done == n)
 			break;
 		timeout = 1000;
-		if (next >= 0) {
+		if (ended) {
+			timeout = 0; /* a request waiting for its server's turn may start now */
+		} else if (next >= 0) {
 			now = now_ms();
 			timeout = next <= now ? 0 : next - now < 1000 ? (long)(next - now) : 1000;
 		}
@@ -1066,6 +1095,32 @@ held_until(const struct ping_state *state, enum ping_kind kind, const char *endp
 	return h && h->until > now ? h->until : 0;
 }
 
+/*
+ * "scheme://host:port" of an endpoint, the default port made explicit so that two spellings of
+ * one server are one. An address libcurl cannot parse is its own server (the request then fails
+ * with libcurl's own message).
+ */
+static char *
+server_of(const char *endpoint)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *server = NULL;
+	struct buf b = BUF_INIT;
+
+	if (u && curl_url_set(u, CURLUPART_URL, endpoint, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+	    buf_printf(&b, "%s://%s:%s", scheme, host, port) == 0)
+		server = buf_detach(&b, NULL);
+	buf_release(&b);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return server ? server : xstrdup(endpoint);
+}
+
 static void
 add_jobs(struct job **jobs, size_t *n, enum ping_kind kind, char *const *endpoints, size_t nendpoints,
 	 const struct feed_file *feeds, size_t nfeeds, const struct ping_state *state, long retries,
@@ -1084,6 +1139,7 @@ add_jobs(struct job **jobs, size_t *n, enum ping_kind kind, char *const *endpoin
 			memset(j, 0, sizeof(*j));
 			j->kind = kind;
 			j->endpoint = endpoints[e];
+			j->server = server_of(endpoints[e]);
 			j->feed = &feeds[f];
 			j->retries_left = (unsigned)retries;
 			j->state = JOB_WAITING;
@@ -1095,6 +1151,17 @@ add_jobs(struct job **jobs, size_t *n, enum ping_kind kind, char *const *endpoin
  * Reports each endpoint left alone at its request, with how many pings wait for it (through d,
  * or on out for a dry run). Returns how many pings were held back.
  */
+static void
+say_held(struct diag *d, const char *endpoint, int64_t until, size_t held)
+{
+	struct buf when = BUF_INIT;
+
+	date_format_utc(&when, until);
+	diag_error(d, endpoint, 0, 0, "asked (Retry-After) to be left alone until %s: %zu %s not sent, "
+		   "kept for the first run after then", when.ptr, held, held == 1 ? "ping" : "pings");
+	buf_release(&when);
+}
+
 static size_t
 report_holds(const struct config *cfg, const struct feed_file *feeds, size_t nfeeds,
 	     const struct ping_state *state, int64_t now, const struct ping_options *opt,
@@ -1118,18 +1185,47 @@ report_holds(const struct config *cfg, const struct feed_file *feeds, size_t nfe
 			if (!held)
 				continue;
 			total += held;
+			if (!opt->dry_run) {
+				say_held(d, ends[e], until, held);
+				continue;
+			}
 			buf_reset(&when);
 			date_format_utc(&when, until);
-			if (opt->dry_run)
-				fprintf(opt->out, "would not POST %s (%s): it asked to be left alone until %s; "
-					"%zu pings wait for then\n", ends[e], kind_names[kind], when.ptr, held);
-			else
-				diag_error(d, ends[e], 0, 0, "asked (Retry-After) to be left alone until %s: "
-					   "%zu %s not sent, kept for the first run after then", when.ptr, held,
-					   held == 1 ? "ping" : "pings");
+			fprintf(opt->out, "would not POST %s (%s): it asked to be left alone until %s; %zu "
+				"pings wait for then\n", ends[e], kind_names[kind], when.ptr, held);
 		}
 	}
 	buf_release(&when);
+	return total;
+}
+
+/*
+ * Reports the requests of this run that were never sent, as their server's turn came only after
+ * the endpoint had asked to be left alone: once for each endpoint, as a later run says it
+ * (report_holds). Returns how many there were.
+ */
+static size_t
+report_unsent(const struct job *jobs, size_t n, struct diag *d)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t held = 0, k;
+
+		if (jobs[i].attempts)
+			continue;
+		for (k = 0; k < i; k++)
+			if (!jobs[k].attempts && jobs[k].kind == jobs[i].kind &&
+			    strcmp(jobs[k].endpoint, jobs[i].endpoint) == 0)
+				break;
+		if (k < i)
+			continue; /* said with the endpoint's first */
+		for (k = i; k < n; k++)
+			held += !jobs[k].attempts && jobs[k].kind == jobs[i].kind &&
+				strcmp(jobs[k].endpoint, jobs[i].endpoint) == 0;
+		say_held(d, jobs[i].endpoint, jobs[i].hold_until, held);
+		total += held;
+	}
 	return total;
 }
 
@@ -1248,10 +1344,11 @@ ping_site(const json_t *model, const struct config *cfg, const struct ping_optio
 	rc = 0;
 	if (run_jobs(jobs, njobs, &site, d) < 0)
 		goto out;
+	held += report_unsent(jobs, njobs, d);
 	for (size_t i = 0; i < njobs; i++) {
 		const struct job *j = &jobs[i];
 
-		if (j->ok)
+		if (j->ok || !j->attempts)
 			continue;
 		failed++;
 		diag_error(d, j->endpoint, 0, 0, "%s for '%s' failed: %s (%u %s)",
@@ -1284,6 +1381,7 @@ out:
 		buf_release(&jobs[i].body);
 		buf_release(&jobs[i].response);
 		buf_release(&jobs[i].why);
+		free(jobs[i].server);
 	}
 	free(jobs);
 	if (curl_up)

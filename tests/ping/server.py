@@ -4,7 +4,8 @@
     server.py MODE PORTFILE LOG
 
 Every request is appended to LOG as one JSON object per line: time (epoch seconds, float),
-method, path, content_type, user_agent, body, and for XML-RPC calls the method name and params.
+method, path, content_type, user_agent, body, and for XML-RPC calls the method name and params;
+for the HTTP modes, also "connections": how many connections the server had open at that moment.
 With PING_TEST_WATCH=FILE in the environment, each line also has "watched": the SHA-256 of that
 file when the request arrived (or null), to show what the site held at that moment.
 With PING_TEST_PORT=N the server listens on port N instead of a free one.
@@ -41,6 +42,7 @@ mode, portfile, logfile = sys.argv[1:4]
 ADDRESS = ("127.0.0.1", int(os.environ.get("PING_TEST_PORT", "0")))
 lock = threading.Lock()
 seen = set()
+connections = 0
 
 
 def record(handler, body, extra=None):
@@ -59,6 +61,8 @@ def record(handler, body, extra=None):
                 entry["watched"] = hashlib.sha256(f.read()).hexdigest()
         except OSError:
             entry["watched"] = None
+    if isinstance(handler, Peer):
+        entry["connections"] = connections
     if extra:
         entry.update(extra)
     with lock:
@@ -79,6 +83,21 @@ def read_body(handler):
 
 class Peer(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    # One handler per connection: it serves every request the connection carries.
+    def setup(self):
+        global connections
+        with lock:
+            connections += 1
+        super().setup()
+
+    def finish(self):
+        global connections
+        try:
+            super().finish()
+        finally:
+            with lock:
+                connections -= 1
 
     def log_message(self, *args):
         pass
