@@ -600,6 +600,7 @@ struct job {
 	const struct feed_file *feed;
 	enum job_state state;
 	int ok;
+	int unanswered;           /* an attempt got no answer at all (no connection, a timeout) */
 	int fallback;             /* xmlrpc: now sending weblogUpdates.ping */
 	unsigned attempts;
 	unsigned retries_left;
@@ -803,6 +804,7 @@ finish(struct job *j, CURLcode res, const struct site_info *site)
 		else
 			buf_printf(&j->why, "%s", j->errbuf[0] ? j->errbuf : curl_easy_strerror(res));
 		retry = transient(res);
+		j->unanswered = j->unanswered || (retry && status == 0);
 	} else if (status >= 200 && status < 300) {
 		if (j->kind == PING_WEBSUB) {
 			j->ok = 1;
@@ -899,12 +901,20 @@ hold_back(struct job *jobs, size_t n, const struct job *j)
 	return ended;
 }
 
-/* Whether j's server already has PING_SERVER_CONNECTIONS requests of this run open. */
+/*
+ * Whether j's server already has PING_SERVER_CONNECTIONS requests of this run open. A server that
+ * left a request unanswered (down, or a firewall dropping the connection) takes no more turns:
+ * its requests would each wait out a timeout in turn, and a post-receive hook (the push) with
+ * them, for minutes instead of one timeout.
+ */
 static int
 server_busy(const struct job *jobs, size_t n, const struct job *j)
 {
 	size_t open = 0;
 
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(jobs[i].server, j->server) == 0 && jobs[i].unanswered)
+			return 0;
 	for (size_t i = 0; i < n; i++)
 		if (jobs[i].state == JOB_RUNNING && strcmp(jobs[i].server, j->server) == 0 &&
 		    ++open >= PING_SERVER_CONNECTIONS)

@@ -230,21 +230,28 @@ is "$(snapshot "$site")" "$before" "pinging never touches the site folder"
 
 # ---- requests to one server take turns, two at a time ----
 
-# A site with three scopes has twelve feeds to announce to each hub. Each slow hub (half a second
-# an answer) must see at most two connections at once, and get all twelve: each request's timeout
-# (1 s) counts from when it is sent, not from when it began to wait for its turn. The two hubs are
-# two servers (two ports), so neither waits for the other.
+# three_scopes_repo HUB...: a site of three scopes (twelve feeds) pinging each HUB, with a timeout
+# of 1 s and no retry; prints its path.
+three_scopes_repo() {
+	local r hub
+	r=$(new_repo)
+	{
+		printf '[site]\n\ttitle = Turns\n\turl = %s\n[ping]\n\ttimeout = 1\n\tretries = 0\n' "$SITE_URL"
+		for hub in "$@"; do printf '\twebsub = %s\n' "$hub"; done
+		printf '[scope "%s"]\n\ttitle = %s\n' national National wales Wales scotland Scotland
+	} | put "$r" threatfeed.conf
+	announcement severe 2014-08-29T14:00:00Z national 'The threat level is **SEVERE**.' |
+		put "$r" content/levels/2014-08-29-severe.md
+	commit "$r" "first" >/dev/null
+	echo "$r"
+}
+
+# Each slow hub (half a second an answer) must see at most two connections at once, and get all
+# twelve requests: each one's timeout (1 s) counts from when it is sent, not from when it began to
+# wait for its turn. The two hubs are two servers (two ports), so neither waits for the other.
 start_server turnsA slow
 start_server turnsB slow
-turns=$(new_repo)
-{
-	printf '[site]\n\ttitle = Turns\n\turl = %s\n[ping]\n\ttimeout = 1\n\tretries = 0\n' "$SITE_URL"
-	printf '\twebsub = http://127.0.0.1:%s/\n' "$turnsA_port" "$turnsB_port"
-	printf '[scope "%s"]\n\ttitle = %s\n' national National wales Wales scotland Scotland
-} | put "$turns" threatfeed.conf
-announcement severe 2014-08-29T14:00:00Z national 'The threat level is **SEVERE**.' |
-	put "$turns" content/levels/2014-08-29-severe.md
-commit "$turns" "first" >/dev/null
+turns=$(three_scopes_repo "http://127.0.0.1:$turnsA_port/" "http://127.0.0.1:$turnsB_port/")
 t0=$(now)
 run_tf build -C "$turns" --ping
 t=$(elapsed "$t0")
@@ -263,6 +270,16 @@ for hub in turnsA turnsB; do
 	first=$(first_request "${!log}" "$t0")
 	ok "$(within "$first" 0 2 && echo 0 || echo 1)" "... from within 2 s of the start ($first s)"
 done
+# A hub that does not answer takes no more turns once its first two requests have timed out: the
+# other ten are sent at once, and the run (a push, in a hook) waits two timeouts, not six.
+start_server silent hang
+silent_repo=$(three_scopes_repo "http://127.0.0.1:$silent_port/")
+t0=$(now)
+run_tf build -C "$silent_repo" --ping -q
+t=$(elapsed "$t0")
+is "$status:$(grep -c 'Operation timed out' <<<"$err")" "3:12" "a hub that never answers: exit 3, each request timed out"
+is "$(count "$silent_log")" 12 "... and each was sent"
+ok "$(within "$t" 1.9 3.5 && echo 0 || echo 1)" "... two turns, then the rest at once ($t s)"
 
 # ---- two runs at once take turns ----
 
