@@ -46,7 +46,8 @@
  *          announcements at that level that lead up to it (its own "date" unless it reaffirms) }
  * FEED:  { "dir" (rel), "title", "subtitle", "id" (abs URL of its atom.xml, fixed forever),
  *          "home_url" (abs), "atom_url", "rss_url", "json_url" (abs), "hubs" [abs...],
- *          "updated" (RFC 3339 UTC: newest "updated" of its entries; the epoch when empty),
+ *          "updated" (RFC 3339 UTC: newest "updated" of its entries; when it has none,
+ *          the site feed's; the epoch when the site has none),
  *          "updated_rfc822", "entries" [ENTRY...] newest feed.entries announcements }
  * PAGE:  { "name", "title", "path" (rel: "pages/about/"), "url" (abs), "content_html", "source" }
  *

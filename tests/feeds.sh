@@ -637,32 +637,39 @@ is "$(lastmods "$TMP_ROOT/empty/sitemap.xml" | grep -v ' None$')" "" \
 # A feed's updated is the newest of the entries it holds: revising one that has left it changes
 # no byte of the feed (nor pings a hub), while the history page that lists it is dated by it.
 revised=$(new_repo)
-printf '[site]\n\ttitle = Revised\n\turl = https://revised.example.org/\n[feed]\n\tentries = 2\n' \
-	>"$revised/threatfeed.conf"
-announcement low 2019-01-10T09:00:00Z '' 'Set.' | put "$revised" content/levels/2019-01-10-low.md
-announcement moderate 2020-02-20T09:00:00Z '' 'Raised.' | put "$revised" content/levels/2020-02-20-moderate.md
-announcement low 2021-03-30T09:00:00Z '' 'Lowered.' | put "$revised" content/levels/2021-03-30-low.md
+{
+	printf '[site]\n\ttitle = Revised\n\turl = https://revised.example.org/\n[feed]\n\tentries = 2\n'
+	printf '[scope "%s"]\n\ttitle = %s\n' national National wales Wales
+} >"$revised/threatfeed.conf"
+announcement low 2019-01-10T09:00:00Z national 'Set.' | put "$revised" content/levels/2019-01-10-low.md
+announcement moderate 2020-02-20T09:00:00Z national 'Raised.' |
+	put "$revised" content/levels/2020-02-20-moderate.md
+announcement low 2021-03-30T09:00:00Z national 'Lowered.' | put "$revised" content/levels/2021-03-30-low.md
 commit "$revised" "three announcements, two in the feeds" >/dev/null
 build_ok "a site with two entries in its feeds builds" -C "$revised" || bail "no revised site"
 snapshot "$revised/site" >"$TMP_ROOT/revised-before"
-{ printf -- '---\nlevel: low\ndate: 2019-01-10T09:00:00Z\nupdated: 2022-06-01T08:00:00Z\n---\n'
+{ printf -- '---\nlevel: low\ndate: 2019-01-10T09:00:00Z\nupdated: 2022-06-01T08:00:00Z\nscope: national\n---\n'
   printf 'Set. Corrected.\n'; } | put "$revised" content/levels/2019-01-10-low.md
 commit "$revised" "revise the oldest announcement" >/dev/null
 build_ok "a build after revising the announcement the feeds no longer hold" -C "$revised" ||
 	bail "no revised site"
 snapshot "$revised/site" >"$TMP_ROOT/revised-after"
-is "$(atom_updated "$revised/site/atom.xml")" 2021-03-30T09:00:00Z \
-	"atom.xml is updated at the newest of its own entries, not at a revision of an older one"
 changed=$(changed_files "$TMP_ROOT/revised-before" "$TMP_ROOT/revised-after")
-for f in atom.xml rss.xml feed.json; do
-	! grep -qx "$f" <<<"$changed"
-	ok $? "... and $f is not rewritten"
+for d in "" national/ wales/; do
+	is "$(atom_updated "$revised/site/${d}atom.xml")" 2021-03-30T09:00:00Z \
+		"${d}atom.xml is updated at the newest of the entries it holds, not at a revision of an older one"
+	for f in atom.xml rss.xml; do
+		! grep -qx "$d$f" <<<"$changed"
+		ok $? "... and $d$f is not rewritten"
+	done
 done
 grep -qx 2019/2019-01-10-low/index.html <<<"$changed"
 ok $? "... while the revised announcement's page is"
 is "$(lastmods "$revised/site/sitemap.xml" | grep -E '^https://revised\.example\.org/history/ ')" \
 	"https://revised.example.org/history/ 2022-06-01T08:00:00Z" \
 	"... and sitemap.xml dates the history page, which lists it, by the revision"
+is "$(lastmods "$revised/site/sitemap.xml" | grep -E '^https://revised\.example\.org/national/ ')" \
+	"https://revised.example.org/national/ 2022-06-01T08:00:00Z" "... and the scope's page likewise"
 
 # ---- a site that moves to another host keeps its entries' ids with feed.id-host ----
 
