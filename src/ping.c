@@ -605,6 +605,7 @@ struct job {
 	unsigned attempts;
 	unsigned retries_left;
 	int64_t start_at;         /* monotonic ms */
+	int64_t asked_wait;       /* monotonic ms its last attempt's short Retry-After ends at, or 0 */
 	int64_t hold_until;       /* epoch seconds the endpoint asked to be left alone until, or 0 */
 	CURL *easy;
 	struct curl_slist *headers;
@@ -796,6 +797,7 @@ finish(struct job *j, CURLcode res, const struct site_info *site)
 	struct buf words = BUF_INIT;
 
 	buf_reset(&j->why);
+	j->asked_wait = 0;
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
 	/* An error page past the cap was cut short, but its status says all that matters. */
 	if (res != CURLE_OK && !(j->too_large && status >= 400)) {
@@ -839,6 +841,8 @@ finish(struct job *j, CURLcode res, const struct site_info *site)
 		if (status == 429 || status >= 500) {
 			retry = 1;
 			wait_s = retry_after(j->easy);
+			if (wait_s >= 0 && wait_s <= PING_MAX_RETRY_AFTER)
+				j->asked_wait = now_ms() + wait_s * 1000;
 			if (wait_s > PING_MAX_RETRY_AFTER) {
 				/* Too long to wait in this run: the state remembers it for the next ones. */
 				j->hold_until = ping_hold_until((int64_t)time(NULL), wait_s);
@@ -899,6 +903,22 @@ hold_back(struct job *jobs, size_t n, const struct job *j)
 		ended++;
 	}
 	return ended;
+}
+
+/*
+ * A short Retry-After (a 429's "too many requests") asks for a pause: the endpoint's other
+ * requests that wait for their turn or a retry wait for it too.
+ */
+static void
+defer_endpoint(struct job *jobs, size_t n, const struct job *j)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct job *k = &jobs[i];
+
+		if (k->state == JOB_WAITING && k->kind == j->kind && k->start_at < j->asked_wait &&
+		    strcmp(k->endpoint, j->endpoint) == 0)
+			k->start_at = j->asked_wait;
+	}
 }
 
 /*
@@ -974,6 +994,8 @@ run_jobs(struct job *jobs, size_t n, const struct site_info *site, struct diag *
 			curl_multi_remove_handle(multi, msg->easy_handle);
 			finish(j, msg->data.result, site);
 			ended = 1;
+			if (j->asked_wait)
+				defer_endpoint(jobs, n, j);
 			if (j->state == JOB_DONE)
 				done++;
 			else if (next < 0 || j->start_at < next)
@@ -1157,10 +1179,6 @@ add_jobs(struct job **jobs, size_t *n, enum ping_kind kind, char *const *endpoin
 	}
 }
 
-/*
- * Reports each endpoint left alone at its request, with how many pings wait for it (through d,
- * or on out for a dry run). Returns how many pings were held back.
- */
 static void
 say_held(struct diag *d, const char *endpoint, int64_t until, size_t held)
 {
@@ -1172,6 +1190,10 @@ say_held(struct diag *d, const char *endpoint, int64_t until, size_t held)
 	buf_release(&when);
 }
 
+/*
+ * Reports each endpoint left alone at its request, with how many pings wait for it (through d,
+ * or on out for a dry run). Returns how many pings were held back.
+ */
 static size_t
 report_holds(const struct config *cfg, const struct feed_file *feeds, size_t nfeeds,
 	     const struct ping_state *state, int64_t now, const struct ping_options *opt,
@@ -1221,6 +1243,7 @@ report_unsent(const struct job *jobs, size_t n, struct diag *d)
 
 	for (size_t i = 0; i < n; i++) {
 		size_t held = 0, k;
+		int64_t until = 0;
 
 		if (jobs[i].attempts)
 			continue;
@@ -1233,7 +1256,12 @@ report_unsent(const struct job *jobs, size_t n, struct diag *d)
 		for (k = i; k < n; k++)
 			held += !jobs[k].attempts && jobs[k].kind == jobs[i].kind &&
 				strcmp(jobs[k].endpoint, jobs[i].endpoint) == 0;
-		say_held(d, jobs[i].endpoint, jobs[i].hold_until, held);
+		/* The latest hold any request of the endpoint got, as the state keeps. */
+		for (k = 0; k < n; k++)
+			if (jobs[k].kind == jobs[i].kind && jobs[k].hold_until > until &&
+			    strcmp(jobs[k].endpoint, jobs[i].endpoint) == 0)
+				until = jobs[k].hold_until;
+		say_held(d, jobs[i].endpoint, until, held);
 		total += held;
 	}
 	return total;
@@ -1241,7 +1269,8 @@ report_unsent(const struct job *jobs, size_t n, struct diag *d)
 
 /*
  * The new state: this run's outcomes, the other current pairs as they were, the holds that have
- * not passed, nothing stale. A held endpoint's pairs stay as they were: still to be sent.
+ * not passed, nothing stale. A held endpoint's pairs stay as they were: still to be sent, as do
+ * those of this run's requests that were never sent.
  */
 static void
 next_state(struct ping_state *out, const struct ping_state *old, const struct config *cfg,
@@ -1268,8 +1297,10 @@ next_state(struct ping_state *out, const struct ping_state *old, const struct co
 		}
 	}
 	for (size_t i = 0; i < njobs; i++) {
-		ping_state_set(out, jobs[i].kind, jobs[i].endpoint, jobs[i].feed->url, jobs[i].feed->hash,
-			       jobs[i].ok);
+		/* A request never sent (report_unsent) leaves its pair as it was: still to be sent. */
+		if (jobs[i].attempts)
+			ping_state_set(out, jobs[i].kind, jobs[i].endpoint, jobs[i].feed->url,
+				       jobs[i].feed->hash, jobs[i].ok);
 		if (jobs[i].hold_until)
 			ping_state_set_hold(out, jobs[i].kind, jobs[i].endpoint, jobs[i].hold_until);
 	}
@@ -1296,7 +1327,7 @@ ping_site(const json_t *model, const struct config *cfg, const struct ping_optio
 	struct job *jobs = NULL;
 	struct ping_state state = { 0 }, next = { 0 };
 	struct buf text = BUF_INIT;
-	size_t nfeeds = 0, njobs = 0, failed = 0, changed = 0, held = 0;
+	size_t nfeeds = 0, njobs = 0, failed = 0, changed = 0, held = 0, unsent = 0;
 	int curl_up = 0, lock = -1, rc = -1;
 	/* The wall clock, for holds: they are times a hub named, kept from one run to the next. */
 	int64_t now = (int64_t)time(NULL);
@@ -1354,7 +1385,8 @@ ping_site(const json_t *model, const struct config *cfg, const struct ping_optio
 	rc = 0;
 	if (run_jobs(jobs, njobs, &site, d) < 0)
 		goto out;
-	held += report_unsent(jobs, njobs, d);
+	unsent = report_unsent(jobs, njobs, d);
+	held += unsent;
 	for (size_t i = 0; i < njobs; i++) {
 		const struct job *j = &jobs[i];
 
@@ -1380,7 +1412,7 @@ ping_site(const json_t *model, const struct config *cfg, const struct ping_optio
 		write_atomically(opt->state_path, &text, d);
 	if (!opt->quiet && held)
 		fprintf(opt->out, "ping: %zu requests about %zu changed feeds, %zu failed, %zu held back\n",
-			njobs, changed, failed, held);
+			njobs - unsent, changed, failed, held);
 	else if (!opt->quiet)
 		fprintf(opt->out, "ping: %zu requests about %zu changed feeds, %zu failed\n", njobs,
 			changed, failed);

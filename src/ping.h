@@ -10,10 +10,11 @@
  *     feed URL), and weblogUpdates.ping(site title, page URL) when the server faults on it.
  * A ping carries public URLs and the site title, nothing else (invariant 2).
  *
- * Every request runs in parallel (curl multi). Each attempt is bounded by ping.timeout; connection
- * errors, timeouts, HTTP 5xx and 429 are retried ping.retries times with exponential backoff and
- * jitter (a 429's or 503's Retry-After of up to PING_MAX_RETRY_AFTER is waited for in the run);
- * any other failure is final. A longer Retry-After ends the endpoint's requests for this run and
+ * Requests run in parallel (curl multi), those to one server (scheme, host, port) two at a time
+ * until one gets no answer at all. Each attempt is bounded by ping.timeout; connection errors,
+ * timeouts, HTTP 5xx and 429 are retried ping.retries times with exponential backoff and jitter
+ * (a 429's or 503's Retry-After of up to PING_MAX_RETRY_AFTER is waited for in the run, by every
+ * request to that endpoint); any other failure is final. A longer Retry-After ends the endpoint's requests for this run and
  * is remembered in the state: until then a run sends nothing to that endpoint, says until when on
  * the diagnostics (an error, so the exit status is a partial ping failure), and keeps its feeds
  * as still to be sent; the first run after that time sends them. Only http and
@@ -73,7 +74,8 @@ int ping_site(const json_t *model, const struct config *cfg, const struct ping_o
 /*
  * The state file, one line per endpoint and feed (tab-separated, after a "#" comment line):
  *   ok|failed  HASH  websub|xmlrpc  ENDPOINT-URL  FEED-URL
- * HASH is the Git blob id of the feed's bytes last sent (hex). Then one line per endpoint that
+ * HASH is the Git blob id of the feed's bytes last sent (hex); a request never sent (its endpoint
+ * asked to be left alone first) leaves its line as it was. Then one line per endpoint that
  * asked, with a Retry-After, to be left alone:
  *   wait  UNTIL  websub|xmlrpc  ENDPOINT-URL
  * UNTIL is an RFC 3339 UTC time ("2026-11-27T19:00:00Z"). Files written before holds existed

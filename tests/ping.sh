@@ -281,6 +281,21 @@ is "$status:$(grep -c 'Operation timed out' <<<"$err")" "3:12" "a hub that never
 is "$(count "$silent_log")" 12 "... and each was sent"
 ok "$(within "$t" 1.9 3.5 && echo 0 || echo 1)" "... two turns, then the rest at once ($t s)"
 
+# A hub that asks (503, Retry-After: 120) to be left alone in its first turn is not sent the
+# third feed's request: the summary counts it as held back, not as a request, and the state
+# keeps it to send (no record of a ping never made), with the hold.
+start_server shut unavailable
+shut_repo=$(ping_repo "websub = http://127.0.0.1:$shut_port/")
+build_ok "a site pinging a hub that is shut builds" -C "$shut_repo"
+run_tf ping -C "$shut_repo"
+is "$status" 3 "a hub shut in its first turn: exit 3"
+like "$out" "^ping: 2 requests about 3 changed feeds, 2 failed, 1 held back$" \
+	"... the summary counts the request not sent as held back"
+is "$(count "$shut_log")" 2 "... two requests sent"
+shut_state=$shut_repo/.git/threatfeed/ping-state
+is "$(grep -c '^failed	' "$shut_state"):$(grep -c 'feed\.json$' "$shut_state"):$(grep -c '^wait	' "$shut_state")" \
+	"2:0:1" "... the state records the two sent and the hold, nothing for the one not sent"
+
 # ---- two runs at once take turns ----
 
 # Two quick pushes: the second run waits for the first, then finds nothing left to send.
@@ -405,6 +420,11 @@ print(" ".join("%.2f" % (t[1] - t[0]) for t in by.values()))' "$peer_log")
 # shellcheck disable=SC2086 # one argument per gap
 "$PYTHON" -c 'import sys; sys.exit(0 if len(sys.argv) == 4 and all(0.95 <= float(g) <= 2 for g in sys.argv[1:]) else 1)' $gaps
 ok $? "429 with Retry-After: 1: each retry came about 1 s later ($gaps)"
+# The first turn's two requests get the 429; the third request waits out its second too.
+"$PYTHON" -c 'import json, sys
+t = sorted(json.loads(l)["time"] for l in open(sys.argv[1]))
+sys.exit(0 if len(t) == 6 and t[2] >= t[0] + 0.95 else 1)' "$peer_log"
+ok $? "429 with Retry-After: 1: the hub is sent nothing else during that second"
 ok "$(within "$t" 0.95 3 && echo 0 || echo 1)" "429 with Retry-After: done in $t s"
 
 # A hub that asks to be left alone for longer than a run waits is left alone until then, by
