@@ -1179,6 +1179,7 @@ add_jobs(struct job **jobs, size_t *n, enum ping_kind kind, char *const *endpoin
 	}
 }
 
+/* Says, as an error, that an endpoint's held pings were not sent and wait for a later run. */
 static void
 say_held(struct diag *d, const char *endpoint, int64_t until, size_t held)
 {
