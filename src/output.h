@@ -70,8 +70,9 @@ const char *output_get(const struct output *o, const char *relpath, size_t *len)
  * From now on (nothing staged yet), step 1 of the commit runs while files are added, in writer
  * threads of its own: each file is compared and, when changed, written to its temporary file, and
  * its bytes are freed (output_get no longer has them). The site folder is made at once (mkdir -p),
- * or, when it does not exist yet, the new folder beside it that it is built in. Problems are reported through d by
- * output_commit, which then fails; output_free without a commit removes what was written.
+ * or, when it does not exist yet, the new folder beside it that it is built in. Problems are
+ * reported through d by output_commit, which then fails; output_free without a commit removes what
+ * was written.
  */
 void output_spill(struct output *o, struct diag *d);
 

@@ -880,6 +880,13 @@ describe(FILE *out, const struct job *j, const struct site_info *site)
 		j->endpoint, site->title, site->url, j->feed->page, j->feed->url);
 }
 
+/* Whether two requests go to one endpoint (one address may be both a hub and an XML-RPC server). */
+static int
+same_endpoint(const struct job *a, const struct job *b)
+{
+	return a->kind == b->kind && strcmp(a->endpoint, b->endpoint) == 0;
+}
+
 /*
  * An endpoint that asked to be left alone (j) gets no retry of its other requests in this run:
  * those waiting for one end now, failed, held as long as j. Returns how many ended.
@@ -892,8 +899,7 @@ hold_back(struct job *jobs, size_t n, const struct job *j)
 	for (size_t i = 0; i < n; i++) {
 		struct job *k = &jobs[i];
 
-		if (k == j || k->state != JOB_WAITING || k->kind != j->kind ||
-		    strcmp(k->endpoint, j->endpoint) != 0)
+		if (k == j || k->state != JOB_WAITING || !same_endpoint(k, j))
 			continue;
 		k->state = JOB_DONE;
 		k->hold_until = j->hold_until;
@@ -915,8 +921,7 @@ defer_endpoint(struct job *jobs, size_t n, const struct job *j)
 	for (size_t i = 0; i < n; i++) {
 		struct job *k = &jobs[i];
 
-		if (k->state == JOB_WAITING && k->kind == j->kind && k->start_at < j->asked_wait &&
-		    strcmp(k->endpoint, j->endpoint) == 0)
+		if (k->state == JOB_WAITING && k->start_at < j->asked_wait && same_endpoint(k, j))
 			k->start_at = j->asked_wait;
 	}
 }
@@ -1249,19 +1254,18 @@ report_unsent(const struct job *jobs, size_t n, struct diag *d)
 		if (jobs[i].attempts)
 			continue;
 		for (k = 0; k < i; k++)
-			if (!jobs[k].attempts && jobs[k].kind == jobs[i].kind &&
-			    strcmp(jobs[k].endpoint, jobs[i].endpoint) == 0)
+			if (!jobs[k].attempts && same_endpoint(&jobs[k], &jobs[i]))
 				break;
 		if (k < i)
 			continue; /* said with the endpoint's first */
-		for (k = i; k < n; k++)
-			held += !jobs[k].attempts && jobs[k].kind == jobs[i].kind &&
-				strcmp(jobs[k].endpoint, jobs[i].endpoint) == 0;
-		/* The latest hold any request of the endpoint got, as the state keeps. */
-		for (k = 0; k < n; k++)
-			if (jobs[k].kind == jobs[i].kind && jobs[k].hold_until > until &&
-			    strcmp(jobs[k].endpoint, jobs[i].endpoint) == 0)
+		/* Its requests not sent, and the latest hold any of its requests got, as the state keeps. */
+		for (k = 0; k < n; k++) {
+			if (!same_endpoint(&jobs[k], &jobs[i]))
+				continue;
+			held += !jobs[k].attempts;
+			if (jobs[k].hold_until > until)
 				until = jobs[k].hold_until;
+		}
 		say_held(d, jobs[i].endpoint, until, held);
 		total += held;
 	}

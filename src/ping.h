@@ -12,15 +12,15 @@
  *
  * Requests run in parallel (curl multi), those to one server (scheme, host, port) two at a time
  * until one gets no answer at all. Each attempt is bounded by ping.timeout; connection errors,
- * timeouts, HTTP 5xx and 429 are retried ping.retries times with exponential backoff and jitter
- * (a 429's or 503's Retry-After of up to PING_MAX_RETRY_AFTER is waited for in the run, by every
- * request to that endpoint); any other failure is final. A longer Retry-After ends the endpoint's requests for this run and
- * is remembered in the state: until then a run sends nothing to that endpoint, says until when on
- * the diagnostics (an error, so the exit status is a partial ping failure), and keeps its feeds
- * as still to be sent; the first run after that time sends them. Only http and
- * https are allowed, redirects included; certificates are verified; responses are capped (an error
-page cut at the cap is still its status). A failure's message gives the status and, when the
-answer is plain text, its words ("HTTP 404: 'no such hub'").
+ * timeouts, HTTP 5xx and 429 are retried ping.retries times with exponential backoff and jitter (a
+ * 429's or 503's Retry-After of up to PING_MAX_RETRY_AFTER is waited for in the run, by every
+ * request to that endpoint); any other failure is final. A longer Retry-After ends the endpoint's
+ * requests for this run and is remembered in the state: until then a run sends nothing to that
+ * endpoint, says until when on the diagnostics (an error, so the exit status is a partial ping
+ * failure), and keeps its feeds as still to be sent; the first run after that time sends them. Only
+ * http and https are allowed, redirects included; certificates are verified; responses are capped
+ * (an error page cut at the cap is still its status). A failure's message gives the status and,
+ * when the answer is plain text, its words ("HTTP 404: 'no such hub'").
  *
  * What was last pinged, per endpoint and feed, lives in "<git dir>/threatfeed/ping-state" (never
  * in the site folder, never committed), replaced atomically. A pair that failed is recorded as
