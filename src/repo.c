@@ -1130,17 +1130,20 @@ parse_error_column(const char *data, size_t len, const char *reason, unsigned li
 		return 0;
 	at = part = failed_part(data, first, end, &quote);
 	if (column) {
-		int in_quotes = reason && quote < end &&
-				(strncmp(reason, "unexpected text after closing quotes", 36) == 0 ||
-				 strncmp(reason, "unexpected end-of-line", 22) == 0);
+		int after_quotes = reason && quote < end &&
+				   strncmp(reason, "unexpected text after closing quotes", 36) == 0;
+		int in_quotes = after_quotes || (reason && quote < end &&
+						  strncmp(reason, "unexpected end-of-line", 22) == 0);
 		size_t base = in_quotes ? quote : part - 1;
 		unsigned long n;
 		char *stop;
 
 		errno = 0;
 		n = strtoul(column + 9, &stop, 10);
-		if (!errno && *stop == ')' && base + n >= part && base + n < end)
-			at = base + n;
+		/* That column is the closing quotation mark: the text meant comes after it. */
+		if (!errno && *stop == ')' && n < (size_t)(end - base) - (size_t)after_quotes &&
+		    base + n >= part)
+			at = base + n + (size_t)after_quotes;
 	}
 	return (unsigned)(at - i + 1);
 }

@@ -707,8 +707,11 @@ test_syntax(void)
 	      "a character a header may not hold, after a carriage return");
 	/* These columns libgit2 counts from the subsection's first quotation mark. */
 	fails(SITE "  [scope \"x\" ]\n",
-	      "threatfeed: threatfeed.conf:4:12: invalid config: unexpected text after closing "
-	      "quotes\n", "text after a subsection's name, at its closing quotation mark");
+	      "threatfeed: threatfeed.conf:4:13: invalid config: unexpected text after closing "
+	      "quotes\n", "text after a subsection's name, at that text");
+	fails(SITE "[scope \"nat\"ional\"]\n",
+	      "threatfeed: threatfeed.conf:4:13: invalid config: unexpected text after closing "
+	      "quotes\n", "a quotation mark inside a subsection's name: at what follows it");
 	fails(SITE "\tauthor = \"a\\qb\"\n",
 	      "threatfeed: threatfeed.conf:4:13: invalid config: invalid escape at qb\" (expected "
 	      "\\\\, \\\", \\n, \\t or \\b after a backslash)\n",
