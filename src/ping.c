@@ -888,8 +888,24 @@ same_endpoint(const struct job *a, const struct job *b)
 }
 
 /*
+ * Ends a waiting request, failed, because its endpoint asked to be left alone until then; what
+ * its last attempt got, if anything, is still said.
+ */
+static void
+end_held(struct job *k, int64_t until)
+{
+	k->state = JOB_DONE;
+	k->hold_until = until;
+	if (k->why.len)
+		buf_puts(&k->why, "; ");
+	buf_puts(&k->why, "not retried: the endpoint asked to be left alone until ");
+	date_format_utc(&k->why, until);
+}
+
+/*
  * An endpoint that asked to be left alone (j) gets no retry of its other requests in this run:
- * those waiting for one end now, failed, held as long as j. Returns how many ended.
+ * those waiting for one end now, failed, held as long as j. Returns how many ended. Those still
+ * running learn of it when they end (follow_endpoint).
  */
 static size_t
 hold_back(struct job *jobs, size_t n, const struct job *j)
@@ -901,14 +917,33 @@ hold_back(struct job *jobs, size_t n, const struct job *j)
 
 		if (k == j || k->state != JOB_WAITING || !same_endpoint(k, j))
 			continue;
-		k->state = JOB_DONE;
-		k->hold_until = j->hold_until;
-		buf_reset(&k->why);
-		buf_puts(&k->why, "not retried: the endpoint asked to be left alone until ");
-		date_format_utc(&k->why, j->hold_until);
+		end_held(k, j->hold_until);
 		ended++;
 	}
 	return ended;
+}
+
+/*
+ * A request that ended and would go again (a retry, or XML-RPC's fallback call) heeds what its
+ * endpoint asked of the other requests while it ran: a hold ends it, a pause delays it.
+ */
+static void
+follow_endpoint(const struct job *jobs, size_t n, struct job *j)
+{
+	int64_t until = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct job *k = &jobs[i];
+
+		if (k == j || !same_endpoint(k, j))
+			continue;
+		if (k->hold_until > until)
+			until = k->hold_until;
+		if (k->asked_wait > j->start_at)
+			j->start_at = k->asked_wait;
+	}
+	if (until)
+		end_held(j, until);
 }
 
 /*
@@ -999,6 +1034,8 @@ run_jobs(struct job *jobs, size_t n, const struct site_info *site, struct diag *
 			curl_multi_remove_handle(multi, msg->easy_handle);
 			finish(j, msg->data.result, site);
 			ended = 1;
+			if (j->state == JOB_WAITING)
+				follow_endpoint(jobs, n, j);
 			if (j->asked_wait)
 				defer_endpoint(jobs, n, j);
 			if (j->state == JOB_DONE)

@@ -494,6 +494,25 @@ like "$err" "ping-state:1: warning: malformed line ignored \\(expected wait, a U
 is "$(( $(count "$yearly_log") - before ))" 2 \
 	"and the endpoint is pinged all the same (in its two turns, before it asks again to be left alone)"
 
+# A request still running when its hub asks to be left alone is not retried when it then fails.
+peer_case running slow-500-then-unavailable
+is "$status" 3 "a hold asked while a request runs: exit status 3"
+until=$(sed -n "s|^wait	\([^	]*\)	websub	http://127.0.0.1:$peer_port/\$|\1|p" \
+	"$peer_repo/.git/threatfeed/ping-state")
+is "$(count "$peer_log")" 2 "a hold asked while a request runs: that request's 500 is not retried"
+like "$err" "failed: HTTP 500; not retried: the endpoint asked to be left alone until $until \\(1 attempt\\)" \
+	"a hold asked while a request runs: its failure and why it was not retried are said"
+like "$err" "HTTP 503 \\(Retry-After 120 s: not pinged again before $until\\) \\(1 attempt\\)" \
+	"a hold asked while a request runs: the request that asked it is reported too"
+
+# Nor is it retried before the end of a pause its hub asked for (a 429's Retry-After: 1) meanwhile.
+peer_case paused slow-500-then-busy
+is "$status:$err" "0:" "a pause asked while a request runs: exit 0, nothing on stderr"
+"$PYTHON" -c 'import json, sys
+t = sorted(json.loads(l)["time"] for l in open(sys.argv[1]))
+sys.exit(0 if len(t) == 6 and t[2] >= t[1] + 0.95 else 1)' "$peer_log"
+ok $? "a pause asked while a request runs: that request's retry waits for its end too"
+
 peer_case redirect redirect-file
 is "$status" 3 "a redirect to file:///etc/passwd: exit status 3"
 expect_failures "Protocol \"file\" not supported( or disabled in libcurl)? \\(1 attempt\\)" \

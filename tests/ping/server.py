@@ -19,6 +19,10 @@ MODE:
                 a GET of /published with 200, and any other request with 405
   endless       answers 200 and a body that never ends
   unavailable   answers 503 with Retry-After: 120 (or $PING_TEST_RETRY_AFTER), always
+  slow-500-then-unavailable
+                answers the first request 500 after 0.3 s, every other as unavailable does
+  slow-500-then-busy
+                answers the first request 500 after 0.3 s, every other as busy-then-ok does
   status-404    answers 404 Not Found, with a reason in plain text
   endless-404   answers 404 and an HTML page that never ends
   hang          accepts connections, reads the request, never answers
@@ -117,6 +121,14 @@ class Peer(BaseHTTPRequestHandler):
             seen.add(body)
             return True
 
+    def first_request(self, body):
+        """Whether this is the server's first request; if so, its body counts as seen."""
+        with lock:
+            if seen:
+                return False
+            seen.add(body)
+            return True
+
     def do_POST(self):
         body = read_body(self)
         record(self, body)
@@ -128,6 +140,16 @@ class Peer(BaseHTTPRequestHandler):
         elif mode == "fail-then-ok":
             self.reply(500 if self.first_time(body) else 202)
         elif mode == "busy-then-ok":
+            if self.first_time(body):
+                self.reply(429, [("Retry-After", "1")])
+            else:
+                self.reply(202)
+        elif mode.startswith("slow-500-then-") and self.first_request(body):
+            time.sleep(0.3)
+            self.reply(500)
+        elif mode == "slow-500-then-unavailable":
+            self.reply(503, [("Retry-After", "120")])
+        elif mode == "slow-500-then-busy":
             if self.first_time(body):
                 self.reply(429, [("Retry-After", "1")])
             else:
@@ -168,6 +190,14 @@ class RecordingRPCHandler(SimpleXMLRPCRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def first_request(self, body):
+        """Whether this is the server's first request; if so, its body counts as seen."""
+        with lock:
+            if seen:
+                return False
+            seen.add(body)
+            return True
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
