@@ -345,6 +345,18 @@ placeholder_line(const char *body, size_t len, unsigned *col)
 	return -1;
 }
 
+/*
+ * A title is one line: a feed reader, a browser tab and a heading show it as one. A YAML block
+ * ('|' or '>') keeps its line breaks, its last one at least; '>-' folds them into spaces.
+ */
+static void
+check_one_line(struct diag *d, const char *path, const struct frontmatter_field *title)
+{
+	if (strpbrk(title->value, "\r\n"))
+		diag_error(d, path, title->line, title->col, "'title' spans lines (expected one line; "
+			   "a block written with '|' or '>' keeps its line breaks, '>-' folds them)");
+}
+
 static int
 load_announcement(struct model_builder *b, struct announcement *a, const struct source_file *f)
 {
@@ -421,9 +433,12 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 				     "'expires' is not supported yet and has no effect");
 	}
 	if (title) {
-		if (!*title->value)
+		/* A title of spaces alone would be a blank entry in every feed reader. */
+		if (is_blank_line(title->value, strlen(title->value)))
 			diag_error(d, path, title->line, title->col, "empty 'title' (remove it to "
 				   "have one derived from the level)");
+		else
+			check_one_line(d, path, title);
 		a->title = xstrdup(title->value);
 	}
 	if (id) {
@@ -1359,9 +1374,12 @@ load_pages(struct model_builder *b, const struct source_set *src)
 		}
 		warn_unknown_keys(d, f->path, &fm, page_keys, 1, "title");
 		title = frontmatter_get(&fm, "title");
-		if ((!title && !frontmatter_refused(&fm, "title")) || (title && !*title->value))
+		if ((!title && !frontmatter_refused(&fm, "title")) ||
+		    (title && is_blank_line(title->value, strlen(title->value))))
 			diag_error(d, f->path, title ? title->line : 1, title ? title->col : 1,
 				   "missing 'title' (pages need a title)");
+		else if (title)
+			check_one_line(d, f->path, title);
 		check_images(d, f->path, b->cfg->url, &fm);
 		if (markdown_to_html(&html, fm.body, fm.body_len) < 0)
 			diag_error(d, f->path, 0, 0, "out of memory rendering Markdown");
