@@ -222,6 +222,9 @@ parse_options(struct build_options *opt, const char *command, int argc, char **a
 			snapshots++;
 			break;
 		case 'o':
+			if (!*optarg)
+				return usage_error(command, "option -o/--output needs a folder, not an "
+						   "empty value");
 			opt->out_dir = optarg;
 			break;
 		case 'q':
@@ -312,6 +315,9 @@ run_ping(int argc, char **argv)
 			opt.repo_path = optarg;
 			break;
 		case 'o':
+			if (!*optarg)
+				return usage_error("ping", "option -o/--output needs a folder, not an empty "
+						   "value");
 			opt.out_dir = optarg;
 			break;
 		case 'n':

@@ -84,6 +84,11 @@ usage_error "--quiet for check" check --quiet
 usage_error "--verbose for check" check --verbose
 usage_error "an extra argument" build extra
 usage_error "-q with -v" build -q -v
+# A hook given an empty threatfeed.deploy runs exactly this.
+usage_error "an empty output folder" build -o ''
+like "$err" "needs a folder, not an empty value" "an empty output folder: said so"
+usage_error "an empty --output=" build --output=
+usage_error "an empty output folder for ping" ping -o ''
 
 # ---- outside a repository ----
 
