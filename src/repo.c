@@ -612,7 +612,8 @@ read_index(struct reader *r, const char *const *prefixes, size_t nprefixes)
 
 		for (p = 0; p < nprefixes && !under_prefix(e->path, prefixes[p]); p++)
 			;
-		if (p == nprefixes)
+		/* `git add -N`: a file made known to git but not staged, which a commit leaves out. */
+		if (p == nprefixes || (e->flags_extended & GIT_INDEX_ENTRY_INTENT_TO_ADD))
 			continue;
 		if (GIT_INDEX_ENTRY_STAGE(e) != 0) {
 			diag_error(r->d, e->path, 0, 0, "unresolved merge conflict in the index");

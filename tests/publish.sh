@@ -247,8 +247,18 @@ git -C "$ed" commit -q -m "raise to severe" 2>/dev/null
 is "$?" 1 "pre-commit checks the staged content, not the work tree"
 git -C "$ed" reset -q -- content/levels/2024-06-02-national-sever.md
 rm "$ed/content/levels/2024-06-02-national-sever.md"
+# A draft made known to git with `git add -N` is not staged: the commit leaves it out, and so
+# does the hook (libgit2 shows it as an empty file).
+draft=$ed/content/levels/2024-06-05-national-severe.md
+printf -- '---\nlevel: severe\ndate: 2024-06-05T10:00:00Z\nscope: national\n---\nDraft.\n' >"$draft"
+git -C "$ed" add -N "$draft"
 git -C "$ed" commit -q -m "raise to severe" 2>"$TMP_ROOT/commit.err"
-ok $? "git commit with good staged content passes the hook" || diag "$(cat "$TMP_ROOT/commit.err")"
+ok $? "git commit with good staged content passes the hook, a draft added with -N left out" ||
+	diag "$(cat "$TMP_ROOT/commit.err")"
+git -C "$ed" cat-file -e HEAD:content/levels/2024-06-05-national-severe.md 2>/dev/null
+ok "$((! $?))" "... and the draft was not committed"
+git -C "$ed" reset -q -- "$draft"
+rm "$draft"
 
 # `git commit -a` and `git commit PATH` stage into a temporary index (GIT_INDEX_FILE).
 sed -i 's/^level: severe$/level: sever/' "$file"
