@@ -198,7 +198,17 @@ get /no-such-page/
 is "$code" 404 "GET a missing page: 404"
 get /national
 is "$code" 301 "GET a folder without its slash: 301"
-like "$(header location)" '/national/$' "GET a folder without its slash: redirected to the folder"
+is "$(header location)" "/national/" "GET a folder without its slash: redirected to the folder, by path"
+# What the host puts in /.well-known/ (an ACME challenge, security.txt) is served; hidden files
+# there are not.
+mkdir -p "$root/.well-known/acme-challenge"
+echo token-for-acme >"$root/.well-known/acme-challenge/abc123"
+echo secret >"$root/.well-known/.hidden"
+get /.well-known/acme-challenge/abc123
+is "$code:$(cat "$TMP_ROOT/body")" "200:token-for-acme" "GET /.well-known/acme-challenge/...: served"
+get /.well-known/.hidden
+is "$code" 404 "GET a hidden file in /.well-known/: 404"
+rm -r "$root/.well-known"
 
 # ---- 304 Not Modified ----
 
