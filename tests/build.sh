@@ -462,6 +462,15 @@ check_quiet "a language, a skip link to <main>, and captioned tables that scroll
 	html_check a11y "$site"
 check_quiet "links resolve in the --worktree build too" html_check links "$S/w"
 
+# robots.txt is plain text: its sitemap address is the site's, not HTML-escaped.
+amp=$(new_repo)
+base_content "$amp"
+sed -i "s|^\turl = .*|\turl = https://threat.example.org/a\&b'c/|" "$amp/threatfeed.conf"
+commit "$amp" "an address with '&' and a quote" >/dev/null
+build_ok "a site whose address holds '&' and a quote builds" -C "$amp" -o "$S/amp"
+is "$(grep '^Sitemap:' "$S/amp/robots.txt")" "Sitemap: https://threat.example.org/a&b'c/sitemap.xml" \
+	"robots.txt gives the sitemap's address as it is"
+
 # ---- no personal data, no build-machine data ----
 
 hits=$(grep -rilE 'leak-(author|committer|home)|Leaky' "$S" "$site")
