@@ -54,13 +54,15 @@ is "$o" "" "style.css gives no table, row or cell a display that is not a table'
 
 # ---- every page reflows to 320 CSS pixels (WCAG 2.1, 1.4.10: 1280 px zoomed to 400 %) ----
 
-# overflow SITE WIDTH: "PAGE PIXELS" for each page of SITE that is wider than WIDTH CSS pixels,
-# measured by Chromium from file:// (headless windows are at least 500 px wide: each page is loaded
-# in a frame WIDTH pixels wide of a page outside the site, so the site itself is measured untouched).
-overflow() {
-	"$PYTHON" - "$1" "$2" "$TMP_ROOT" <<'PY'
+# measure SITE WIDTH JS: "PAGE FINDING" for each finding of JS about each page of SITE, laid out
+# by Chromium from file:// WIDTH CSS pixels wide (headless windows are at least 500 px wide: each
+# page is loaded in a frame WIDTH pixels wide of a page outside the site, so the site itself is
+# measured untouched). JS is the body of a function of the page's document d that returns a list
+# of strings.
+measure() {
+	"$PYTHON" - "$1" "$2" "$TMP_ROOT" "$3" <<'PY'
 import json, os, subprocess, sys, tempfile
-site, width = os.path.abspath(sys.argv[1]), int(sys.argv[2])
+site, width, finder = os.path.abspath(sys.argv[1]), int(sys.argv[2]), sys.argv[4]
 pages = sorted(os.path.relpath(os.path.join(d, f), site)
                for d, _, fs in os.walk(site) for f in fs if f.endswith(".html"))
 with tempfile.TemporaryDirectory(dir=sys.argv[3]) as tmp:
@@ -68,19 +70,19 @@ with tempfile.TemporaryDirectory(dir=sys.argv[3]) as tmp:
     with open(probe, "w", encoding="utf-8") as fh:
         fh.write("""<!DOCTYPE html><html><body><pre id="out">unfinished</pre><script>
 const pages = %s, base = %s, width = %d, out = [];
+function find(d) { %s }
 function next(i) {
   if (i == pages.length) { document.getElementById("out").textContent = out.join("\\n") + "\\nend"; return; }
   const f = document.createElement("iframe");
   f.style.cssText = "width: " + width + "px; height: 600px; border: 0";
   f.onload = () => {
-    const d = f.contentDocument.documentElement, over = d.scrollWidth - d.clientWidth;
-    if (over > 0) out.push(pages[i] + " " + over);
+    for (const found of find(f.contentDocument)) out.push(pages[i] + " " + found);
     f.remove(); next(i + 1);
   };
   f.src = base + pages[i]; document.body.appendChild(f);
 }
 next(0);
-</script></body></html>""" % (json.dumps(pages), json.dumps("file://" + site + "/"), width))
+</script></body></html>""" % (json.dumps(pages), json.dumps("file://" + site + "/"), width, finder))
     r = subprocess.run(["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                         "--allow-file-access-from-files", "--user-data-dir=" + os.path.join(tmp, "profile"),
                         "--virtual-time-budget=60000", "--dump-dom", "file://" + probe],
@@ -93,6 +95,34 @@ next(0);
         print(line)
 PY
 }
+
+# overflow SITE WIDTH: "PAGE PIXELS" for each page of SITE that is wider than WIDTH CSS pixels.
+overflow() {
+	measure "$1" "$2" 'const e = d.documentElement, over = e.scrollWidth - e.clientWidth;
+		return over > 0 ? [String(over)] : [];'
+}
+
+# broken_names SITE WIDTH: "PAGE NAME" for each level name of SITE's pages (the big box, the
+# scale's steps) laid out on more than one line at WIDTH CSS pixels: broken inside the word.
+broken_names() {
+	measure "$1" "$2" 'const out = [];
+		for (const e of d.querySelectorAll(".level-name, .scale-step")) {
+			const r = d.createRange();
+			r.selectNodeContents(e.firstChild);
+			if (r.getClientRects().length > 1) out.push(e.firstChild.textContent.trim());
+		}
+		return out;'
+}
+
+if command -v chromium >/dev/null; then
+	repo=$(base_repo)
+	build_ok "the base site builds" -C "$repo"
+	# 250 px: the narrowest the big box keeps SUBSTANTIAL whole; 683 px: a 1366 px screen at 200 %.
+	for w in 250 320 360 683 800 1280; do
+		o=$(broken_names "$repo/site" $w 2>&1)
+		is "$o" "" "no level name (SUBSTANTIAL the longest) breaks inside the word at $w px"
+	done
+fi
 
 repo=$(new_repo)
 {
