@@ -156,11 +156,42 @@ block_error(enum block_problem problem, const char *path, struct diag *d)
 	return diag_error(d, path, 1, 1, "unterminated front matter (expected a closing '---' line)");
 }
 
-/* Reports libyaml's failure in its own words, at the position it gives in bytes or characters. */
+/*
+ * What an editor most likely meant by libyaml's commonest complaints about front matter: a plain
+ * value that holds ": " or starts with a character YAML keeps for itself, or a value that starts
+ * with a quotation mark and goes on after the closing one. NULL for the others.
+ */
+static const char *
+yaml_hint(const char *problem)
+{
+	static const struct {
+		const char *problem, *hint;
+	} hints[] = {
+		{ "mapping values are not allowed", "expected one 'key: value' on each line; put a value "
+		  "holding ': ' in quotes: title: \"Update: level lowered\"" },
+		{ "did not find expected key", "expected 'key: value' lines; a value that starts with "
+		  "a quotation mark ends with it: put the whole value in quotes" },
+		{ "block sequence entries are not allowed", "expected a single value; put a value "
+		  "starting with '- ' in quotes" },
+		{ "found character that cannot start any token", "put a value starting with '@', '`' "
+		  "or '%' in quotes" },
+	};
+
+	for (size_t i = 0; i < sizeof(hints) / sizeof(*hints); i++)
+		if (strncmp(problem, hints[i].problem, strlen(hints[i].problem)) == 0)
+			return hints[i].hint;
+	return NULL;
+}
+
+/*
+ * Reports libyaml's failure in its own words, at the position it gives in bytes or characters,
+ * with what was most likely meant when that is known (instead of libyaml's context, which names
+ * its own states: "while parsing a block mapping").
+ */
 static int
 yaml_failure(struct walk *w, const yaml_parser_t *p)
 {
-	const char *problem = p->problem ? p->problem : "unknown error";
+	const char *problem = p->problem ? p->problem : "unknown error", *hint;
 	unsigned line, col, cline, ccol;
 
 	switch (p->error) {
@@ -175,6 +206,9 @@ yaml_failure(struct walk *w, const yaml_parser_t *p)
 		return diag_error(w->d, w->path, line, col, "invalid YAML: %s", problem);
 	default:
 		mark_position(w, &p->problem_mark, &line, &col);
+		if ((hint = yaml_hint(problem)))
+			return diag_error(w->d, w->path, line, col, "invalid YAML: %s (%s)", problem,
+					  hint);
 		if (!p->context)
 			return diag_error(w->d, w->path, line, col, "invalid YAML: %s", problem);
 		mark_position(w, &p->context_mark, &cline, &ccol);

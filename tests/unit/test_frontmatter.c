@@ -244,8 +244,21 @@ test_bad(void)
 	    "threatfeed: x.md:1:1: unterminated front matter (expected a closing '---' line)\n",
 	    "only an opening line");
 	bad("---\nlevel: low\ndate: x\ntitle: a\nbad: key: value\nscope: b\n---\n",
-	    "threatfeed: x.md:5:9: invalid YAML: mapping values are not allowed in this context\n",
-	    "syntax error on line 5 is reported on line 5");
+	    "threatfeed: x.md:5:9: invalid YAML: mapping values are not allowed in this context "
+	    "(expected one 'key: value' on each line; put a value holding ': ' in quotes: "
+	    "title: \"Update: level lowered\")\n",
+	    "syntax error on line 5 is reported on line 5, with what was likely meant");
+	bad("---\nlevel: low\ntitle: \"Severe\" is the level now\n---\n",
+	    "threatfeed: x.md:3:17: invalid YAML: did not find expected key (expected 'key: value' "
+	    "lines; a value that starts with a quotation mark ends with it: put the whole value in "
+	    "quotes)\n", "text after a quoted value: the hint, not libyaml's state");
+	bad("---\nlevel: low\ntitle: - first\n---\n",
+	    "threatfeed: x.md:3:8: invalid YAML: block sequence entries are not allowed in this "
+	    "context (expected a single value; put a value starting with '- ' in quotes)\n",
+	    "a value starting with '- '");
+	bad("---\nlevel: low\ntitle: @home\n---\n",
+	    "threatfeed: x.md:3:8: invalid YAML: found character that cannot start any token (put a "
+	    "value starting with '@', '`' or '%' in quotes)\n", "a value starting with '@'");
 	/* libyaml counts characters: the offset must still become the right byte column. */
 	bad("---\nt: \xC3\xA9\xC3\xA9\xC3\xA9\nlevel: [low\n---\n",
 	    "threatfeed: x.md:3:8: 'level' must be a single value, not a list\n"
