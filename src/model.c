@@ -1731,11 +1731,12 @@ model_build_memo(json_t **out, const struct config *cfg, const struct source_set
 	}
 	load_announcements(&b, src);
 	pages = load_pages(&b, src);
-	if (d->errors > errors_before) {
-		json_decref(pages);
-		goto out;
-	}
-	if (order_announcements(&b) < 0) {
+	/*
+	 * The checks across files (one announcement a moment, unique ids) run over the files that
+	 * loaded, whatever the others said: every problem is said in one run, not one push after
+	 * another.
+	 */
+	if (order_announcements(&b) < 0 || d->errors > errors_before) {
 		json_decref(pages);
 		goto out;
 	}
