@@ -58,6 +58,12 @@ struct announcement {
 	 */
 	const struct announcement *since;
 	int in_force;                      /* its level is its scope's current one, unchanged since */
+	/*
+	 * The later announcement of its scope whose coming last changed what its page says of it:
+	 * the first at another level ("no longer in force"), else the next ("still in force").
+	 * NULL for a current one.
+	 */
+	const struct announcement *status_changed_by;
 	json_t *json;
 	json_t *sitemap_item;              /* its item in the model's sitemap, made with json */
 	char key[41];                      /* entry_key's, once json is made */
@@ -844,10 +850,21 @@ json_share_run(void *arg)
 		struct announcement *a = &js->b->items[i];
 
 		a->json = entry_json(js->b, a);
-		/* The entry's own strings: its URL, and its last update in UTC. */
+		/*
+		 * The entry's own strings: its URL, and its last update in UTC, unless a later
+		 * announcement changed what its page says since (sitemap_lastmod).
+		 */
 		a->sitemap_item = json_object();
 		json_object_set(a->sitemap_item, "url", json_object_get(a->json, "url"));
-		json_object_set(a->sitemap_item, "lastmod", json_object_get(a->json, "updated_utc"));
+		if (a->status_changed_by && a->status_changed_by->date.epoch > a->updated.epoch) {
+			struct buf t = BUF_INIT;
+
+			date_format_utc(&t, a->status_changed_by->date.epoch);
+			json_object_set_new(a->sitemap_item, "lastmod", json_stringn(t.ptr, t.len));
+			buf_release(&t);
+		} else {
+			json_object_set(a->sitemap_item, "lastmod", json_object_get(a->json, "updated_utc"));
+		}
 		entry_key(a);
 	}
 	return NULL;
@@ -867,6 +884,7 @@ make_entries_json(struct model_builder *b)
 	size_t nw = thread_count(b->count, LOAD_WORKERS), i;
 	size_t nscopes = b->cfg->nscopes ? b->cfg->nscopes : 1;
 	struct announcement **current = xcalloc(nscopes, sizeof(*current));
+	struct announcement **newer = xcalloc(nscopes, sizeof(*newer));
 	char *run_over = xcalloc(nscopes, 1);
 
 	/*
@@ -876,10 +894,16 @@ make_entries_json(struct model_builder *b)
 	for (i = b->count; i-- > 0;) {
 		struct announcement *a = &b->items[i];
 		size_t sc = a->scope ? (size_t)(a->scope - b->cfg->scopes) : 0;
+		struct announcement *next = newer[sc];
 
 		a->is_current = !current[sc];
 		if (!current[sc])
 			current[sc] = a;
+		/* Past a later one at its level that is itself no longer in force, that one's. */
+		if (next)
+			a->status_changed_by = next->level == a->level && !next->in_force ?
+					       next->status_changed_by : next;
+		newer[sc] = a;
 		if (!run_over[sc] && a->level == current[sc]->level) {
 			current[sc]->since = a;
 			a->in_force = 1;
@@ -888,6 +912,7 @@ make_entries_json(struct model_builder *b)
 		shared_part(b, a, sc, direction_of(a));
 	}
 	free(current);
+	free(newer);
 	free(run_over);
 	if (b->count < LOAD_PARALLEL_MIN)
 		nw = 1;

@@ -19,8 +19,10 @@
  *   "pages": [ PAGE... ]               free pages from content/pages, by name
  *   "sitemap": [ { "url" (abs), "lastmod" (RFC 3339 UTC) }... ]   every HTML page: the scopes'
  *                                      (with several), home, history and levels pages, every
- *                                      ENTRY's (newest first), the free pages (with no lastmod:
- *                                      only their history could say when they changed)
+ *                                      ENTRY's (newest first; its lastmod is its updated, or
+ *                                      the date of the later one that last changed its status),
+ *                                      the free pages (with no lastmod: only their history
+ *                                      could say when they changed)
  *   "sitemap_entries": { "first", "count" (ints) }   where the ENTRY pages are in "sitemap"
  * }
  *

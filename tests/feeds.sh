@@ -632,6 +632,37 @@ https://threat.example.org/sub/levels/ None" \
 is "$(lastmods "$TMP_ROOT/empty/sitemap.xml" | grep -v ' None$')" "" \
 	"... and no other item has one"
 
+# ---- an announcement's page changes when a later one comes ----
+
+# Its status ("the current level", "still in force", "no longer in force") is on its page, so its
+# sitemap lastmod is the date of the announcement that last changed it, when later than its own.
+later=$(new_repo)
+printf '[site]\n\ttitle = Status\n\turl = https://status.example.org/\n' >"$later/threatfeed.conf"
+announcement severe 2014-08-29T14:00:00Z "" 'Raised.' | put "$later" content/levels/2014-08-29-severe.md
+announcement substantial 2019-11-04T10:00:00Z "" 'Lowered.' |
+	put "$later" content/levels/2019-11-04-substantial.md
+commit "$later" "two announcements" >/dev/null
+build_ok "a site of two announcements builds" -C "$later" -o "$TMP_ROOT/status"
+entry_lastmods() { lastmods "$TMP_ROOT/status/sitemap.xml" | grep -E '/20[0-9]{2}/' | LC_ALL=C sort; }
+is "$(entry_lastmods)" "https://status.example.org/2014/2014-08-29-severe/ 2019-11-04T10:00:00Z
+https://status.example.org/2019/2019-11-04-substantial/ 2019-11-04T10:00:00Z" \
+	"a level no longer in force: its page is dated by the announcement that changed it"
+announcement substantial 2021-01-01T09:00:00Z "" 'Kept.' | put "$later" content/levels/2021-01-01-substantial.md
+commit "$later" "a reaffirmation" >/dev/null
+build_ok "... with a reaffirmation" -C "$later" -o "$TMP_ROOT/status"
+is "$(entry_lastmods)" "https://status.example.org/2014/2014-08-29-severe/ 2019-11-04T10:00:00Z
+https://status.example.org/2019/2019-11-04-substantial/ 2021-01-01T09:00:00Z
+https://status.example.org/2021/2021-01-01-substantial/ 2021-01-01T09:00:00Z" \
+	"a reaffirmation: the level it keeps is still in force, since then; the older page is not changed"
+announcement severe 2022-03-01T08:00:00Z "" 'Raised.' | put "$later" content/levels/2022-03-01-severe.md
+commit "$later" "a change" >/dev/null
+build_ok "... with a change" -C "$later" -o "$TMP_ROOT/status"
+is "$(entry_lastmods)" "https://status.example.org/2014/2014-08-29-severe/ 2019-11-04T10:00:00Z
+https://status.example.org/2019/2019-11-04-substantial/ 2022-03-01T08:00:00Z
+https://status.example.org/2021/2021-01-01-substantial/ 2022-03-01T08:00:00Z
+https://status.example.org/2022/2022-03-01-severe/ 2022-03-01T08:00:00Z" \
+	"a change: both pages of the level it ended are dated by it"
+
 # ---- a revision of an announcement too old to be in the feeds ----
 
 # A feed's updated is the newest of the entries it holds: revising one that has left it changes
