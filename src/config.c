@@ -380,6 +380,9 @@ url_problem(const char *s, int is_base)
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
 			return "expected no spaces or control characters";
 	}
+	/* RFC 3986 section 2 (and RFC 3987's IRIs) allow none of these unencoded. */
+	if (strpbrk(s, "<>\"{}|\\^`"))
+		return "expected '<', '>', '\"', '{', '}', '|', '\\', '^' and '`' percent-encoded";
 	if (strchr(s, '#'))
 		return "expected no fragment ('#')";
 	if (is_base && strchr(s, '?'))

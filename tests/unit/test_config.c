@@ -345,6 +345,13 @@ test_errors(void)
 	fails("[site]\n\ttitle = T\n\turl = https://t.example/a b/\n",
 	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'https://t.example/a b/' (expected no "
 	      "spaces or control characters)\n", "url with a space");
+	fails("[site]\n\ttitle = T\n\turl = https://t.example/<x>/\n",
+	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'https://t.example/<x>/' (expected "
+	      "'<', '>', '\"', '{', '}', '|', '\\', '^' and '`' percent-encoded)\n",
+	      "url with '<' and '>', which no URL holds unencoded");
+	fails("[site]\n\ttitle = T\n\turl = https://t.example/a^b/\n",
+	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'https://t.example/a^b/' (expected "
+	      "'<', '>', '\"', '{', '}', '|', '\\', '^' and '`' percent-encoded)\n", "url with '^'");
 	fails("[site]\n\ttitle = T\n\turl = https:///x/\n",
 	      "threatfeed: threatfeed.conf:3:8: invalid site.url 'https:///x/' (expected a host name "
 	      "after the scheme)\n", "url without a host");
