@@ -437,9 +437,11 @@ markdown_line_in_paragraph(const char *md, size_t len, unsigned line)
 	return found;
 }
 
-void
-markdown_images(const char *md, size_t len,
-		void (*found)(void *arg, const char *url, unsigned line), void *arg)
+/* Calls found(arg, text, line) for each node of md[0..len) of type a or b: text_of(node) and its line. */
+static void
+each_node(const char *md, size_t len, cmark_node_type a, cmark_node_type b,
+	  const char *(*text_of)(cmark_node *), void (*found)(void *, const char *, unsigned),
+	  void *arg)
 {
 	cmark_node *doc = markdown_parse(md, len);
 	cmark_iter *it = cmark_iter_new(doc);
@@ -447,12 +449,28 @@ markdown_images(const char *md, size_t len,
 
 	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
 		cmark_node *n = cmark_iter_get_node(it);
+		cmark_node_type type = cmark_node_get_type(n);
 
-		if (ev == CMARK_EVENT_ENTER && cmark_node_get_type(n) == CMARK_NODE_IMAGE)
-			found(arg, cmark_node_get_url(n), (unsigned)cmark_node_get_start_line(n));
+		if (ev == CMARK_EVENT_ENTER && (type == a || type == b))
+			found(arg, text_of(n), (unsigned)cmark_node_get_start_line(n));
 	}
 	cmark_iter_free(it);
 	markdown_done();
+}
+
+void
+markdown_images(const char *md, size_t len,
+		void (*found)(void *arg, const char *url, unsigned line), void *arg)
+{
+	each_node(md, len, CMARK_NODE_IMAGE, CMARK_NODE_IMAGE, cmark_node_get_url, found, arg);
+}
+
+void
+markdown_raw_html(const char *md, size_t len,
+		  void (*found)(void *arg, const char *html, unsigned line), void *arg)
+{
+	each_node(md, len, CMARK_NODE_HTML_BLOCK, CMARK_NODE_HTML_INLINE, cmark_node_get_literal,
+		  found, arg);
 }
 
 const char *

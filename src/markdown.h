@@ -41,6 +41,13 @@ int markdown_line_in_paragraph(const char *md, size_t len, unsigned line);
 void markdown_images(const char *md, size_t len,
 		     void (*found)(void *arg, const char *url, unsigned line), void *arg);
 
+/*
+ * Calls found(arg, html, line) for each piece of raw HTML in md[0..len), which safe mode leaves
+ * out: its text as written (a block's whole lines) and the line it starts on, as markdown_images.
+ */
+void markdown_raw_html(const char *md, size_t len,
+		       void (*found)(void *arg, const char *html, unsigned line), void *arg);
+
 /* The version of the cmark library loaded, e.g. "0.30.2": the HTML depends on it. */
 const char *markdown_library_version(void);
 

@@ -257,25 +257,41 @@ ends_cmark_line(const char *body, size_t len, size_t i)
 	return body[i] == '\n' || (body[i] == '\r' && (i + 1 == len || body[i + 1] != '\n'));
 }
 
+/*
+ * The line of body, counted by LF as messages count lines everywhere, on which cmark's line
+ * cmark_line starts (cmark ends a line at a lone CR too); *lf_start is where that LF line
+ * starts, and *at where cmark's does.
+ */
+static unsigned
+lf_line_of(const char *body, size_t len, unsigned cmark_line, size_t *lf_start, size_t *at)
+{
+	unsigned line = 1, cline = 1;
+	size_t i = 0;
+
+	*lf_start = 0;
+	for (; i < len && cline < cmark_line; i++) {
+		if (body[i] == '\n') {
+			line++;
+			*lf_start = i + 1;
+		}
+		cline += (unsigned)ends_cmark_line(body, len, i);
+	}
+	*at = i;
+	return line;
+}
+
 static void
 report_foreign_image(void *arg, const char *url, unsigned cmark_line)
 {
 	struct image_check *c = arg;
-	unsigned line = 1, at = 1, col = 0, n = 0;
-	size_t i = 0, lf_start = 0, end;
+	unsigned line, col = 0, n = 0;
+	size_t i, lf_start, end;
 
 	c->nth = cmark_line == c->last_line ? c->nth + 1 : 1;
 	c->last_line = cmark_line;
 	if (!is_foreign_image(url, c->site_url))
 		return;
-	/* cmark ends a line at a lone CR too; messages count LF as everywhere else. */
-	for (; i < c->len && at < cmark_line; i++) {
-		if (c->body[i] == '\n') {
-			line++;
-			lf_start = i + 1;
-		}
-		at += ends_cmark_line(c->body, c->len, i);
-	}
+	line = lf_line_of(c->body, c->len, cmark_line, &lf_start, &i);
 	/* The column of the nth "![" on that line: the image's own, where cmark's may be off. */
 	for (end = i; end < c->len && !ends_cmark_line(c->body, c->len, end); end++)
 		if (end + 1 < c->len && c->body[end] == '!' && c->body[end + 1] == '[' && ++n == c->nth)
@@ -309,6 +325,66 @@ check_images(struct diag *d, const char *path, const char *site_url, const struc
 
 	if (fm->body_len && has_image_mark(fm->body, fm->body_len))
 		markdown_images(fm->body, fm->body_len, report_foreign_image, &c);
+}
+
+/* The raw HTML of a body: how many pieces, and the first, for check_raw_html. */
+struct raw_html {
+	const char *body;
+	size_t len;
+	unsigned pieces;
+	unsigned line, col;          /* of the first, in the body */
+	char first[48];              /* its start, cut on a character */
+};
+
+static void
+note_raw_html(void *arg, const char *html, unsigned cmark_line)
+{
+	struct raw_html *r = arg;
+	size_t lf_start, at, n, end;
+	const char *hit;
+
+	while (*html == ' ' || *html == '\t')
+		html++;
+	/* An HTML comment is how Markdown keeps a note out of the page: it is meant to vanish. */
+	if (strncmp(html, "<!--", 4) == 0 || r->pieces++)
+		return;
+	n = strcspn(html, "\r\n");
+	if (n > sizeof(r->first) - 1) {
+		n = sizeof(r->first) - 4;
+		while (n > 0 && ((unsigned char)html[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(r->first + n, "...", 4);
+	} else {
+		r->first[n] = '\0';
+	}
+	memcpy(r->first, html, n);
+	r->line = lf_line_of(r->body, r->len, cmark_line, &lf_start, &at);
+	for (end = at; end < r->len && !ends_cmark_line(r->body, r->len, end); end++)
+		;
+	hit = memmem(r->body + at, end - at, html, strcspn(html, " \t\r\n"));
+	r->col = hit ? (unsigned)(hit - (r->body + lf_start)) + 1 : 0;
+}
+
+/*
+ * Safe mode leaves raw HTML out of the page and the feeds (invariant 3). An editor who pasted some
+ * would otherwise publish less than was written without a word. Only a body with a '<' can hold
+ * any, and only that one is parsed for it.
+ */
+static void
+check_raw_html(struct diag *d, const char *path, const struct frontmatter *fm)
+{
+	struct raw_html r = { fm->body, fm->body_len, 0, 0, 0, "" };
+
+	if (!fm->body_len || !memchr(fm->body, '<', fm->body_len))
+		return;
+	markdown_raw_html(fm->body, fm->body_len, note_raw_html, &r);
+	if (r.pieces == 1)
+		diag_warning(d, path, fm->body_line + r.line - 1, r.col, "raw HTML is not published: "
+			     "'%s' (expected Markdown)", r.first);
+	else if (r.pieces > 1)
+		diag_warning(d, path, fm->body_line + r.line - 1, r.col, "raw HTML is not published: "
+			     "'%s' and %u more piece%s (expected Markdown)", r.first, r.pieces - 1,
+			     r.pieces > 2 ? "s" : "");
 }
 
 /*
@@ -465,6 +541,7 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 			   "the body is still the placeholder 'threatfeed new' wrote (replace that line "
 			   "with the announcement)");
 	check_images(d, path, b->cfg->url, &fm);
+	check_raw_html(d, path, &fm);
 
 	/*
 	 * With a memo the HTML is not kept in the model: it is handed to keep_html, when there is
@@ -1406,6 +1483,7 @@ load_pages(struct model_builder *b, const struct source_set *src)
 		else if (title)
 			check_one_line(d, f->path, title);
 		check_images(d, f->path, b->cfg->url, &fm);
+		check_raw_html(d, f->path, &fm);
 		if (markdown_to_html(&html, fm.body, fm.body_len) < 0)
 			diag_error(d, f->path, 0, 0, "out of memory rendering Markdown");
 		p = json_object();
