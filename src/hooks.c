@@ -29,7 +29,7 @@
 	"branch=$(git config --local --get threatfeed.branch) || branch=main\n" \
 	"# A name that no ref can match would leave every push unchecked and unpublished.\n" \
 	"case $branch in\n" \
-	"''|-*|/*|*/|*..*|*//*|refs/*|*[!A-Za-z0-9._/-]*)\n" \
+	"''|-*|/*|*/|*..*|*//*|refs/*|*[!A-Za-z0-9._/-]*|.*|*/.*|*.|*./*|*.lock|*.lock/*)\n" \
 	"\techo \"threatfeed: threatfeed.branch '$branch' is not a branch name (expected a short " \
 	"name such as main): nothing is checked or published until the web host sets it with " \
 	"'threatfeed hooks install --branch'\" >&2\n" \
@@ -271,8 +271,10 @@ out:
 }
 
 /*
- * A branch name the hooks can compare with: no spaces, quotes, "..", or a leading '-' or '/'. The
- * hooks check the setting the same way (READ_BRANCH), as a host may write it by hand.
+ * A branch name the hooks can compare with: no spaces, quotes, "..", or a leading '-' or '/', and
+ * one git accepts (no part that starts with '.' or ends with '.' or ".lock"): a name no branch can
+ * have would leave every push unchecked. The hooks check the setting the same way (READ_BRANCH),
+ * as a host may write it by hand.
  */
 static int
 valid_branch(const char *b)
@@ -280,11 +282,11 @@ valid_branch(const char *b)
 	if (!*b || *b == '-' || *b == '/' || strstr(b, "..") || strstr(b, "//") ||
 	    b[strlen(b) - 1] == '/' || strncmp(b, "refs/", 5) == 0)
 		return 0;
-	for (; *b; b++)
-		if (!((*b >= 'a' && *b <= 'z') || (*b >= 'A' && *b <= 'Z') || (*b >= '0' && *b <= '9') ||
-		      strchr("._/-", *b)))
+	for (const char *p = b; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      strchr("._/-", *p)))
 			return 0;
-	return 1;
+	return repo_branch_name_valid(b);
 }
 
 /* The deploy folder as an absolute path: the hooks run in the Git folder, not here. */

@@ -296,6 +296,20 @@ repo_hash_bytes(char out[41], const void *data, size_t len)
 	return rc;
 }
 
+int
+repo_branch_name_valid(const char *name)
+{
+	int valid = 0;
+
+	if (git_libgit2_init() < 0)
+		return 0;
+	if (git_branch_name_is_valid(&valid, name) < 0)
+		valid = 0;
+	/* Balances the init above, as in repo_hash_bytes. */
+	git_libgit2_shutdown();
+	return valid;
+}
+
 /* Growing the set; kind and size are filled by the caller. */
 static struct source_file *
 set_add(struct source_set *set, size_t *cap, const char *path, enum source_kind kind, struct diag *d)

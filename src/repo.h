@@ -78,6 +78,9 @@ const char *repo_git_dir(const struct repo *r);
  */
 int repo_exclude_folder(struct repo *r, const char *rel);
 
+/* Whether git accepts name as a branch's short name (git check-ref-format --branch). */
+int repo_branch_name_valid(const char *name);
+
 /* The Git blob id (hex, NUL-terminated) of data[0..len): a real hash, for "did these bytes change". */
 int repo_hash_bytes(char out[41], const void *data, size_t len);
 

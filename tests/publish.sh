@@ -102,6 +102,12 @@ like "$err" "^threatfeed: core.hooksPath is set to '$TMP_ROOT/shared-hooks' by g
 
 run_tf hooks install -C "$server" --branch 'ma in'
 is "$status" 1 "hooks install refuses an invalid branch name"
+# Names of the right characters that git refuses for a branch: no push could ever match them.
+for b in main.lock .hidden feature. topic/.x a.lock/b; do
+	run_tf hooks install -C "$server" --branch "$b"
+	is "$status:$err" "1:threatfeed: invalid branch name '$b' (expected a short name such as main)" \
+		"hooks install refuses '$b', a name git refuses"
+done
 
 # ---- the first push publishes ----
 
@@ -385,6 +391,11 @@ is "$?" 1 "with threatfeed.branch set to a full ref name, a push is refused"
 is "$(remote_lines "$TMP_ROOT/push.out")" \
 	"threatfeed: threatfeed.branch 'refs/heads/main' is not a branch name (expected a short name such as main): nothing is checked or published until the web host sets it with 'threatfeed hooks install --branch'" \
 	"... saying why and who must fix it"
+git -C "$server" config threatfeed.branch main.lock
+git -C "$ed" push origin HEAD:refs/heads/draft2 >"$TMP_ROOT/push.out" 2>&1
+is "$?" 1 "with threatfeed.branch set to a name git refuses (main.lock), a push is refused"
+like "$(remote_lines "$TMP_ROOT/push.out")" "threatfeed.branch 'main.lock' is not a branch name" \
+	"... saying why"
 git -C "$server" config threatfeed.branch main
 git -C "$ed" reset -q --hard "$good"
 
