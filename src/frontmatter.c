@@ -54,7 +54,10 @@ line_at(const char *data, size_t len, size_t i, size_t *next)
 	return end - i;
 }
 
-/* Is data[i..i+n) the marker `m` ("---" or "..."), then only spaces and an optional final CR? */
+/*
+ * Is data[i..i+n) the marker `m` ("---" or "..."), then only white space (YAML's: spaces and tabs)
+ * and an optional final CR?
+ */
 static int
 is_marker_line(const char *s, size_t n, const char *m)
 {
@@ -62,7 +65,7 @@ is_marker_line(const char *s, size_t n, const char *m)
 
 	if (n < 3 || memcmp(s, m, 3) != 0)
 		return 0;
-	while (i < n && s[i] == ' ')
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
 		i++;
 	if (i < n && s[i] == '\r')
 		i++;

@@ -132,6 +132,7 @@ test_shapes(void)
 	static const char empty[] = "---\n---\nOnly a body\n";
 	static const char comments[] = "---  \n# nothing here\n\n...\n";
 	static const char dots[] = "---\nlevel: low\n...\n";
+	static const char tabs[] = "---\t\nlevel: low\n--- \t \nBody\n";
 	static const char noeol[] = "---\nlevel: low\n---";
 	static const char bom[] = "\xEF\xBB\xBF---\nlevel: low\n---\n";
 	static const char flow[] = "---\n{level: low, date: x}\n---\n";
@@ -153,6 +154,13 @@ test_shapes(void)
 
 	ok(parse(&fm, comments, sizeof(comments) - 1, &messages) == 0 && fm.count == 0 &&
 	   fm.body_len == 0 && fm.body_line == 5, "comments only, '...' closing, trailing spaces");
+	frontmatter_release(&fm);
+	free(messages);
+
+	ok(parse(&fm, tabs, sizeof(tabs) - 1, &messages) == 0 && fm.count == 1 &&
+	   fm.body_line == 4 && strcmp(fm.body, "Body\n") == 0,
+	   "a tab after either marker, as after a space: still the markers");
+	is_str(messages, "", "markers with tabs: nothing reported");
 	frontmatter_release(&fm);
 	free(messages);
 
