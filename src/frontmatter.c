@@ -351,6 +351,29 @@ frontmatter_is_null_word(const char *s)
 	return 0;
 }
 
+/*
+ * "title: Level #1 lowered" is the title "Level": in YAML, '#' after a space starts a comment. A
+ * comment that starts like a word ("#1", "#tag") rather than "# a note" was most likely meant
+ * as part of the plain value before it: warned about, at the '#'.
+ */
+static void
+warn_comment_like_a_word(struct walk *w, const char *key, const yaml_event_t *value)
+{
+	size_t i = char_to_byte(w, value->end_mark.index), end = w->blk->start + w->blk->len, eol;
+	unsigned line, col;
+
+	while (i < end && (w->data[i] == ' ' || w->data[i] == '\t'))
+		i++;
+	if (i == char_to_byte(w, value->end_mark.index) || i + 1 >= end || w->data[i] != '#' ||
+	    strchr(" \t\r\n#", w->data[i + 1]))
+		return;
+	for (eol = i; eol < end && w->data[eol] != '\n' && w->data[eol] != '\r'; eol++)
+		;
+	position(w, i, &line, &col);
+	diag_warning(w->d, w->path, line, col, "'%.*s' is a YAML comment, left out of '%s' (put the "
+		     "whole value in quotes to keep it)", (int)(eol - i), w->data + i, key);
+}
+
 static void
 add_field(struct walk *w, const yaml_event_t *key, const yaml_event_t *value)
 {
@@ -371,6 +394,8 @@ add_field(struct walk *w, const yaml_event_t *key, const yaml_event_t *value)
 		f->value = xstrndup((const char *)value->data.scalar.value, value->data.scalar.length);
 	mark_position(w, &key->start_mark, &f->key_line, &f->key_col);
 	mark_position(w, &value->start_mark, &f->line, &f->col);
+	if (value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && value->data.scalar.length)
+		warn_comment_like_a_word(w, f->key, value);
 }
 
 /*
