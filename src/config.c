@@ -46,6 +46,8 @@ struct scan_key {
 	unsigned key_col;
 	unsigned value_col;  /* after '=' and blanks; after the key and blanks when there is no '=' */
 	unsigned open_line, open_col;   /* a '"' its value leaves open; open_line is 0 when none */
+	unsigned cut_line, cut_col;     /* a comment that looks part of the value; 0 when none */
+	char *cut;                      /* that comment, to the line's end */
 };
 
 struct scan_section {
@@ -182,6 +184,20 @@ scan_value(struct scan_key *k, const char *data, size_t len, size_t *i, unsigned
 			open_line = *line;
 			open_col = (unsigned)(j - *line_start + 1);
 		} else if ((data[j] == '#' || data[j] == ';') && !quoted) {
+			/*
+			 * Inside a word ("a;b", ".../a#b") or before a number ("level #1"), the comment
+			 * was most likely meant as part of the value (check_cut_values).
+			 */
+			if (j > *i && ((data[j - 1] != ' ' && data[j - 1] != '\t' && data[j - 1] != '"') ||
+				       (j + 1 < len && data[j + 1] >= '0' && data[j + 1] <= '9'))) {
+				size_t eol = j;
+
+				while (eol < len && data[eol] != '\n' && data[eol] != '\r')
+					eol++;
+				k->cut_line = *line;
+				k->cut_col = (unsigned)(j - *line_start + 1);
+				k->cut = xstrndup(data + j, eol - j);
+			}
 			break;
 		}
 		j++;
@@ -241,6 +257,10 @@ scan_text(struct scan *s, const char *data, size_t len)
 				i = skip_blanks(data, len, i + 1);
 			k->value_col = (unsigned)(i - line_start + 1);
 			scan_value(k, data, len, &i, &line, &line_start);
+			if (k == &unrecorded) {
+				free(unrecorded.cut);
+				unrecorded.cut = NULL;
+			}
 		} else {
 			/* A comment, or something libgit2 has already refused. */
 			while (i < len && data[i] != '\n')
@@ -254,8 +274,10 @@ scan_text(struct scan *s, const char *data, size_t len)
 static void
 scan_release(struct scan *s)
 {
-	for (size_t i = 0; i < s->nkeys; i++)
+	for (size_t i = 0; i < s->nkeys; i++) {
 		free(s->keys[i].name);
+		free(s->keys[i].cut);
+	}
 	for (size_t i = 0; i < s->nsections; i++) {
 		free(s->sections[i].section);
 		free(s->sections[i].sub);
@@ -1022,6 +1044,17 @@ check_open_quotes(struct diag *d, const char *path, const struct scan *s)
 	}
 }
 
+/* A value cut short by a comment that looks part of it (scan_value): warned about, at the comment. */
+static void
+check_cut_values(struct diag *d, const char *path, const struct scan *s)
+{
+	for (size_t i = 0; i < s->nkeys; i++)
+		if (s->keys[i].cut_line)
+			diag_warning(d, path, s->keys[i].cut_line, s->keys[i].cut_col, "'%s' is a comment, "
+				     "left out of '%s' (put the whole value in quotes to keep it)",
+				     s->keys[i].cut, s->keys[i].name);
+}
+
 int
 config_load(struct config *out, const char *path, const char *data, size_t len,
 	    const struct config_entries *entries, struct diag *d)
@@ -1048,8 +1081,10 @@ config_load(struct config *out, const char *path, const char *data, size_t len,
 	lone_cr = check_lone_carriage_return(d, path, data, len) < 0;
 	scan_text(&ld.scan, data, len);
 	/* With a lone CR libgit2 reads one long line: quotes there are not what the scan sees. */
-	if (!lone_cr)
+	if (!lone_cr) {
 		check_open_quotes(d, path, &ld.scan);
+		check_cut_values(d, path, &ld.scan);
+	}
 	/* Declared sections first, in file order: an empty [scope "x"] still declares a scope. */
 	for (size_t i = 0; i < ld.scan.nsections; i++) {
 		const struct scan_section *s = &ld.scan.sections[i];

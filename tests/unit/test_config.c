@@ -675,6 +675,18 @@ test_quotes(void)
 	is_str(c.language, "en-GB", "two quoted parts joined");
 	free(msg);
 	config_release(&c);
+
+	/* A comment inside a word or before a number was most likely meant as part of the value. */
+	ok(load(&c, SITE "\tauthor = Example; Service\n\tdescription = Level #1 today\n"
+		"\tlanguage = en ; a note\n", &msg) == 0, "values cut by comments load");
+	is_str(msg, "threatfeed: threatfeed.conf:4:18: warning: '; Service' is a comment, left out "
+	       "of 'site.author' (put the whole value in quotes to keep it)\n"
+	       "threatfeed: threatfeed.conf:5:22: warning: '#1 today' is a comment, left out of "
+	       "'site.description' (put the whole value in quotes to keep it)\n",
+	       "a comment inside a word, or before a number, is warned about; a note is not");
+	is_str(c.author, "Example", "... and the value is what git reads, up to the comment");
+	free(msg);
+	config_release(&c);
 }
 
 static void
