@@ -764,7 +764,7 @@ build_run(const struct build_options *opt, struct diag *d)
 	struct repo *repo = NULL;
 	struct source_set src = { NULL, 0, "", 0 };
 	struct config cfg;
-	int have_config = 0;
+	int have_config = 0, unreadable_config;
 	struct template_set *templates = template_set_new();
 	json_t *model = NULL;
 	struct output *out = NULL;
@@ -861,11 +861,13 @@ build_run(const struct build_options *opt, struct diag *d)
 	/*
 	 * Settings with errors still tell which levels and scopes exist, so the content is checked
 	 * too and every problem is reported in one run; nothing is written (d->errors is set).
+	 * Settings that could not be read at all tell nothing, but the templates need none of them.
 	 */
-	if (load_config(&cfg, &src, d) < 0 && !cfg.url)
+	unreadable_config = load_config(&cfg, &src, d) < 0 && !cfg.url;
+	load_templates(templates, &src, d);
+	if (unreadable_config)
 		goto out;
 	have_config = 1;
-	load_templates(templates, &src, d);
 	if (model_build_memo(&model, &cfg, &src, use_memo ? &mm : NULL, d) < 0 || d->errors)
 		goto out;
 	html_flush(&em);
