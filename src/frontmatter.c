@@ -394,6 +394,8 @@ add_field(struct walk *w, const yaml_event_t *key, const yaml_event_t *value)
 		f->value = xstrndup((const char *)value->data.scalar.value, value->data.scalar.length);
 	mark_position(w, &key->start_mark, &f->key_line, &f->key_col);
 	mark_position(w, &value->start_mark, &f->line, &f->col);
+	f->quoted = value->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+		    value->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
 	if (value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && value->data.scalar.length)
 		warn_comment_like_a_word(w, f->key, value);
 }

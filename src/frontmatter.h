@@ -20,7 +20,8 @@ struct frontmatter_field {
 	char *key;
 	char *value;           /* the scalar's text ("" for an empty value) */
 	unsigned key_line, key_col;
-	unsigned line, col;    /* of the value, 1-based */
+	unsigned line, col;    /* of the value, 1-based (its opening quotation mark, if quoted) */
+	int quoted;            /* written in quotes: its text starts a column after col */
 };
 
 struct frontmatter {

@@ -173,8 +173,8 @@ parse_date_field(struct timestamp *out, struct diag *d, const char *path,
 	size_t col = 0;
 
 	if (date_parse_rfc3339(out, f->value, &why, &col) < 0)
-		return diag_error(d, path, f->line, f->col + (unsigned)col, "%s '%s': %s", f->key,
-				  f->value, why);
+		return diag_error(d, path, f->line, f->col + (unsigned)f->quoted + (unsigned)col,
+				  "%s '%s': %s", f->key, f->value, why);
 	return 0;
 }
 
