@@ -128,7 +128,8 @@ check_slug(struct diag *d, const char *path, const char *stem)
 				  "the site (at most %d before '.md')", strlen(stem), SLUG_MAX);
 	if (!is_slug(stem))
 		return diag_error(d, path, 0, 0, "file name '%s.md' is not usable in a URL (expected "
-				  "lowercase letters, digits, '-', '_' or '.')", stem);
+				  "lowercase letters, digits, '-', '_' or '.', not starting with '-' or "
+				  "'.')", stem);
 	return 0;
 }
 

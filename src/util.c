@@ -428,6 +428,10 @@ date_parse_rfc3339(struct timestamp *out, const char *s, const char **why, size_
 		if (oh > 23 || om > 59)
 			return date_fail(why, col, "impossible UTC offset", i);
 		i += 6;
+	} else if (s[i] == ' ' && s[i + strspn(s + i, " ")] &&
+		   strchr("Zz+-", s[i + strspn(s + i, " ")])) {
+		return date_fail(why, col, "space before the UTC offset (expected it right after the "
+				 "time: 10:00:00Z)", i);
 	} else {
 		return date_fail(why, col, "missing UTC offset (add Z or +hh:mm)", i);
 	}

@@ -377,7 +377,7 @@ git -C "$inc" mv content/levels/2021-02-01-national-moderate.md "content/levels/
 commit "$inc" "a name with a space" >/dev/null
 run_tf build -C "$inc"
 is "$status" 1 "a build after a rename to a name that is no URL fails, with a warm entries cache"
-is "$(grep -v warning <<<"$err")" "threatfeed: content/levels/2021-02-01 Moderate.md: file name '2021-02-01 Moderate.md' is not usable in a URL (expected lowercase letters, digits, '-', '_' or '.')" \
+is "$(grep -v warning <<<"$err")" "threatfeed: content/levels/2021-02-01 Moderate.md: file name '2021-02-01 Moderate.md' is not usable in a URL (expected lowercase letters, digits, '-', '_' or '.', not starting with '-' or '.')" \
 	"... saying so, as a build without caches does"
 snapshot "$isite" >"$TMP_ROOT/inc-after-rename"
 check_quiet "... and leaves the site as it was" diff "$TMP_ROOT/inc-before-rename" "$TMP_ROOT/inc-after-rename"

@@ -214,7 +214,8 @@ test_errors(const struct config *cfg)
 	expect_errors(cfg, "file name unusable in a URL", "content/levels/Big Name.md",
 		      "---\nlevel: severe\ndate: 2014-08-29T14:00:00Z\nscope: national\n---\n",
 		      "threatfeed: content/levels/Big Name.md: file name 'Big Name.md' is not usable in a "
-		      "URL (expected lowercase letters, digits, '-', '_' or '.')\n");
+		      "URL (expected lowercase letters, digits, '-', '_' or '.', not starting with '-' "
+		      "or '.')\n");
 
 	/* Two files: both reported, and duplicates across files are caught. */
 	add_file(&set, "content/levels/a.md",

@@ -68,6 +68,11 @@ test_dates(void)
 	parse_ok("1969-12-31T23:59:59Z", -1, 0);
 	parse_bad("2014-08-29", "date without a time and UTC offset (expected YYYY-MM-DDThh:mm:ss+hh:mm)", 10);
 	parse_bad("2014-08-29T14:00:00", "missing UTC offset (add Z or +hh:mm)", 19);
+	parse_bad("2014-08-29T14:00:00 Z", "space before the UTC offset (expected it right after "
+		  "the time: 10:00:00Z)", 19);
+	parse_bad("2014-08-29T14:00:00  +01:00", "space before the UTC offset (expected it right "
+		  "after the time: 10:00:00Z)", 19);
+	parse_bad("2014-08-29T14:00:00 ", "missing UTC offset (add Z or +hh:mm)", 19);
 	parse_bad("2014-02-30T10:00:00Z", "impossible date", 0);
 	parse_bad("1900-02-29T10:00:00Z", "impossible date", 0);
 	parse_bad("2014-13-01T10:00:00Z", "impossible date", 0);
