@@ -577,6 +577,13 @@ render_partial(struct render *r, const struct node *n)
 	return rc;
 }
 
+/* Whether t is one of the binary's own templates, by its path ("built-in NAME.mustache"). */
+static int
+is_built_in(const struct template *t)
+{
+	return strncmp(t->path, "built-in ", 9) == 0;
+}
+
 static int
 render_nodes(struct render *r, const struct template *t, size_t from, size_t to)
 {
@@ -629,7 +636,13 @@ render_nodes(struct render *r, const struct template *t, size_t from, size_t to)
 			rc = render_partial(r, n);
 			break;
 		}
-		if ((rc == TEMPLATE_TOO_DEEP || rc == TEMPLATE_TOO_LONG) && !r->failed_in) {
+		/*
+		 * The innermost tag, unless a loop of partials goes through the site's own templates:
+		 * then the innermost of those, which an editor can change (template.h's paths).
+		 */
+		if ((rc == TEMPLATE_TOO_DEEP || rc == TEMPLATE_TOO_LONG) &&
+		    (!r->failed_in || (rc == TEMPLATE_TOO_DEEP && n->kind == N_PARTIAL &&
+				       is_built_in(r->failed_in) && !is_built_in(t)))) {
 			r->failed_in = t;
 			r->failed_at = n;
 		}
