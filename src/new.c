@@ -50,7 +50,19 @@ new_yaml_scalar(struct buf *out, const char *value)
 		unsigned char c = (unsigned char)*p;
 		int rc;
 
-		if (c == '"' || c == '\\')
+		/*
+		 * libyaml refuses C1 controls written as such, and reads U+0085, U+2028 and U+2029
+		 * as line breaks: escaped, each is read back as itself.
+		 */
+		if (c == 0xc2 && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9f) {
+			p++;
+			rc = (unsigned char)*p == 0x85 ? buf_puts(out, "\\N") :
+							  buf_printf(out, "\\x%02x", (unsigned char)*p);
+		} else if (c == 0xe2 && (unsigned char)p[1] == 0x80 &&
+			   ((unsigned char)p[2] == 0xa8 || (unsigned char)p[2] == 0xa9)) {
+			rc = buf_puts(out, (unsigned char)p[2] == 0xa8 ? "\\L" : "\\P");
+			p += 2;
+		} else if (c == '"' || c == '\\')
 			rc = buf_printf(out, "\\%c", c);
 		else if (c == '\t')
 			rc = buf_puts(out, "\\t");
@@ -82,6 +94,9 @@ now_local(struct timestamp *out, struct diag *d)
 		return diag_error(d, NULL, 0, 0, "cannot read the clock: %s", strerror(errno));
 	out->epoch = (int64_t)now;
 	out->offset_minutes = (int)(tm.tm_gmtoff / 60);
+	/* RFC 3339 offsets stop at 23:59; a time zone set beyond that (TZ='<+25>-25') gets UTC. */
+	if (out->offset_minutes > 1439 || out->offset_minutes < -1439)
+		out->offset_minutes = 0;
 	return 0;
 }
 
@@ -282,7 +297,8 @@ new_run(const struct new_options *opt, struct diag *d)
 		unsigned line, col;
 		const char *why;
 
-		if (!*opt->title || strchr(opt->title, '\n') || strchr(opt->title, '\r')) {
+		if (is_blank_line(opt->title, strlen(opt->title)) || strchr(opt->title, '\n') ||
+		    strchr(opt->title, '\r')) {
 			diag_error(d, NULL, 0, 0, "--title must be one line of text (leave it out to have "
 				   "one derived from the level)");
 			goto out;

@@ -192,6 +192,12 @@ nowfile=$ed/$(cat "$TMP_ROOT/now.out")
 like "$(sed -n 's/^date: //p' "$nowfile")" '^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-9]{2}\+05:30$' \
 	"new without --date writes the current time with the local offset"
 rm -f "$nowfile"
+# A time zone past RFC 3339's offsets (+25:00) would give a date that no check accepts: UTC then.
+(cd "$ed" && TZ='<+25>-25' tf new low --scope northern-ireland >"$TMP_ROOT/now.out")
+nowfile=$ed/$(cat "$TMP_ROOT/now.out")
+like "$(sed -n 's/^date: //p' "$nowfile")" '^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-9]{2}Z$' \
+	"new in a time zone 25 hours ahead writes the time in UTC"
+rm -f "$nowfile"
 
 # --title is quoted as YAML needs; --edit runs $VISUAL/$EDITOR with the file.
 cat >"$TMP_ROOT/editor.sh" <<'EOF'

@@ -59,6 +59,11 @@ main(void)
 	round_trip("'single' & *star !bang %pct @at `tick` |pipe >gt {brace} [bracket]", NULL,
 		   "YAML indicators survive");
 	round_trip("tab\there", "\"tab\\there\"", "a tab is escaped");
+	round_trip("C1 \xc2\x90 and \xc2\x9f", "\"C1 \\x90 and \\x9f\"",
+		   "C1 controls, which libyaml refuses raw, are escaped");
+	round_trip("next \xc2\x85 line \xe2\x80\xa8 and \xe2\x80\xa9 para",
+		   "\"next \\N line \\L and \\P para\"",
+		   "U+0085, U+2028 and U+2029, line breaks to YAML, are escaped");
 	round_trip("Café — niveau élevé", NULL, "UTF-8 survives");
 	round_trip("-", NULL, "a lone dash survives");
 	round_trip(".5", NULL, "a leading dot survives");
