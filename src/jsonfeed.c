@@ -242,7 +242,9 @@ levels_json_write(struct buf *out, const json_t *model)
 		if (u && (!updated || strcmp(u, updated) > 0))
 			updated = u;
 	}
-	/* No level in force anywhere: no date is the site's, and the format needs one. */
+	/* No level in force anywhere: the site feed's date, as the format needs one. */
+	if (!updated)
+		updated = model_str(json_array_get(json_object_get(model, "feeds"), 0), "updated");
 	if (!updated)
 		updated = EPOCH_UTC;
 

@@ -86,6 +86,7 @@ struct model_builder {
 	struct diag *d;
 	struct announcement *items;
 	size_t count;
+	int64_t made_at;                   /* the source set's, for feeds with nothing to date them */
 };
 
 static int
@@ -1637,13 +1638,13 @@ assemble(struct model_builder *b, json_t *pages)
 		json_array_append(recent, json_array_get(entries, i));
 	/*
 	 * With no announcement yet, no date is the site's: its sitemap gives none, and its feeds,
-	 * which must give one, the epoch. A scope with none yet takes the site's newest, and its
-	 * feed the site feed's.
+	 * which must give one, the time of the commit built (as a reader subscribing then would
+	 * expect; a feed dated 1970 looks broken). A scope with none yet takes the site's newest,
+	 * and its feed the site feed's.
 	 */
 	site_newest = newest.all != INT64_MIN ? &newest.all : NULL;
-	site_feed_newest = newest.in_feed != INT64_MIN ? &newest.in_feed : NULL;
-	json_array_append_new(feeds, feed_json(b, "", cfg->title, entries,
-					       site_feed_newest ? *site_feed_newest : 0));
+	site_feed_newest = newest.in_feed != INT64_MIN ? &newest.in_feed : &b->made_at;
+	json_array_append_new(feeds, feed_json(b, "", cfg->title, entries, *site_feed_newest));
 	for (s = 0; s < nscopes; s++) {
 		json_t *scope = json_object(), *feed;
 		const struct scope_def *def = cfg->nscopes ? &cfg->scopes[s] : NULL;
@@ -1665,8 +1666,7 @@ assemble(struct model_builder *b, json_t *pages)
 			const int64_t *feed_updated = n->in_feed != INT64_MIN ? &n->in_feed :
 									       site_feed_newest;
 
-			feed = feed_json(b, dir.ptr, def->title, scope_entries[s],
-					 feed_updated ? *feed_updated : 0);
+			feed = feed_json(b, dir.ptr, def->title, scope_entries[s], *feed_updated);
 			json_array_append(feeds, feed);
 			/* A scope's page shows its own announcements alone. */
 			sitemap_add(sitemap, cfg->url, dir.ptr, updated);
@@ -1812,7 +1812,7 @@ int
 model_build_memo(json_t **out, const struct config *cfg, const struct source_set *src,
 		 const struct model_memo *memo, struct diag *d)
 {
-	struct model_builder b = { .cfg = cfg, .memo = memo, .d = d };
+	struct model_builder b = { .cfg = cfg, .memo = memo, .d = d, .made_at = src->made_at };
 	size_t errors_before = d->errors;
 	json_t *pages;
 	int rc = -1;

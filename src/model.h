@@ -49,7 +49,7 @@
  * FEED:  { "dir" (rel), "title", "subtitle", "id" (abs URL of its atom.xml, fixed forever),
  *          "home_url" (abs), "atom_url", "rss_url", "json_url" (abs), "hubs" [abs...],
  *          "updated" (RFC 3339 UTC: newest "updated" of its entries; when it has none,
- *          the site feed's; the epoch when the site has none),
+ *          the site feed's; when the site has none, the time of the commit built),
  *          "updated_rfc822", "entries" [ENTRY...] newest feed.entries announcements }
  * PAGE:  { "name", "title", "path" (rel: "pages/about/"), "url" (abs), "content_html", "source" }
  *

@@ -578,6 +578,15 @@ done
 is "$(atom_entries "$TMP_ROOT/empty/atom.xml")" "" "empty site: atom.xml has no entry"
 is "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["items"]))' "$TMP_ROOT/empty/feed.json")" 0 \
 	"empty site: feed.json has no item"
+# Its feeds must give a date: the commit built (the first commit of a test repository is dated
+# 2025-01-01), not 1970, which a reader subscribing then would show.
+is "$(python3 -c 'import sys, xml.etree.ElementTree as E
+print(E.parse(sys.argv[1]).getroot().findtext("{http://www.w3.org/2005/Atom}updated"))' "$TMP_ROOT/empty/atom.xml")" \
+	2025-01-01T00:00:00Z "empty site: atom.xml is dated by the commit built"
+like "$(cat "$TMP_ROOT/empty/rss.xml")" "<lastBuildDate>Wed, 01 Jan 2025 00:00:00 \+0000</lastBuildDate>" \
+	"empty site: rss.xml too"
+is "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["updated"])' "$TMP_ROOT/empty/level.json")" \
+	2025-01-01T00:00:00Z "empty site: level.json too"
 [ ! -e "$TMP_ROOT/single/national" ] && [ -z "$(find "$TMP_ROOT/single" -mindepth 2 -name atom.xml)" ]
 ok $? "single scope: no per-scope folders or feeds"
 ids=$(atom_entries "$TMP_ROOT/single/atom.xml" | cut -f1 | sort)
