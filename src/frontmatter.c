@@ -160,29 +160,38 @@ block_error(enum block_problem problem, const char *path, struct diag *d)
 }
 
 /*
- * What an editor most likely meant by libyaml's commonest complaints about front matter: a plain
- * value that holds ": " or starts with a character YAML keeps for itself, or a value that starts
- * with a quotation mark and goes on after the closing one. NULL for the others.
+ * What an editor most likely meant by one of libyaml's commonest complaints, when the line it is
+ * about shows it: a plain value holding ": " or starting with "- " after its key, a value that
+ * starts with a quotation mark and goes on after the closing one, a value starting with a
+ * character YAML keeps for itself, a tab that indents. NULL for anything else.
  */
 static const char *
-yaml_hint(const char *problem)
+yaml_hint(struct walk *w, const yaml_parser_t *p)
 {
-	static const struct {
-		const char *problem, *hint;
-	} hints[] = {
-		{ "mapping values are not allowed", "expected one 'key: value' on each line; put a value "
-		  "holding ': ' in quotes: title: \"Update: level lowered\"" },
-		{ "did not find expected key", "expected 'key: value' lines; a value that starts with "
-		  "a quotation mark ends with it: put the whole value in quotes" },
-		{ "block sequence entries are not allowed", "expected a single value; put a value "
-		  "starting with '- ' in quotes" },
-		{ "found character that cannot start any token", "put a value starting with '@', '`' "
-		  "or '%' in quotes" },
-	};
+	const char *problem = p->problem ? p->problem : "";
+	size_t at = char_to_byte(w, p->problem_mark.index), start = at;
+	const char *after_key;
+	char c = at < w->len ? w->data[at] : '\0';
 
-	for (size_t i = 0; i < sizeof(hints) / sizeof(*hints); i++)
-		if (strncmp(problem, hints[i].problem, strlen(hints[i].problem)) == 0)
-			return hints[i].hint;
+	while (start > 0 && w->data[start - 1] != '\n')
+		start--;
+	/* What the line holds after its key, up to the problem. */
+	after_key = memmem(w->data + start, at - start, ": ", 2);
+	if (strncmp(problem, "mapping values are not allowed", 30) == 0 && after_key)
+		return "expected one 'key: value' on each line; put a value holding ': ' in quotes: "
+		       "title: \"Update: level lowered\"";
+	if (strncmp(problem, "did not find expected key", 25) == 0 && after_key &&
+	    strcspn(after_key + 2, "\"'") < (size_t)(w->data + at - (after_key + 2)))
+		return "expected 'key: value' lines; a value that starts with a quotation mark ends "
+		       "with it: put the whole value in quotes";
+	if (strncmp(problem, "block sequence entries are not allowed", 38) == 0 && after_key)
+		return "expected a single value; put a value starting with '- ' in quotes";
+	if (strncmp(problem, "found character that cannot start any token", 44) == 0) {
+		if (c == '\t')
+			return "expected spaces, not a tab, before a value or a key";
+		if (c && strchr("@`%", c))
+			return "put a value starting with '@', '`' or '%' in quotes";
+	}
 	return NULL;
 }
 
@@ -209,7 +218,7 @@ yaml_failure(struct walk *w, const yaml_parser_t *p)
 		return diag_error(w->d, w->path, line, col, "invalid YAML: %s", problem);
 	default:
 		mark_position(w, &p->problem_mark, &line, &col);
-		if ((hint = yaml_hint(problem)))
+		if ((hint = yaml_hint(w, p)))
 			return diag_error(w->d, w->path, line, col, "invalid YAML: %s (%s)", problem,
 					  hint);
 		if (!p->context)

@@ -29,7 +29,7 @@
 	"branch=$(git config --local --get threatfeed.branch) || branch=main\n" \
 	"# A name that no ref can match would leave every push unchecked and unpublished.\n" \
 	"case $branch in\n" \
-	"''|-*|/*|*/|*..*|*//*|refs/*|*[!A-Za-z0-9._/-]*|.*|*/.*|*.|*./*|*.lock|*.lock/*)\n" \
+	"''|-*|/*|*/|*..*|*//*|refs/*|*[!A-Za-z0-9._/-]*|.*|*/.*|*.|*./*|*.lock|*.lock/*|HEAD)\n" \
 	"\techo \"threatfeed: threatfeed.branch '$branch' is not a branch name (expected a short " \
 	"name such as main): nothing is checked or published until the web host sets it with " \
 	"'threatfeed hooks install --branch'\" >&2\n" \

@@ -132,6 +132,13 @@ usage_error(const char *command, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* -o "": what a hook runs with threatfeed.deploy set but empty; no folder can be that. */
+static int
+empty_output(const char *command)
+{
+	return usage_error(command, "option -o/--output needs a folder, not an empty value");
+}
+
 static const struct command *
 find_command(const char *name)
 {
@@ -223,8 +230,7 @@ parse_options(struct build_options *opt, const char *command, int argc, char **a
 			break;
 		case 'o':
 			if (!*optarg)
-				return usage_error(command, "option -o/--output needs a folder, not an "
-						   "empty value");
+				return empty_output(command);
 			opt->out_dir = optarg;
 			break;
 		case 'q':
@@ -316,8 +322,7 @@ run_ping(int argc, char **argv)
 			break;
 		case 'o':
 			if (!*optarg)
-				return usage_error("ping", "option -o/--output needs a folder, not an empty "
-						   "value");
+				return empty_output("ping");
 			opt.out_dir = optarg;
 			break;
 		case 'n':

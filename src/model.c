@@ -86,7 +86,7 @@ struct model_builder {
 	struct diag *d;
 	struct announcement *items;
 	size_t count;
-	int64_t made_at;                   /* the source set's, for feeds with nothing to date them */
+	int64_t made_at;                   /* the commit's time, for feeds with nothing to date them */
 };
 
 static int
@@ -342,13 +342,23 @@ static void
 note_raw_html(void *arg, const char *html, unsigned cmark_line)
 {
 	struct raw_html *r = arg;
-	size_t lf_start, at, n, end;
-	const char *hit;
+	size_t lf_start, at, n, needle, line_end, seen = 0;
+	const char *hit, *p;
 
 	while (*html == ' ' || *html == '\t')
 		html++;
-	/* An HTML comment is how Markdown keeps a note out of the page: it is meant to vanish. */
-	if (strncmp(html, "<!--", 4) == 0 || r->pieces++)
+	/*
+	 * An HTML comment is how Markdown keeps a note out of the page: it is meant to vanish. What
+	 * follows it on its line is part of the same piece, and is HTML that vanishes too.
+	 */
+	if (strncmp(html, "<!--", 4) == 0) {
+		if (!(html = strstr(html, "-->")))
+			return;
+		html += 3 + strspn(html + 3, " \t");
+		if (!*html || *html == '\r' || *html == '\n')
+			return;
+	}
+	if (r->pieces++)
 		return;
 	n = strcspn(html, "\r\n");
 	if (n > sizeof(r->first) - 1) {
@@ -360,11 +370,23 @@ note_raw_html(void *arg, const char *html, unsigned cmark_line)
 		r->first[n] = '\0';
 	}
 	memcpy(r->first, html, n);
+	/* Where it is: its text's first match from its line on, with a column when unambiguous. */
 	r->line = lf_line_of(r->body, r->len, cmark_line, &lf_start, &at);
-	for (end = at; end < r->len && !ends_cmark_line(r->body, r->len, end); end++)
-		;
-	hit = memmem(r->body + at, end - at, html, strcspn(html, " \t\r\n"));
-	r->col = hit ? (unsigned)(hit - (r->body + lf_start)) + 1 : 0;
+	needle = strcspn(html, " \t\r\n");
+	hit = memmem(r->body + at, r->len - at, html, needle);
+	if (!hit)
+		return;
+	for (p = r->body + at; p < hit; p++)
+		if (*p == '\n') {
+			r->line++;
+			lf_start = (size_t)(p + 1 - r->body);
+		}
+	p = memchr(r->body + lf_start, '\n', r->len - lf_start);
+	line_end = p ? (size_t)(p - r->body) : r->len;
+	for (p = r->body + lf_start; (p = memmem(p, (size_t)(r->body + line_end - p), html, needle));
+	     p++)
+		seen++;
+	r->col = seen == 1 ? (unsigned)(hit - (r->body + lf_start)) + 1 : 0;
 }
 
 /*
@@ -1812,7 +1834,9 @@ int
 model_build_memo(json_t **out, const struct config *cfg, const struct source_set *src,
 		 const struct model_memo *memo, struct diag *d)
 {
-	struct model_builder b = { .cfg = cfg, .memo = memo, .d = d, .made_at = src->made_at };
+	/* A commit's time only: a preview's "now" would change its feeds at every run. */
+	struct model_builder b = { .cfg = cfg, .memo = memo, .d = d,
+				   .made_at = src->commit[0] ? src->made_at : 0 };
 	size_t errors_before = d->errors;
 	json_t *pages;
 	int rc = -1;

@@ -49,7 +49,8 @@
  * FEED:  { "dir" (rel), "title", "subtitle", "id" (abs URL of its atom.xml, fixed forever),
  *          "home_url" (abs), "atom_url", "rss_url", "json_url" (abs), "hubs" [abs...],
  *          "updated" (RFC 3339 UTC: newest "updated" of its entries; when it has none,
- *          the site feed's; when the site has none, the time of the commit built),
+ *          the site feed's; when the site has none, the time of the commit built, or
+ *          the epoch for a preview of the work tree or the index),
  *          "updated_rfc822", "entries" [ENTRY...] newest feed.entries announcements }
  * PAGE:  { "name", "title", "path" (rel: "pages/about/"), "url" (abs), "content_html", "source" }
  *

@@ -587,6 +587,10 @@ like "$(cat "$TMP_ROOT/empty/rss.xml")" "<lastBuildDate>Wed, 01 Jan 2025 00:00:0
 	"empty site: rss.xml too"
 is "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["updated"])' "$TMP_ROOT/empty/level.json")" \
 	2025-01-01T00:00:00Z "empty site: level.json too"
+# A preview has no commit: its feeds keep the epoch rather than a "now" that changes every run.
+build_ok "a preview of the empty site builds" -C "$empty" --worktree -o "$TMP_ROOT/empty-preview"
+like "$(cat "$TMP_ROOT/empty-preview/atom.xml")" "<updated>1970-01-01T00:00:00Z</updated>" \
+	"empty site's preview: atom.xml dated by the epoch, the same at every run"
 [ ! -e "$TMP_ROOT/single/national" ] && [ -z "$(find "$TMP_ROOT/single" -mindepth 2 -name atom.xml)" ]
 ok $? "single scope: no per-scope folders or feeds"
 ids=$(atom_entries "$TMP_ROOT/single/atom.xml" | cut -f1 | sort)

@@ -334,6 +334,8 @@ get /atom.xml -H 'Accept-Encoding: gzip' -H "If-None-Match: $gz_etag"
 is "$code" 304 "atom.xml compressed: 304 for its ETag"
 get /atom.xml
 is "$(header content-encoding)" "" "atom.xml: sent as is to a client that does not accept gzip"
+like "$(header vary)" '(^|, *)Accept-Encoding(,|$)' \
+	"atom.xml as is: Vary: Accept-Encoding too, so that a shared cache keeps both forms apart"
 cmp -s "$TMP_ROOT/body" "$root/atom.xml"
 ok $? "atom.xml: the plain form is atom.xml"
 # A .gz left beside a file (a host's old recipe) is never what is sent: it may be stale.

@@ -103,7 +103,7 @@ like "$err" "^threatfeed: core.hooksPath is set to '$TMP_ROOT/shared-hooks' by g
 run_tf hooks install -C "$server" --branch 'ma in'
 is "$status" 1 "hooks install refuses an invalid branch name"
 # Names of the right characters that git refuses for a branch: no push could ever match them.
-for b in main.lock .hidden feature. topic/.x a.lock/b; do
+for b in main.lock .hidden feature. topic/.x a.lock/b HEAD; do
 	run_tf hooks install -C "$server" --branch "$b"
 	is "$status:$err" "1:threatfeed: invalid branch name '$b' (expected a short name such as main)" \
 		"hooks install refuses '$b', a name git refuses"

@@ -103,7 +103,8 @@ overflow() {
 }
 
 # broken_names SITE WIDTH: "PAGE NAME" for each level name of SITE's pages (the big box, the
-# scale's steps) laid out on more than one line at WIDTH CSS pixels: broken inside the word.
+# scale's steps) laid out on more than one line at WIDTH CSS pixels. The default levels' names
+# are one word each, so for them that is a break inside the word.
 broken_names() {
 	measure "$1" "$2" 'const out = [];
 		for (const e of d.querySelectorAll(".level-name, .scale-step")) {

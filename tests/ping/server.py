@@ -191,14 +191,6 @@ class RecordingRPCHandler(SimpleXMLRPCRequestHandler):
     def log_message(self, *args):
         pass
 
-    def first_request(self, body):
-        """Whether this is the server's first request; if so, its body counts as seen."""
-        with lock:
-            if seen:
-                return False
-            seen.add(body)
-            return True
-
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(min(n, 1 << 20))

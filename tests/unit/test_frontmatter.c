@@ -264,6 +264,16 @@ test_bad(void)
 	    "threatfeed: x.md:3:8: invalid YAML: block sequence entries are not allowed in this "
 	    "context (expected a single value; put a value starting with '- ' in quotes)\n",
 	    "a value starting with '- '");
+	/* The hints only where the line shows what was meant; libyaml's own words otherwise. */
+	bad("---\nlevel: low\n  date: x\n---\n",
+	    "threatfeed: x.md:3:7: invalid YAML: mapping values are not allowed in this context\n",
+	    "an indented key: no hint about quoting");
+	bad("---\nlevel: low\n- foo\n---\n",
+	    "threatfeed: x.md:3:1: invalid YAML: did not find expected key (while parsing a block "
+	    "mapping started at 2:1)\n", "a list item among the keys: no hint about quotation marks");
+	bad("---\nlevel: low\ntitle:\n\tvalue\n---\n",
+	    "threatfeed: x.md:4:1: invalid YAML: found character that cannot start any token "
+	    "(expected spaces, not a tab, before a value or a key)\n", "a tab that indents");
 	bad("---\nlevel: low\ntitle: @home\n---\n",
 	    "threatfeed: x.md:3:8: invalid YAML: found character that cannot start any token (put a "
 	    "value starting with '@', '`' or '%' in quotes)\n", "a value starting with '@'");
