@@ -651,25 +651,24 @@ is "$(lastmods "$TMP_ROOT/empty/sitemap.xml" | grep -v ' None$')" "" \
 # sitemap lastmod is the date of the announcement that last changed it, when later than its own.
 later=$(new_repo)
 printf '[site]\n\ttitle = Status\n\turl = https://status.example.org/\n' >"$later/threatfeed.conf"
-announcement severe 2014-08-29T14:00:00Z "" 'Raised.' | put "$later" content/levels/2014-08-29-severe.md
-announcement substantial 2019-11-04T10:00:00Z "" 'Lowered.' |
-	put "$later" content/levels/2019-11-04-substantial.md
-commit "$later" "two announcements" >/dev/null
-build_ok "a site of two announcements builds" -C "$later" -o "$TMP_ROOT/status"
+# later_add LEVEL DATE: one more announcement, committed and built.
+later_add() {
+	announcement "$1" "$2" "" "Body." | put "$later" "content/levels/${2%%T*}-$1.md"
+	commit "$later" "$1" >/dev/null
+	build_ok "a site with $1 on ${2%%T*} builds" -C "$later" -o "$TMP_ROOT/status"
+}
 entry_lastmods() { lastmods "$TMP_ROOT/status/sitemap.xml" | grep -E '/20[0-9]{2}/' | LC_ALL=C sort; }
+later_add severe 2014-08-29T14:00:00Z
+later_add substantial 2019-11-04T10:00:00Z
 is "$(entry_lastmods)" "https://status.example.org/2014/2014-08-29-severe/ 2019-11-04T10:00:00Z
 https://status.example.org/2019/2019-11-04-substantial/ 2019-11-04T10:00:00Z" \
 	"a level no longer in force: its page is dated by the announcement that changed it"
-announcement substantial 2021-01-01T09:00:00Z "" 'Kept.' | put "$later" content/levels/2021-01-01-substantial.md
-commit "$later" "a reaffirmation" >/dev/null
-build_ok "... with a reaffirmation" -C "$later" -o "$TMP_ROOT/status"
+later_add substantial 2021-01-01T09:00:00Z
 is "$(entry_lastmods)" "https://status.example.org/2014/2014-08-29-severe/ 2019-11-04T10:00:00Z
 https://status.example.org/2019/2019-11-04-substantial/ 2021-01-01T09:00:00Z
 https://status.example.org/2021/2021-01-01-substantial/ 2021-01-01T09:00:00Z" \
 	"a reaffirmation: the level it keeps is still in force, since then; the older page is not changed"
-announcement severe 2022-03-01T08:00:00Z "" 'Raised.' | put "$later" content/levels/2022-03-01-severe.md
-commit "$later" "a change" >/dev/null
-build_ok "... with a change" -C "$later" -o "$TMP_ROOT/status"
+later_add severe 2022-03-01T08:00:00Z
 is "$(entry_lastmods)" "https://status.example.org/2014/2014-08-29-severe/ 2019-11-04T10:00:00Z
 https://status.example.org/2019/2019-11-04-substantial/ 2022-03-01T08:00:00Z
 https://status.example.org/2021/2021-01-01-substantial/ 2022-03-01T08:00:00Z
