@@ -185,11 +185,13 @@ scan_value(struct scan_key *k, const char *data, size_t len, size_t *i, unsigned
 			open_col = (unsigned)(j - *line_start + 1);
 		} else if ((data[j] == '#' || data[j] == ';') && !quoted) {
 			/*
-			 * Inside a word ("a;b", ".../a#b") or before a number ("level #1"), the comment
-			 * was most likely meant as part of the value (check_cut_values).
+			 * Inside a word ("a;b", ".../a#b") or before a number ("level #1"), the
+			 * comment was most likely meant as part of the value (check_cut_values).
 			 */
-			if (j > *i && ((data[j - 1] != ' ' && data[j - 1] != '\t' && data[j - 1] != '"') ||
-				       (j + 1 < len && data[j + 1] >= '0' && data[j + 1] <= '9'))) {
+			int after_text = j > *i, in_word = after_text && !strchr(" \t\"", data[j - 1]);
+			int number = j + 1 < len && data[j + 1] >= '0' && data[j + 1] <= '9';
+
+			if (in_word || (after_text && number)) {
 				size_t eol = j;
 
 				while (eol < len && data[eol] != '\n' && data[eol] != '\r')
@@ -1044,15 +1046,17 @@ check_open_quotes(struct diag *d, const char *path, const struct scan *s)
 	}
 }
 
-/* A value cut short by a comment that looks part of it (scan_value): warned about, at the comment. */
+/* A value cut short by a comment that looks part of it (scan_value): warned about, at it. */
 static void
 check_cut_values(struct diag *d, const char *path, const struct scan *s)
 {
-	for (size_t i = 0; i < s->nkeys; i++)
-		if (s->keys[i].cut_line)
-			diag_warning(d, path, s->keys[i].cut_line, s->keys[i].cut_col, "'%s' is a comment, "
-				     "left out of '%s' (put the whole value in quotes to keep it)",
-				     s->keys[i].cut, s->keys[i].name);
+	for (size_t i = 0; i < s->nkeys; i++) {
+		const struct scan_key *k = &s->keys[i];
+
+		if (k->cut_line)
+			diag_warning(d, path, k->cut_line, k->cut_col, "'%s' is a comment, left out of "
+				     "'%s' (put the whole value in quotes to keep it)", k->cut, k->name);
+	}
 }
 
 int

@@ -368,12 +368,13 @@ frontmatter_is_null_word(const char *s)
 static void
 warn_comment_like_a_word(struct walk *w, const char *key, const yaml_event_t *value)
 {
-	size_t i = char_to_byte(w, value->end_mark.index), end = w->blk->start + w->blk->len, eol;
+	size_t value_end = char_to_byte(w, value->end_mark.index), i = value_end, eol;
+	size_t end = w->blk->start + w->blk->len;
 	unsigned line, col;
 
 	while (i < end && (w->data[i] == ' ' || w->data[i] == '\t'))
 		i++;
-	if (i == char_to_byte(w, value->end_mark.index) || i + 1 >= end || w->data[i] != '#' ||
+	if (i == value_end || i + 1 >= end || w->data[i] != '#' ||
 	    strchr(" \t\r\n#", w->data[i + 1]))
 		return;
 	for (eol = i; eol < end && w->data[eol] != '\n' && w->data[eol] != '\r'; eol++)

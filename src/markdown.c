@@ -437,7 +437,7 @@ markdown_line_in_paragraph(const char *md, size_t len, unsigned line)
 	return found;
 }
 
-/* Calls found(arg, text, line) for each node of md[0..len) of type a or b: text_of(node) and its line. */
+/* Calls found(arg, text_of(node), its line) for each node of md[0..len) of type a or b. */
 static void
 each_node(const char *md, size_t len, cmark_node_type a, cmark_node_type b,
 	  const char *(*text_of)(cmark_node *), void (*found)(void *, const char *, unsigned),

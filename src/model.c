@@ -953,7 +953,7 @@ json_share_run(void *arg)
 		a->json = entry_json(js->b, a);
 		/*
 		 * The entry's own strings: its URL, and its last update in UTC, unless a later
-		 * announcement changed what its page says since (sitemap_lastmod).
+		 * announcement changed what its page says since (status_changed_by).
 		 */
 		a->sitemap_item = json_object();
 		json_object_set(a->sitemap_item, "url", json_object_get(a->json, "url"));
