@@ -903,62 +903,38 @@ end_held(struct job *k, int64_t until)
 }
 
 /*
- * An endpoint that asked to be left alone (j) gets no retry of its other requests in this run:
- * those waiting for one end now, failed, held as long as j. Returns how many ended. Those still
- * running learn of it when they end (follow_endpoint).
+ * After a request to j's endpoint ended, its waiting requests (j too, when it would go again: a
+ * retry, or XML-RPC's fallback call) heed what the endpoint asked of any of them in this run. A
+ * long Retry-After (a hold) ends them, failed, held as long; a short one (a 429's pause) makes
+ * them wait for its end. Returns how many it ended.
  */
 static size_t
-hold_back(struct job *jobs, size_t n, const struct job *j)
+settle_endpoint(struct job *jobs, size_t n, const struct job *j)
 {
+	int64_t until = 0, pause = 0;
 	size_t ended = 0;
 
 	for (size_t i = 0; i < n; i++) {
+		if (!same_endpoint(&jobs[i], j))
+			continue;
+		if (jobs[i].hold_until > until)
+			until = jobs[i].hold_until;
+		if (jobs[i].asked_wait > pause)
+			pause = jobs[i].asked_wait;
+	}
+	for (size_t i = 0; i < n; i++) {
 		struct job *k = &jobs[i];
 
-		if (k == j || k->state != JOB_WAITING || !same_endpoint(k, j))
+		if (k->state != JOB_WAITING || !same_endpoint(k, j))
 			continue;
-		end_held(k, j->hold_until);
-		ended++;
+		if (until) {
+			end_held(k, until);
+			ended++;
+		} else if (k->start_at < pause) {
+			k->start_at = pause;
+		}
 	}
 	return ended;
-}
-
-/*
- * A request that ended and would go again (a retry, or XML-RPC's fallback call) heeds what its
- * endpoint asked of the other requests while it ran: a hold ends it, a pause delays it.
- */
-static void
-follow_endpoint(const struct job *jobs, size_t n, struct job *j)
-{
-	int64_t until = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct job *k = &jobs[i];
-
-		if (k == j || !same_endpoint(k, j))
-			continue;
-		if (k->hold_until > until)
-			until = k->hold_until;
-		if (k->asked_wait > j->start_at)
-			j->start_at = k->asked_wait;
-	}
-	if (until)
-		end_held(j, until);
-}
-
-/*
- * A short Retry-After (a 429's "too many requests") asks for a pause: the endpoint's other
- * requests that wait for their turn or a retry wait for it too.
- */
-static void
-defer_endpoint(struct job *jobs, size_t n, const struct job *j)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct job *k = &jobs[i];
-
-		if (k->state == JOB_WAITING && k->start_at < j->asked_wait && same_endpoint(k, j))
-			k->start_at = j->asked_wait;
-	}
 }
 
 /*
@@ -1034,16 +1010,11 @@ run_jobs(struct job *jobs, size_t n, const struct site_info *site, struct diag *
 			curl_multi_remove_handle(multi, msg->easy_handle);
 			finish(j, msg->data.result, site);
 			ended = 1;
-			if (j->state == JOB_WAITING)
-				follow_endpoint(jobs, n, j);
-			if (j->asked_wait)
-				defer_endpoint(jobs, n, j);
 			if (j->state == JOB_DONE)
 				done++;
-			else if (next < 0 || j->start_at < next)
+			done += settle_endpoint(jobs, n, j);
+			if (j->state == JOB_WAITING && (next < 0 || j->start_at < next))
 				next = j->start_at;
-			if (j->hold_until)
-				done += hold_back(jobs, n, j);
 		}
 		if (done == n)
 			break;
