@@ -1172,8 +1172,11 @@ add_jobs(struct job **jobs, size_t *n, enum ping_kind kind, char *const *endpoin
 	 int64_t now)
 {
 	for (size_t e = 0; e < nendpoints; e++) {
+		char *server;
+
 		if (held_until(state, kind, endpoints[e], now))
 			continue;
+		server = server_of(endpoints[e]);
 		for (size_t f = 0; f < nfeeds; f++) {
 			struct job *j;
 
@@ -1184,11 +1187,12 @@ add_jobs(struct job **jobs, size_t *n, enum ping_kind kind, char *const *endpoin
 			memset(j, 0, sizeof(*j));
 			j->kind = kind;
 			j->endpoint = endpoints[e];
-			j->server = server_of(endpoints[e]);
+			j->server = xstrdup(server);
 			j->feed = &feeds[f];
 			j->retries_left = (unsigned)retries;
 			j->state = JOB_WAITING;
 		}
+		free(server);
 	}
 }
 
