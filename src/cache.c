@@ -637,7 +637,7 @@ out:
  *   <blob id> <record length>\n<record bytes>\n   one per announcement, sorted by id
  *   sum <CRC-32 of every byte above, 16 hex digits>\n
  */
-#define ENTRIES_MAGIC "threatfeed entries cache 2\n"
+#define ENTRIES_MAGIC "threatfeed entries cache 3\n"
 #define ENTRIES_FILE "entries-cache"
 
 struct entry_rec {

@@ -4,7 +4,9 @@
  * libxml2 from changing what it was not asked to.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/uri.h>
 
@@ -258,4 +260,43 @@ out:
 	buf_release(&protected_base);
 	buf_release(&ref);
 	return rc;
+}
+
+/*
+ * Whether c may stand in a reference links_site_path resolves: ASCII that RFC 3986 lets stand
+ * unescaped in a path or authority. Escapes, spaces and other characters are never in the address
+ * of a page of the site (slugs are [a-z0-9._-]), so such a link is left unchecked.
+ */
+static int
+plain_uri_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("-._~/:@!$&'()*+,;=", c));
+}
+
+char *
+links_site_path(const char *url, const char *base, const char *site_url)
+{
+	size_t cut = strcspn(url, "?#"), site_len = strlen(site_url), origin;
+	const char *authority = strstr(site_url, "://");
+	char *ref, *path = NULL;
+	xmlChar *abs;
+
+	if (cut == 0 || !authority || !strchr(authority + 3, '/'))
+		return NULL;
+	for (size_t i = 0; i < cut; i++)
+		if (!plain_uri_char((unsigned char)url[i]))
+			return NULL;
+	ref = xstrndup(url, cut);
+	abs = xmlBuildURI(BAD_CAST ref, BAD_CAST base);
+	free(ref);
+	if (!abs)
+		return NULL;
+	/* The scheme and host in any case, as the host compares; the path as written. */
+	origin = (size_t)(strchr(authority + 3, '/') - site_url);
+	if (strncasecmp((const char *)abs, site_url, origin) == 0 &&
+	    strncmp((const char *)abs + origin, site_url + origin, site_len - origin) == 0)
+		path = xstrdup((const char *)abs + site_len);
+	xmlFree(abs);
+	return path;
 }

@@ -1,5 +1,6 @@
 /*
- * links: an announcement's HTML with its relative URLs made absolute, for the feeds.
+ * links: an announcement's HTML with its relative URLs made absolute, for the feeds, and where a
+ * link of the site leads, for the check that it leads to a page.
  *
  * A page links relative to itself, so that the site works from file:// and under any path prefix.
  * A feed carries the same HTML, but a reader resolves what it holds against the feed's address,
@@ -24,5 +25,14 @@
  * out of memory, or when html or base is NULL (absent from the model).
  */
 int links_absolute(struct buf *out, const char *html, const char *base);
+
+/*
+ * The path below site_url (with a '/' at its end) that url, a link on the page at base, leads to,
+ * without its query or fragment: "2014/x/" for "../../2014/x/#why" on a page of the site. NULL when
+ * it leads to another site, or only to the page itself ("#why"), or holds a character that no
+ * address of the site's own pages has (an escape, a space, a letter not in ASCII): such a link is
+ * not checked. Free it.
+ */
+char *links_site_path(const char *url, const char *base, const char *site_url);
 
 #endif

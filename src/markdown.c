@@ -393,11 +393,27 @@ summary_prefix(const char *md, size_t len)
 	return len;
 }
 
+/* Calls found(arg, url, line) for each link below doc, in order. */
+static void
+each_link(cmark_node *doc, markdown_found_fn *found, void *arg)
+{
+	cmark_iter *it = cmark_iter_new(doc);
+	cmark_event_type ev;
+
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *n = cmark_iter_get_node(it);
+
+		if (ev == CMARK_EVENT_ENTER && cmark_node_get_type(n) == CMARK_NODE_LINK)
+			found(arg, cmark_node_get_url(n), (unsigned)cmark_node_get_start_line(n));
+	}
+	cmark_iter_free(it);
+}
+
 int
 markdown_render(struct buf *html, struct buf *summary, size_t summary_max, const char *md,
-		size_t len)
+		size_t len, markdown_found_fn *link, void *link_arg)
 {
-	size_t prefix = html ? len : summary_prefix(md, len);
+	size_t prefix = html || link ? len : summary_prefix(md, len);
 	cmark_node *doc = markdown_parse(md, prefix);
 	int ret;
 
@@ -406,6 +422,9 @@ markdown_render(struct buf *html, struct buf *summary, size_t summary_max, const
 		markdown_done();
 		doc = markdown_parse(md, len);
 	}
+	/* Before html_of, which may change the tree (headings), not its links. */
+	if (link)
+		each_link(doc, link, link_arg);
 	ret = (html && html_of(html, doc) < 0) ||
 	      (summary && summary_of(summary, doc, summary_max) < 0) ? -1 : 0;
 	markdown_done();
@@ -415,7 +434,7 @@ markdown_render(struct buf *html, struct buf *summary, size_t summary_max, const
 int
 markdown_to_html(struct buf *out, const char *md, size_t len)
 {
-	return markdown_render(out, NULL, 0, md, len);
+	return markdown_render(out, NULL, 0, md, len, NULL, NULL);
 }
 
 int
@@ -440,8 +459,7 @@ markdown_line_in_paragraph(const char *md, size_t len, unsigned line)
 /* Calls found(arg, text_of(node), its line) for each node of md[0..len) of type a or b. */
 static void
 each_node(const char *md, size_t len, cmark_node_type a, cmark_node_type b,
-	  const char *(*text_of)(cmark_node *), void (*found)(void *, const char *, unsigned),
-	  void *arg)
+	  const char *(*text_of)(cmark_node *), markdown_found_fn *found, void *arg)
 {
 	cmark_node *doc = markdown_parse(md, len);
 	cmark_iter *it = cmark_iter_new(doc);
@@ -459,15 +477,13 @@ each_node(const char *md, size_t len, cmark_node_type a, cmark_node_type b,
 }
 
 void
-markdown_images(const char *md, size_t len,
-		void (*found)(void *arg, const char *url, unsigned line), void *arg)
+markdown_images(const char *md, size_t len, markdown_found_fn *found, void *arg)
 {
 	each_node(md, len, CMARK_NODE_IMAGE, CMARK_NODE_IMAGE, cmark_node_get_url, found, arg);
 }
 
 void
-markdown_raw_html(const char *md, size_t len,
-		  void (*found)(void *arg, const char *html, unsigned line), void *arg)
+markdown_raw_html(const char *md, size_t len, markdown_found_fn *found, void *arg)
 {
 	each_node(md, len, CMARK_NODE_HTML_BLOCK, CMARK_NODE_HTML_INLINE, cmark_node_get_literal,
 		  found, arg);
@@ -482,5 +498,5 @@ markdown_library_version(void)
 int
 markdown_first_paragraph_text(struct buf *out, const char *md, size_t len, size_t max)
 {
-	return markdown_render(NULL, out, max, md, len);
+	return markdown_render(NULL, out, max, md, len, NULL, NULL);
 }

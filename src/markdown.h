@@ -21,11 +21,19 @@ int markdown_to_html(struct buf *out, const char *md, size_t len);
 int markdown_first_paragraph_text(struct buf *out, const char *md, size_t len, size_t max);
 
 /*
+ * What the functions below call for each node they find: its URL or text as written (entities
+ * and backslash escapes read) and the line it starts on (1-based, cmark's: a lone CR ends a line
+ * too). No column: cmark's is off on a paragraph's continuation lines.
+ */
+typedef void markdown_found_fn(void *arg, const char *text, unsigned line);
+
+/*
  * Both of the above from one parse; html or summary may be NULL. For a summary alone only the
- * part of md that decides the first paragraph is parsed.
+ * part of md that decides the first paragraph is parsed. With link, it is also called with each
+ * link's URL, in order, from the same parse.
  */
 int markdown_render(struct buf *html, struct buf *summary, size_t summary_max, const char *md,
-		    size_t len);
+		    size_t len, markdown_found_fn *link, void *link_arg);
 
 /*
  * Whether line (1-based) of md[0..len) is part of a paragraph, as opposed to a code block, an HTML
@@ -33,20 +41,14 @@ int markdown_render(struct buf *html, struct buf *summary, size_t summary_max, c
  */
 int markdown_line_in_paragraph(const char *md, size_t len, unsigned line);
 
-/*
- * Calls found(arg, url, line) for each image in md[0..len), in order: its URL as written and the
- * line it starts on (1-based, cmark's: a lone CR ends a line too). No column: cmark's is off on a
- * paragraph's continuation lines.
- */
-void markdown_images(const char *md, size_t len,
-		     void (*found)(void *arg, const char *url, unsigned line), void *arg);
+/* Calls found(arg, url, line) for each image in md[0..len), in order. */
+void markdown_images(const char *md, size_t len, markdown_found_fn *found, void *arg);
 
 /*
  * Calls found(arg, html, line) for each piece of raw HTML in md[0..len), which safe mode leaves
- * out: its text as written (a block's whole lines) and the line it starts on, as markdown_images.
+ * out: its text as written (a block's whole lines).
  */
-void markdown_raw_html(const char *md, size_t len,
-		       void (*found)(void *arg, const char *html, unsigned line), void *arg);
+void markdown_raw_html(const char *md, size_t len, markdown_found_fn *found, void *arg);
 
 /* The version of the cmark library loaded, e.g. "0.30.2": the HTML depends on it. */
 const char *markdown_library_version(void);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "frontmatter.h"
+#include "links.h"
 #include "markdown.h"
 
 #define LEVELS_DIR "content/levels/"
@@ -46,10 +47,12 @@ struct announcement {
 	unsigned updated_line, updated_col; /* the same of 'updated', when given (else 0) */
 	char *title;                       /* NULL: derived once the previous level is known */
 	char *id;
-	unsigned id_line;                  /* 0: no id in the front matter, the default one */
+	unsigned id_line, id_col;          /* 0: no id in the front matter, the default one */
 	char *slug;
 	char *content_html;
 	char *summary_text;
+	char *links;                       /* its body's links that may lead into the site */
+	size_t links_len;
 	const struct announcement *previous;  /* the one before it in the same scope */
 	int is_current;                    /* the newest of its scope */
 	/*
@@ -76,6 +79,14 @@ struct shared_level {
 	json_t *name, *title, *summary, *colour, *text_colour;
 };
 
+/* A free page's links, kept until every page is known, for check_links. */
+struct page_links {
+	const char *source;
+	char *folder;                      /* "pages/<name>/" */
+	char *links;
+	size_t len;
+};
+
 struct model_builder {
 	const struct config *cfg;
 	const struct model_memo *memo;
@@ -86,6 +97,8 @@ struct model_builder {
 	struct diag *d;
 	struct announcement *items;
 	size_t count;
+	struct page_links *page_links;
+	size_t npage_links;
 	int64_t made_at;                   /* the commit's time, for feeds with nothing to date them */
 };
 
@@ -329,6 +342,40 @@ check_images(struct diag *d, const char *path, const char *site_url, const struc
 		markdown_images(fm->body, fm->body_len, report_foreign_image, &c);
 }
 
+/*
+ * The links of a body that may lead to a page of the site, as check_links reads them: for each,
+ * "url\0line\0col\0", its line and column in the file (the URL's column, 0 when the URL as
+ * cmark gives it is not written once on that line: a reference, an escape, the same link twice).
+ * Links with a scheme other than the site's, and those to a part of the same page, lead elsewhere.
+ */
+struct link_collect {
+	const char *site_url;
+	const char *body;
+	size_t len;
+	unsigned body_line;
+	struct buf out;
+};
+
+static void
+collect_link(void *arg, const char *url, unsigned cmark_line)
+{
+	struct link_collect *c = arg;
+	size_t ulen = strlen(url), lf_start, at, end, col = 0;
+	const char *hit;
+	unsigned line;
+
+	if (!*url || *url == '#' ||
+	    (uri_scheme_length(url) && strncasecmp(url, c->site_url, strlen(c->site_url)) != 0))
+		return;
+	line = lf_line_of(c->body, c->len, cmark_line, &lf_start, &at);
+	for (end = at; end < c->len && !ends_cmark_line(c->body, c->len, end); end++)
+		;
+	hit = memmem(c->body + at, end - at, url, ulen);
+	if (hit && !memmem(hit + 1, (size_t)(c->body + end - hit - 1), url, ulen))
+		col = (size_t)(hit - c->body) - lf_start + 1;
+	buf_printf(&c->out, "%s%c%u%c%zu%c", url, 0, c->body_line + line - 1, 0, col, 0);
+}
+
 /* The raw HTML of a body: how many pieces, and the first, for check_raw_html. */
 struct raw_html {
 	const char *body;
@@ -472,6 +519,7 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 	struct frontmatter fm;
 	const struct frontmatter_field *level, *date, *title, *scope, *updated, *expires, *id;
 	struct buf list = BUF_INIT, html = BUF_INIT, text = BUF_INIT;
+	struct link_collect links = { cfg->url, NULL, 0, 0, BUF_INIT };
 	size_t errors_before = d->errors;
 	long placeholder;
 	unsigned placeholder_col = 1;
@@ -480,6 +528,9 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 	a->src = f;
 	if (frontmatter_parse(&fm, path, f->data, f->size, d) < 0)
 		return -1;
+	links.body = fm.body;
+	links.len = fm.body_len;
+	links.body_line = fm.body_line;
 	warn_unknown_keys(d, path, &fm, announcement_keys,
 			  sizeof(announcement_keys) / sizeof(*announcement_keys),
 			  "level, date, title, scope, updated, expires or id");
@@ -554,6 +605,7 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 				   id->value);
 		a->id = xstrdup(id->value);
 		a->id_line = id->line;
+		a->id_col = id->col;
 	}
 
 	a->slug = file_stem(path, LEVELS_DIR);
@@ -572,10 +624,12 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 	 * one, or made again when a page shows it (model_entry_content).
 	 */
 	want_html = !b->memo || b->memo->keep_html;
-	if (markdown_render(want_html ? &html : NULL, &text, SUMMARY_MAX, fm.body, fm.body_len) < 0) {
+	if (markdown_render(want_html ? &html : NULL, &text, SUMMARY_MAX, fm.body, fm.body_len,
+			    collect_link, &links) < 0) {
 		diag_error(d, path, 0, 0, "out of memory rendering Markdown");
 		goto out;
 	}
+	a->links = buf_detach(&links.out, &a->links_len);
 	if (b->memo && want_html && d->errors == errors_before)
 		b->memo->keep_html(b->memo->arg, f, html.ptr ? html.ptr : "", html.len);
 	a->content_html = b->memo ? NULL : buf_detach(&html, NULL);
@@ -584,6 +638,7 @@ out:
 	buf_release(&list);
 	buf_release(&html);
 	buf_release(&text);
+	buf_release(&links.out);
 	frontmatter_release(&fm);
 	return d->errors > errors_before ? -1 : 0;
 }
@@ -596,6 +651,7 @@ announcement_release(struct announcement *a)
 	free(a->slug);
 	free(a->content_html);
 	free(a->summary_text);
+	free(a->links);
 	free(a->rec);
 	json_decref(a->json);
 	json_decref(a->sitemap_item);
@@ -604,7 +660,8 @@ announcement_release(struct announcement *a)
 /*
  * A memo record: what entry_json needs of an announcement besides its source, as fields each
  * ended by a NUL (no field can hold one: sources are checked for NUL first). Titles and ids
- * absent from the front matter are "-", present ones "=" and the value.
+ * absent from the front matter are "-", present ones "=" and the value. The body's links
+ * (link_collect's) end it.
  */
 static void
 encode_record(struct announcement *a)
@@ -620,10 +677,11 @@ encode_record(struct announcement *a)
 	else
 		buf_printf(&r, "-%c", 0);
 	if (a->id)
-		buf_printf(&r, "=%s%c%u%c", a->id, 0, a->id_line, 0);
+		buf_printf(&r, "=%s%c%u%c%u%c", a->id, 0, a->id_line, 0, a->id_col, 0);
 	else
-		buf_printf(&r, "-%c0%c", 0, 0);
+		buf_printf(&r, "-%c0%c0%c", 0, 0, 0);
 	buf_printf(&r, "%s%c", a->summary_text, 0);
+	buf_add(&r, a->links ? a->links : "", a->links_len);
 	a->rec = buf_detach(&r, &a->rec_len);
 }
 
@@ -657,8 +715,8 @@ decode_record(struct model_builder *b, struct announcement *a, const struct sour
 	      const char *rec, size_t len)
 {
 	const char *level, *scope, *title, *id, *summary;
-	long long de, doff, dline, dcol, ue, uoff, uline, ucol, line;
-	size_t at = 0;
+	long long de, doff, dline, dcol, ue, uoff, uline, ucol, line, col, n;
+	size_t at = 0, links;
 
 	a->src = f;
 	if (!(level = next_field(rec, len, &at)) || !(scope = next_field(rec, len, &at)) ||
@@ -672,8 +730,14 @@ decode_record(struct model_builder *b, struct announcement *a, const struct sour
 	    field_int(next_field(rec, len, &at), 0, UINT_MAX, &ucol) < 0 ||
 	    !(title = next_field(rec, len, &at)) || !(id = next_field(rec, len, &at)) ||
 	    field_int(next_field(rec, len, &at), 0, UINT_MAX, &line) < 0 ||
-	    !(summary = next_field(rec, len, &at)) || at != len)
+	    field_int(next_field(rec, len, &at), 0, UINT_MAX, &col) < 0 ||
+	    !(summary = next_field(rec, len, &at)))
 		return -1;
+	for (links = at; at < len;)
+		if (!next_field(rec, len, &at) ||
+		    field_int(next_field(rec, len, &at), 0, UINT_MAX, &n) < 0 ||
+		    field_int(next_field(rec, len, &at), 0, UINT_MAX, &n) < 0)
+			return -1;
 	if (!(a->level = config_level(b->cfg, level)))
 		return -1;
 	a->scope = *scope ? config_scope(b->cfg, scope) : NULL;
@@ -692,8 +756,11 @@ decode_record(struct model_builder *b, struct announcement *a, const struct sour
 	a->title = *title == '=' ? xstrdup(title + 1) : NULL;
 	a->id = *id == '=' ? xstrdup(id + 1) : NULL;
 	a->id_line = (unsigned)line;
+	a->id_col = (unsigned)col;
 	a->slug = file_stem(f->path, LEVELS_DIR);
 	a->summary_text = xstrdup(summary);
+	a->links_len = len - links;
+	a->links = a->links_len ? memcpy(xcalloc(1, a->links_len), rec + links, a->links_len) : NULL;
 	a->rec = xstrndup(rec, len);
 	a->rec_len = len;
 	/*
@@ -1461,7 +1528,7 @@ order_announcements(struct model_builder *b)
 			first = by_id[i];
 			again = by_id[i - 1];
 		}
-		diag_error(d, again->src->path, again->id_line, 0,
+		diag_error(d, again->src->path, again->id_line, again->id_col,
 			   "id '%s' is already used by %s (expected a unique id)", again->id,
 			   first->src->path);
 	}
@@ -1480,6 +1547,8 @@ load_pages(struct model_builder *b, const struct source_set *src)
 		const struct source_file *f = &src->files[i];
 		const struct frontmatter_field *title;
 		struct frontmatter fm;
+		struct link_collect links = { b->cfg->url, NULL, 0, 0, BUF_INIT };
+		struct page_links *pl;
 		char *name;
 		json_t *p;
 
@@ -1508,14 +1577,21 @@ load_pages(struct model_builder *b, const struct source_set *src)
 			check_one_line(d, f->path, title);
 		check_images(d, f->path, b->cfg->url, &fm);
 		check_raw_html(d, f->path, &fm);
-		if (markdown_to_html(&html, fm.body, fm.body_len) < 0)
+		links.body = fm.body;
+		links.len = fm.body_len;
+		links.body_line = fm.body_line;
+		if (markdown_render(&html, NULL, 0, fm.body, fm.body_len, collect_link, &links) < 0)
 			diag_error(d, f->path, 0, 0, "out of memory rendering Markdown");
+		b->page_links = xreallocarray(b->page_links, b->npage_links + 1, sizeof(*b->page_links));
+		pl = &b->page_links[b->npage_links++];
+		pl->source = f->path;
+		pl->links = buf_detach(&links.out, &pl->len);
 		p = json_object();
 		set_string(p, "name", name);
 		set_string(p, "title", title ? title->value : "");
 		buf_printf(&s, "pages/%s/", name);
 		set_string(p, "path", s.ptr);
-		buf_reset(&s);
+		pl->folder = buf_detach(&s, NULL);
 		buf_printf(&s, "%spages/%s/", b->cfg->url, name);
 		set_buf_reset(p, "url", &s);
 		set_buf_reset(p, "content_html", &html);
@@ -1527,6 +1603,179 @@ load_pages(struct model_builder *b, const struct source_set *src)
 	buf_release(&s);
 	buf_release(&html);
 	return pages;
+}
+
+static int
+compare_strings(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/*
+ * The folder of an announcement or free page that a path of the site names: "2014/x/" for
+ * "2014/x", "2014/x/" or "2014/x/index.html", and the same under "pages/". NULL for any other
+ * path, which may well be a file the web host serves beside the site's own.
+ */
+static char *
+page_folder_of(const char *to)
+{
+	size_t first = strcspn(to, "/"), second;
+	const char *rest = to + first + 1;
+	struct buf folder = BUF_INIT;
+	int year = first == 4;
+
+	for (size_t i = 0; year && i < 4; i++)
+		year = isdigit((unsigned char)to[i]);
+	if (!to[first] || !(year || (first == 5 && strncmp(to, "pages", 5) == 0)))
+		return NULL;
+	second = strcspn(rest, "/");
+	if (second == 0 || strspn(rest, ".") == second ||
+	    (rest[second] && strcmp(rest + second, "/") != 0 &&
+	     strcmp(rest + second, "/index.html") != 0))
+		return NULL;
+	buf_printf(&folder, "%.*s/", (int)(rest + second - to), to);
+	return buf_detach(&folder, NULL);
+}
+
+/* Appends the folder of the announcement or page whose file is name.md; 0, or -1 if none. */
+static int
+folder_named(struct buf *folder, const char **source, const struct model_builder *b,
+	     const char *name, size_t len)
+{
+	struct civil_time c;
+
+	for (size_t i = 0; i < b->count; i++) {
+		const struct announcement *a = &b->items[i];
+
+		if (strlen(a->slug) == len && memcmp(a->slug, name, len) == 0) {
+			date_to_civil(&c, a->date.epoch, a->date.offset_minutes);
+			*source = a->src->path;
+			return buf_printf(folder, "%04d/%s/", c.year, a->slug) < 0 ? -1 : 0;
+		}
+	}
+	for (size_t i = 0; i < b->npage_links; i++) {
+		const char *f = b->page_links[i].folder + strlen("pages/");
+
+		if (strlen(f) == len + 1 && memcmp(f, name, len) == 0) {
+			*source = b->page_links[i].source;
+			return buf_puts(folder, b->page_links[i].folder);
+		}
+	}
+	return -1;
+}
+
+/*
+ * Says that the link url on line:col of source leads to no page: to is where it leads, want the
+ * folder of a page it names, or NULL for a Markdown file's name. Every announcement and page
+ * sits two folders down, so "../../" and a folder is the address of any from any.
+ */
+static void
+report_dead_link(const struct model_builder *b, const char *source, unsigned line, unsigned col,
+		 const char *url, const char *to, const char *want)
+{
+	const char *name = want ? strchr(want, '/') + 1 : strrchr(to, '/'), *found = NULL;
+	size_t len = want ? strlen(name) - 1 : 0;
+	struct buf folder = BUF_INIT, expected = BUF_INIT;
+
+	if (!want) {
+		name = name ? name + 1 : to;
+		len = strlen(name) - strlen(".md");
+	}
+	if (folder_named(&folder, &found, b, name, len) == 0)
+		buf_printf(&expected, "../../%s, the address of %s", folder.ptr, found);
+	else if (!want)
+		buf_puts(&expected, "the address of the page it becomes: "
+			 "../../<year>/<its file name without .md>/");
+	else if (isdigit((unsigned char)*want))
+		buf_puts(&expected, "an announcement's address: "
+			 "../../<year>/<its file name without .md>/");
+	else
+		buf_puts(&expected, "a page's address: ../../pages/<its file name without .md>/");
+	diag_warning(b->d, source, line, col, "link to '%s' leads %s (expected %s)", url,
+		     want ? "to no page of the site" : "to a Markdown file, which is not published",
+		     expected.ptr);
+	buf_release(&folder);
+	buf_release(&expected);
+}
+
+/*
+ * Warns of each link of a body (link_collect's list) to an announcement or page that the site
+ * does not have, or to a Markdown file: a file renamed, or a year or name mistyped, would
+ * otherwise be a link that leads nowhere for every reader. known holds the folders it has.
+ */
+static void
+check_links_of(const struct model_builder *b, char **known, size_t nknown, const char *source,
+	       const char *folder, const char *links, size_t len)
+{
+	struct buf base = BUF_INIT;
+	size_t at = 0;
+
+	if (buf_printf(&base, "%s%s", b->cfg->url, folder) < 0)
+		return;
+	while (at < len) {
+		const char *url = next_field(links, len, &at);
+		long long line = 0, col = 0;
+		char *to, *want;
+
+		field_int(next_field(links, len, &at), 0, UINT_MAX, &line);
+		field_int(next_field(links, len, &at), 0, UINT_MAX, &col);
+		if (!url || !(to = links_site_path(url, base.ptr, b->cfg->url)))
+			continue;
+		want = page_folder_of(to);
+		if (want ? !bsearch(&want, known, nknown, sizeof(*known), compare_strings) :
+			   strlen(to) > 3 && strcmp(to + strlen(to) - 3, ".md") == 0)
+			report_dead_link(b, source, (unsigned)line, (unsigned)col, url, to, want);
+		free(want);
+		free(to);
+	}
+	buf_release(&base);
+}
+
+/* check_links_of for every announcement, then every page, in the order of their files. */
+static void
+check_links(struct model_builder *b)
+{
+	size_t nknown = b->count + b->npage_links, with_links = 0;
+	char **known;
+	struct civil_time c;
+	struct buf folder = BUF_INIT;
+
+	for (size_t i = 0; i < b->count; i++)
+		with_links += b->items[i].links_len > 0;
+	for (size_t i = 0; i < b->npage_links; i++)
+		with_links += b->page_links[i].len > 0;
+	if (!with_links)
+		return;
+	known = xcalloc(nknown, sizeof(*known));
+	for (size_t i = 0; i < b->count; i++) {
+		const struct announcement *a = &b->items[i];
+
+		date_to_civil(&c, a->date.epoch, a->date.offset_minutes);
+		buf_printf(&folder, "%04d/%s/", c.year, a->slug);
+		known[i] = buf_detach(&folder, NULL);
+	}
+	for (size_t i = 0; i < b->npage_links; i++)
+		known[b->count + i] = xstrdup(b->page_links[i].folder);
+	qsort(known, nknown, sizeof(*known), compare_strings);
+	for (size_t i = 0; i < b->count; i++) {
+		const struct announcement *a = &b->items[i];
+
+		if (!a->links_len)
+			continue;
+		date_to_civil(&c, a->date.epoch, a->date.offset_minutes);
+		buf_printf(&folder, "%04d/%s/", c.year, a->slug);
+		check_links_of(b, known, nknown, a->src->path, folder.ptr, a->links, a->links_len);
+		buf_reset(&folder);
+	}
+	for (size_t i = 0; i < b->npage_links; i++)
+		if (b->page_links[i].len)
+			check_links_of(b, known, nknown, b->page_links[i].source,
+				       b->page_links[i].folder, b->page_links[i].links,
+				       b->page_links[i].len);
+	for (size_t i = 0; i < nknown; i++)
+		free(known[i]);
+	free(known);
+	buf_release(&folder);
 }
 
 static json_t *
@@ -1859,6 +2108,7 @@ model_build_memo(json_t **out, const struct config *cfg, const struct source_set
 	}
 	load_announcements(&b, src);
 	pages = load_pages(&b, src);
+	check_links(&b);
 	/*
 	 * The checks across files (one announcement a moment, unique ids) run over the files that
 	 * loaded, whatever the others said: every problem is said in one run, not one push after
@@ -1885,5 +2135,10 @@ out:
 	for (size_t i = 0; i < b.count; i++)
 		announcement_release(&b.items[i]);
 	free(b.items);
+	for (size_t i = 0; i < b.npage_links; i++) {
+		free(b.page_links[i].folder);
+		free(b.page_links[i].links);
+	}
+	free(b.page_links);
 	return rc;
 }

@@ -392,6 +392,63 @@ is "$(grep -v warning <<<"$err")" "threatfeed: content/levels/2014-08-29-nationa
 	"an announcement from the entries cache is reported at its date's line and column"
 git -C "$inc" rm -q content/levels/2014-08-29-a.md
 commit "$inc" "not at the same instant" >/dev/null
+# A clash of ids is reported at the id's line and column, also in one from the entries cache.
+put "$inc" content/levels/2022-01-09-z.md <<'EOF2'
+---
+level: low
+date: 2022-01-09T10:00:00Z
+scope: national
+id: tag:threat.example.org,2022:one
+---
+Kept in the entries cache.
+EOF2
+commit "$inc" "an explicit id" >/dev/null
+build_ok "incremental: build with an explicit id" -C "$inc"
+put "$inc" content/levels/2022-01-02-a.md <<'EOF2'
+---
+level: moderate
+date: 2022-01-02T10:00:00Z
+scope: national
+id: tag:threat.example.org,2022:one
+---
+The same id.
+EOF2
+commit "$inc" "the same id" >/dev/null
+run_tf build -C "$inc"
+is "$status/$(grep -v warning <<<"$err")" "1/threatfeed: content/levels/2022-01-09-z.md:5:5: id 'tag:threat.example.org,2022:one' is already used by content/levels/2022-01-02-a.md (expected a unique id)" \
+	"an id from the entries cache is reported at its line and column"
+git -C "$inc" rm -q content/levels/2022-01-02-a.md content/levels/2022-01-09-z.md
+commit "$inc" "no clash" >/dev/null
+
+# Whether a link leads to a page is known only once every file is: a file taken from the entries
+# cache is checked again against what the others are now.
+put "$inc" content/levels/2022-03-01-national-low.md <<'EOF2'
+---
+level: low
+date: 2022-03-01T10:00:00Z
+scope: national
+---
+Lowered. See [the next one](../../2023/2023-01-01-national-moderate/).
+EOF2
+commit "$inc" "a link ahead" >/dev/null
+# The announcement of 2020 warns of an unknown key, said above.
+links_said() { grep -v "unknown key 'colour'" <<<"$err"; }
+dead="threatfeed: content/levels/2022-03-01-national-low.md:6:29: warning: link to '../../2023/2023-01-01-national-moderate/' leads to no page of the site (expected an announcement's address: ../../<year>/<its file name without .md>/)"
+run_tf build -C "$inc"
+is "$status/$(links_said)" "0/$dead" "a link to an announcement not yet published is a warning"
+run_tf build -C "$inc" -o "$S/inc-link"
+is "$status/$(links_said)" "0/$dead" "... said again with a warm entries cache"
+announcement moderate 2023-01-01T10:00:00Z national 'Raised.' |
+	put "$inc" content/levels/2023-01-01-national-moderate.md
+commit "$inc" "the link's page" >/dev/null
+run_tf build -C "$inc"
+is "$status/$(links_said)" "0/" "once that announcement is published, the link it had from the cache is quiet"
+git -C "$inc" mv content/levels/2023-01-01-national-moderate.md content/levels/2023-01-01-moderate.md
+commit "$inc" "its page renamed" >/dev/null
+run_tf build -C "$inc"
+is "$status/$(links_said)" "0/$dead" "renamed, the link to it is a warning again"
+git -C "$inc" rm -q content/levels/2022-03-01-national-low.md content/levels/2023-01-01-moderate.md
+commit "$inc" "no links" >/dev/null
 
 # ---- a larger site: the content is loaded by several threads ----
 

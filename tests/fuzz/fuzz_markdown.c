@@ -8,6 +8,7 @@
  */
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -18,6 +19,7 @@
 
 #define SUMMARY_MAX 200
 #define PAGE_URL "https://gov.example/threat/2024/2024-01-01-national-severe/"
+#define SITE_URL "https://gov.example/threat/"
 
 /*
  * 1 when html holds attr="scheme: (any case), i.e. cmark let a dangerous URL through. The images
@@ -67,6 +69,18 @@ check_html(const struct buf *html, const char *md, size_t size)
 	assert(!has_url(html->ptr, "src=\"", "data:"));
 }
 
+/* Each link, as the check of links reads it: where it leads in the site has no query or fragment. */
+static void
+site_path_of_link(void *arg, const char *url, unsigned line)
+{
+	char *path = links_site_path(url, PAGE_URL, SITE_URL);
+
+	(void)arg;
+	assert(line >= 1);
+	assert(!path || !strpbrk(path, "?#"));
+	free(path);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -86,7 +100,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* A summary of clean text is clean: the cut never splits a UTF-8 sequence. */
 		if (text_check(md, size, &line, &col, &why) == 0)
 			assert(text_check(text.ptr, text.len, &line, &col, &why) == 0);
-		if (markdown_render(&whole_html, &whole_text, SUMMARY_MAX, md, size) == 0)
+		if (markdown_render(&whole_html, &whole_text, SUMMARY_MAX, md, size, site_path_of_link,
+				    NULL) == 0)
 			assert(whole_text.len == text.len && memcmp(whole_text.ptr, text.ptr, text.len) == 0);
 	}
 	buf_release(&html);

@@ -144,6 +144,41 @@ test_errors(void)
 	buf_release(&b);
 }
 
+/* Where a link on the page at PAGE leads within the site at SITE; want NULL: not checked. */
+#define SITE "https://gov.example/threat/"
+
+static void
+site_path(const char *url, const char *want, const char *what)
+{
+	char *got = links_site_path(url, PAGE, SITE);
+
+	is_str(got, want, what);
+	free(got);
+}
+
+static void
+test_site_path(void)
+{
+	site_path("../../2014/x/", "2014/x/", "a relative link");
+	site_path("../../2014/x/index.html?q=1#why", "2014/x/index.html",
+		  "without its query and fragment");
+	site_path("x.md", "2024/2024-01-01-national-severe/x.md", "a bare name is beside the page");
+	site_path("/threat/pages/about/", "pages/about/", "a root-relative link under the site's path");
+	site_path("HTTPS://GOV.EXAMPLE/threat/2014/x/", "2014/x/",
+		  "an absolute link: scheme and host in any case");
+	site_path("https://gov.example/Threat/2014/x/", NULL, "the site's path in its own case only");
+	site_path("//gov.example/threat/levels/", "levels/", "a network-path link");
+	site_path("../../../../elsewhere/", NULL, "above the site's folder is not the site");
+	site_path("/other/", NULL, "nor another folder of the host");
+	site_path("https://other.example/threat/2014/x/", NULL, "another host");
+	site_path("https://gov.example:8443/threat/2014/x/", NULL, "another port");
+	site_path("#why", NULL, "a part of the same page");
+	site_path("?q=1", NULL, "the same page with a query");
+	site_path("../../2014/x%2Fy/", NULL, "an escape is never in a page's address: not checked");
+	site_path("../../2014/é/", NULL, "nor a letter not in ASCII");
+	site_path("../../", "", "the home page");
+}
+
 int
 main(void)
 {
@@ -152,5 +187,6 @@ main(void)
 	test_base_as_written();
 	test_kept();
 	test_errors();
+	test_site_path();
 	return tests_done();
 }

@@ -231,7 +231,7 @@ test_errors(const struct config *cfg)
 	       "level, date, title, scope, updated, expires or id)\n"
 	       "threatfeed: content/levels/c.md:3:7: announces a level for the same scope at the same "
 	       "instant as content/levels/b.md (expected one announcement per moment)\n"
-	       "threatfeed: content/levels/b.md:5: id 'tag:x,2014:a' is already used by "
+	       "threatfeed: content/levels/b.md:5:5: id 'tag:x,2014:a' is already used by "
 	       "content/levels/a.md (expected a unique id)\n",
 	       "unknown keys warn; same instant and duplicate ids are errors");
 	free(messages);
