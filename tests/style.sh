@@ -115,6 +115,15 @@ broken_names() {
 		return out;'
 }
 
+# cut_tables SITE WIDTH: "PAGE PIXELS" for each history table of SITE wider than its box at
+# WIDTH CSS pixels, which a reader would have to scroll sideways to see the rest of.
+cut_tables() {
+	measure "$1" "$2" 'const out = [];
+		for (const e of d.querySelectorAll(".table-scroll"))
+			if (e.scrollWidth > e.clientWidth) out.push(String(e.scrollWidth - e.clientWidth));
+		return out;'
+}
+
 if command -v chromium >/dev/null; then
 	repo=$(base_repo)
 	build_ok "the base site builds" -C "$repo"
@@ -122,6 +131,10 @@ if command -v chromium >/dev/null; then
 	for w in 250 320 360 683 800 1280; do
 		o=$(broken_names "$repo/site" $w 2>&1)
 		is "$o" "" "no level name (SUBSTANTIAL the longest) breaks inside the word at $w px"
+	done
+	for w in 320 360 683 1280; do
+		o=$(cut_tables "$repo/site" $w 2>&1)
+		is "$o" "" "every history table, its links and levels, fits a $w px screen whole"
 	done
 fi
 
