@@ -393,18 +393,20 @@ summary_prefix(const char *md, size_t len)
 	return len;
 }
 
-/* Calls found(arg, url, line) for each link below doc, in order. */
+/* Calls found(arg, text_of(node), its line) for each node below doc of type a or b, in order. */
 static void
-each_link(cmark_node *doc, markdown_found_fn *found, void *arg)
+each_of_type(cmark_node *doc, cmark_node_type a, cmark_node_type b,
+	     const char *(*text_of)(cmark_node *), markdown_found_fn *found, void *arg)
 {
 	cmark_iter *it = cmark_iter_new(doc);
 	cmark_event_type ev;
 
 	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
 		cmark_node *n = cmark_iter_get_node(it);
+		cmark_node_type type = cmark_node_get_type(n);
 
-		if (ev == CMARK_EVENT_ENTER && cmark_node_get_type(n) == CMARK_NODE_LINK)
-			found(arg, cmark_node_get_url(n), (unsigned)cmark_node_get_start_line(n));
+		if (ev == CMARK_EVENT_ENTER && (type == a || type == b))
+			found(arg, text_of(n), (unsigned)cmark_node_get_start_line(n));
 	}
 	cmark_iter_free(it);
 }
@@ -424,7 +426,8 @@ markdown_render(struct buf *html, struct buf *summary, size_t summary_max, const
 	}
 	/* Before html_of, which may change the tree (headings), not its links. */
 	if (link)
-		each_link(doc, link, link_arg);
+		each_of_type(doc, CMARK_NODE_LINK, CMARK_NODE_LINK, cmark_node_get_url, link,
+			     link_arg);
 	ret = (html && html_of(html, doc) < 0) ||
 	      (summary && summary_of(summary, doc, summary_max) < 0) ? -1 : 0;
 	markdown_done();
@@ -456,23 +459,12 @@ markdown_line_in_paragraph(const char *md, size_t len, unsigned line)
 	return found;
 }
 
-/* Calls found(arg, text_of(node), its line) for each node of md[0..len) of type a or b. */
+/* each_of_type over md[0..len), parsed for it alone. */
 static void
 each_node(const char *md, size_t len, cmark_node_type a, cmark_node_type b,
 	  const char *(*text_of)(cmark_node *), markdown_found_fn *found, void *arg)
 {
-	cmark_node *doc = markdown_parse(md, len);
-	cmark_iter *it = cmark_iter_new(doc);
-	cmark_event_type ev;
-
-	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
-		cmark_node *n = cmark_iter_get_node(it);
-		cmark_node_type type = cmark_node_get_type(n);
-
-		if (ev == CMARK_EVENT_ENTER && (type == a || type == b))
-			found(arg, text_of(n), (unsigned)cmark_node_get_start_line(n));
-	}
-	cmark_iter_free(it);
+	each_of_type(markdown_parse(md, len), a, b, text_of, found, arg);
 	markdown_done();
 }
 
