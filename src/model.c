@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <iconv.h>
 #include <limits.h>
 #include <stdint.h>
 #include <pthread.h>
@@ -193,6 +194,66 @@ parse_date_field(struct timestamp *out, struct diag *d, const char *path,
 	return 0;
 }
 
+/*
+ * The character that byte (0x80 to 0x9F) stands for in Windows-1252, as UTF-8, or "" for the five
+ * bytes it leaves undefined: glibc's iconv knows the encoding, so no table of it is kept here.
+ */
+static void
+windows_1252_char(char out[8], unsigned char byte)
+{
+	iconv_t cd = iconv_open("UTF-8", "WINDOWS-1252");
+	char in[1] = { (char)byte }, *from = in, *to = out;
+	size_t left = 1, room = 7;
+
+	out[0] = '\0';
+	if (cd == (iconv_t)-1)
+		return;
+	if (iconv(cd, &from, &left, &to, &room) != (size_t)-1 && left == 0)
+		*to = '\0';
+	else
+		out[0] = '\0';
+	iconv_close(cd);
+}
+
+/*
+ * A C1 control character (U+0080 to U+009F) is allowed by XML 1.0 but is an error in HTML, and
+ * browsers and feed readers show it as nothing or a box. It is almost always text written in
+ * Windows-1252 and read as Latin-1 on its way in, where U+0092 was a right quotation mark: said
+ * at the first, with what that was, and how many more there are.
+ */
+static void
+warn_c1_controls(struct diag *d, const struct source_file *f)
+{
+	const char *s = f->data, *end = s + f->size, *first = NULL;
+	size_t more = 0;
+	unsigned line, col;
+	char meant[8], others[32] = "";
+
+	/* U+0080 to U+009F are 0xC2 0x80 to 0xC2 0x9F in UTF-8 (already checked). */
+	for (const char *p = s; (p = memchr(p, 0xC2, (size_t)(end - p))) && end - p > 1; p++) {
+		if ((unsigned char)p[1] < 0x80 || (unsigned char)p[1] > 0x9F)
+			continue;
+		more += first != NULL;
+		if (!first)
+			first = p;
+	}
+	if (!first)
+		return;
+	text_position(s, f->size, (size_t)(first - s), &line, &col);
+	windows_1252_char(meant, (unsigned char)first[1]);
+	if (more)
+		snprintf(others, sizeof(others), " and %zu more", more);
+	if (meant[0])
+		diag_warning(d, f->path, line, col, "control character U+%04X%s, which browsers and "
+			     "feed readers show as nothing or a box (expected '%s': text written in "
+			     "Windows-1252 and read as Latin-1 turns it into U+%04X)",
+			     (unsigned char)first[1], others, meant, (unsigned char)first[1]);
+	else
+		diag_warning(d, f->path, line, col, "control character U+%04X%s, which browsers and "
+			     "feed readers show as nothing or a box (expected text)",
+			     (unsigned char)first[1], others);
+}
+
 /* A file's text must be UTF-8 without NUL or characters XML 1.0 forbids (they reach feeds). */
 static int
 check_source(struct diag *d, const struct source_file *f)
@@ -214,6 +275,7 @@ check_source(struct diag *d, const struct source_file *f)
 	}
 	if (text_check(f->data, f->size, &line, &col, &why) < 0)
 		return diag_error(d, f->path, line, col, "%s", why);
+	warn_c1_controls(d, f);
 	return 0;
 }
 
