@@ -832,6 +832,19 @@ decode_record(struct model_builder *b, struct announcement *a, const struct sour
 	return a->slug && is_slug(a->slug) ? 0 : -1;
 }
 
+/*
+ * Appends the folder of a's page, "<year>/<slug>/": the year of its date in its own offset, as
+ * the editor wrote it.
+ */
+static int
+announcement_folder(struct buf *out, const struct announcement *a)
+{
+	struct civil_time c;
+
+	date_to_civil(&c, a->date.epoch, a->date.offset_minutes);
+	return buf_printf(out, "%04d/%s/", c.year, a->slug);
+}
+
 /* Oldest first; ties broken by scope then path, so the order never depends on the file system. */
 static int
 compare_announcements(const void *x, const void *y)
@@ -1014,10 +1027,11 @@ entry_json(const struct model_builder *b, struct announcement *a)
 	buf_printf(&s, "%04d", c.year);
 	set_buf_reset(e, "year", &s);
 	set_string(e, "slug", a->slug);
-	buf_printf(&s, "%04d/%s/", c.year, a->slug);
+	announcement_folder(&s, a);
 	set_string(e, "path", s.ptr);
 	buf_reset(&s);
-	buf_printf(&s, "%s%04d/%s/", b->cfg->url, c.year, a->slug);
+	buf_puts(&s, b->cfg->url);
+	announcement_folder(&s, a);
 	set_buf_reset(e, "url", &s);
 	if (a->content_html)
 		set_string(e, "content_html", a->content_html);
@@ -1704,15 +1718,12 @@ static int
 folder_named(struct buf *folder, const char **source, const struct model_builder *b,
 	     const char *name, size_t len)
 {
-	struct civil_time c;
-
 	for (size_t i = 0; i < b->count; i++) {
 		const struct announcement *a = &b->items[i];
 
 		if (strlen(a->slug) == len && memcmp(a->slug, name, len) == 0) {
-			date_to_civil(&c, a->date.epoch, a->date.offset_minutes);
 			*source = a->src->path;
-			return buf_printf(folder, "%04d/%s/", c.year, a->slug) < 0 ? -1 : 0;
+			return announcement_folder(folder, a) < 0 ? -1 : 0;
 		}
 	}
 	for (size_t i = 0; i < b->npage_links; i++) {
@@ -1798,8 +1809,7 @@ static void
 check_links(struct model_builder *b)
 {
 	size_t nknown = b->count + b->npage_links, with_links = 0;
-	char **known;
-	struct civil_time c;
+	char **folders, **known;
 	struct buf folder = BUF_INIT;
 
 	for (size_t i = 0; i < b->count; i++)
@@ -1808,34 +1818,28 @@ check_links(struct model_builder *b)
 		with_links += b->page_links[i].len > 0;
 	if (!with_links)
 		return;
+	/* Each announcement's folder, by index; known, the same and the pages', sorted. */
+	folders = xcalloc(b->count, sizeof(*folders));
 	known = xcalloc(nknown, sizeof(*known));
 	for (size_t i = 0; i < b->count; i++) {
-		const struct announcement *a = &b->items[i];
-
-		date_to_civil(&c, a->date.epoch, a->date.offset_minutes);
-		buf_printf(&folder, "%04d/%s/", c.year, a->slug);
-		known[i] = buf_detach(&folder, NULL);
+		announcement_folder(&folder, &b->items[i]);
+		known[i] = folders[i] = buf_detach(&folder, NULL);
 	}
 	for (size_t i = 0; i < b->npage_links; i++)
-		known[b->count + i] = xstrdup(b->page_links[i].folder);
+		known[b->count + i] = b->page_links[i].folder;
 	qsort(known, nknown, sizeof(*known), compare_strings);
-	for (size_t i = 0; i < b->count; i++) {
-		const struct announcement *a = &b->items[i];
-
-		if (!a->links_len)
-			continue;
-		date_to_civil(&c, a->date.epoch, a->date.offset_minutes);
-		buf_printf(&folder, "%04d/%s/", c.year, a->slug);
-		check_links_of(b, known, nknown, a->src->path, folder.ptr, a->links, a->links_len);
-		buf_reset(&folder);
-	}
+	for (size_t i = 0; i < b->count; i++)
+		if (b->items[i].links_len)
+			check_links_of(b, known, nknown, b->items[i].src->path, folders[i],
+				       b->items[i].links, b->items[i].links_len);
 	for (size_t i = 0; i < b->npage_links; i++)
 		if (b->page_links[i].len)
 			check_links_of(b, known, nknown, b->page_links[i].source,
 				       b->page_links[i].folder, b->page_links[i].links,
 				       b->page_links[i].len);
-	for (size_t i = 0; i < nknown; i++)
-		free(known[i]);
+	for (size_t i = 0; i < b->count; i++)
+		free(folders[i]);
+	free(folders);
 	free(known);
 	buf_release(&folder);
 }
