@@ -33,6 +33,7 @@ struct walk {
 	const struct block *blk;
 	struct diag *d;
 	struct frontmatter *fm;
+	const char *const *list_keys;   /* keys whose value may be a list */
 	size_t cap;            /* allocated entries of fm->fields */
 	int too_many;          /* "more than 64 keys" already reported */
 	size_t pair_errors;    /* problems of single pairs, after which the rest is still usable */
@@ -384,8 +385,30 @@ warn_comment_like_a_word(struct walk *w, const char *key, const yaml_event_t *va
 		     "whole value in quotes to keep it)", (int)(eol - i), w->data + i, key);
 }
 
+/* Gives f the scalar event value's text and position; key names it in a warning. */
 static void
-add_field(struct walk *w, const yaml_event_t *key, const yaml_event_t *value)
+set_value(struct walk *w, struct frontmatter_field *f, const char *key, const yaml_event_t *value)
+{
+	/* YAML's null, unquoted ("title: ~"), is no value: the same as "title:", not the text "~". */
+	if (value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    frontmatter_is_null_word((const char *)value->data.scalar.value))
+		f->value = xstrdup("");
+	else
+		f->value = xstrndup((const char *)value->data.scalar.value, value->data.scalar.length);
+	mark_position(w, &value->start_mark, &f->line, &f->col);
+	f->quoted = value->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+		    value->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	if (value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && value->data.scalar.length)
+		warn_comment_like_a_word(w, key, value);
+}
+
+/*
+ * Records the pair of the key event and value, a scalar or the start of a list whose items are
+ * given (and taken).
+ */
+static void
+add_field(struct walk *w, const yaml_event_t *key, const yaml_event_t *value,
+	  struct frontmatter_field *items, size_t nitems)
 {
 	struct frontmatter *fm = w->fm;
 	struct frontmatter_field *f;
@@ -395,19 +418,81 @@ add_field(struct walk *w, const yaml_event_t *key, const yaml_event_t *value)
 		fm->fields = xreallocarray(fm->fields, w->cap, sizeof(*fm->fields));
 	}
 	f = &fm->fields[fm->count++];
+	memset(f, 0, sizeof(*f));
 	f->key = xstrndup((const char *)key->data.scalar.value, key->data.scalar.length);
-	/* YAML's null, unquoted ("title: ~"), is no value: the same as "title:", not the text "~". */
-	if (value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	    frontmatter_is_null_word((const char *)value->data.scalar.value))
-		f->value = xstrdup("");
-	else
-		f->value = xstrndup((const char *)value->data.scalar.value, value->data.scalar.length);
 	mark_position(w, &key->start_mark, &f->key_line, &f->key_col);
+	if (value->type == YAML_SCALAR_EVENT) {
+		set_value(w, f, f->key, value);
+		return;
+	}
+	f->value = xstrdup("");
 	mark_position(w, &value->start_mark, &f->line, &f->col);
-	f->quoted = value->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-		    value->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-	if (value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && value->data.scalar.length)
-		warn_comment_like_a_word(w, f->key, value);
+	f->is_list = 1;
+	f->items = items;
+	f->nitems = nitems;
+}
+
+static void
+release_items(struct frontmatter_field *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(items[i].value);
+	free(items);
+}
+
+static int
+may_be_list(const struct walk *w, const char *key)
+{
+	for (const char *const *k = w->list_keys; k && *k; k++)
+		if (strcmp(*k, key) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Reads the items of the list of key `name` whose start event was just read, up to its end:
+ * single values only, at most FRONTMATTER_MAX_ITEMS. Returns -1 on a YAML error; *bad is set
+ * when an item was refused (and reported).
+ */
+static int
+read_list(struct walk *w, yaml_parser_t *p, const char *name, struct frontmatter_field **items,
+	  size_t *nitems, int *bad)
+{
+	yaml_event_t ev;
+	unsigned line, col;
+	int ret = 0;
+
+	for (;;) {
+		if (next_event(w, p, &ev) < 0)
+			return -1;
+		if (ev.type == YAML_SEQUENCE_END_EVENT)
+			break;
+		if (check_properties(w, &ev) < 0)
+			*bad = 1;
+		mark_position(w, &ev.start_mark, &line, &col);
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			diag_error(w->d, w->path, line, col, "'%s' must be a list of single values, "
+				   "not hold a %s", name,
+				   ev.type == YAML_SEQUENCE_START_EVENT ? "list" : "mapping");
+			*bad = 1;
+			if ((ret = skip_collection(w, p)) < 0)
+				break;
+		} else if (ev.type != YAML_SCALAR_EVENT || check_text(w, &ev, "value", name) < 0) {
+			*bad = 1;
+		} else if (*nitems == FRONTMATTER_MAX_ITEMS) {
+			if (!*bad)
+				diag_error(w->d, w->path, line, col, "more than %d values in '%s' "
+					   "(a list here holds a few)", FRONTMATTER_MAX_ITEMS, name);
+			*bad = 1;
+		} else if (!*bad) {
+			*items = xreallocarray(*items, *nitems + 1, sizeof(**items));
+			memset(&(*items)[*nitems], 0, sizeof(**items));
+			set_value(w, &(*items)[(*nitems)++], name, &ev);
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_event_delete(&ev);
+	return ret;
 }
 
 /*
@@ -419,6 +504,8 @@ read_value(struct walk *w, yaml_parser_t *p, const yaml_event_t *key)
 {
 	const char *name = key ? (const char *)key->data.scalar.value : NULL;
 	const struct frontmatter_field *first;
+	struct frontmatter_field *items = NULL;
+	size_t nitems = 0;
 	yaml_event_t ev;
 	unsigned line, col;
 	int bad, ret = 0;
@@ -433,6 +520,11 @@ read_value(struct walk *w, yaml_parser_t *p, const yaml_event_t *key)
 			bad = 1;
 		break;
 	case YAML_SEQUENCE_START_EVENT:
+		if (name && may_be_list(w, name)) {
+			ret = read_list(w, p, name, &items, &nitems, &bad);
+			break;
+		}
+		/* fall through */
 	case YAML_MAPPING_START_EVENT:
 		if (name)
 			diag_error(w->d, w->path, line, col, "'%s' must be a single value, not a %s",
@@ -462,9 +554,12 @@ read_value(struct walk *w, yaml_parser_t *p, const yaml_event_t *key)
 				   "a few fields)", FRONTMATTER_MAX_KEYS);
 		w->too_many = 1;
 	} else {
-		add_field(w, key, &ev);
+		add_field(w, key, &ev, items, nitems);
+		items = NULL;
+		nitems = 0;
 	}
 out:
+	release_items(items, nitems);
 	yaml_event_delete(&ev);
 	return ret;
 }
@@ -566,7 +661,7 @@ out:
 
 int
 frontmatter_parse(struct frontmatter *out, const char *path, const char *data, size_t len,
-		  struct diag *d)
+		  const char *const *list_keys, struct diag *d)
 {
 	struct block blk;
 	struct walk w;
@@ -584,6 +679,7 @@ frontmatter_parse(struct frontmatter *out, const char *path, const char *data, s
 	w.blk = &blk;
 	w.d = d;
 	w.fm = out;
+	w.list_keys = list_keys;
 
 	if (!yaml_parser_initialize(&parser))
 		return diag_error(d, path, 0, 0, "out of memory parsing front matter");
@@ -628,6 +724,7 @@ frontmatter_release(struct frontmatter *fm)
 	for (size_t i = 0; i < fm->count; i++) {
 		free(fm->fields[i].key);
 		free(fm->fields[i].value);
+		release_items(fm->fields[i].items, fm->fields[i].nitems);
 	}
 	free(fm->fields);
 	for (size_t i = 0; i < fm->nrefused; i++)

@@ -588,7 +588,7 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 	int want_html;
 
 	a->src = f;
-	if (frontmatter_parse(&fm, path, f->data, f->size, d) < 0)
+	if (frontmatter_parse(&fm, path, f->data, f->size, NULL, d) < 0)
 		return -1;
 	links.body = fm.body;
 	links.len = fm.body_len;
@@ -1639,7 +1639,7 @@ load_pages(struct model_builder *b, const struct source_set *src)
 			continue;
 		}
 		check_slug(d, f->path, name);
-		if (check_source(d, f) < 0 || frontmatter_parse(&fm, f->path, f->data, f->size, d) < 0) {
+		if (check_source(d, f) < 0 || frontmatter_parse(&fm, f->path, f->data, f->size, NULL, d) < 0) {
 			free(name);
 			continue;
 		}

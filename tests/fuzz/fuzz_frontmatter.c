@@ -28,7 +28,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!(null = fopen("/dev/null", "w")))
 		return 0;
 	diag_init(&d, null);
-	if ((rc = frontmatter_parse(&fm, "content/levels/fuzz.md", text, size, &d)) >= 0) {
+	static const char *const list_keys[] = { "aliases", NULL };
+
+	if ((rc = frontmatter_parse(&fm, "content/levels/fuzz.md", text, size, list_keys, &d)) >= 0) {
 		/* Pairs refused are reported; what is kept is as checked as a clean file's. */
 		assert(rc == 0 ? d.errors == 0 : rc == FRONTMATTER_PARTLY && d.errors > 0);
 		for (size_t i = 0; i < fm.nrefused; i++)
@@ -39,6 +41,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < fm.count; i++) {
 			assert(fm.fields[i].key && fm.fields[i].value);
 			assert(frontmatter_get(&fm, fm.fields[i].key) == &fm.fields[i]);
+			/* Only a key allowed a list holds one, and its items are single values. */
+			assert(!fm.fields[i].is_list || strcmp(fm.fields[i].key, "aliases") == 0);
+			for (size_t k = 0; k < fm.fields[i].nitems; k++)
+				assert(fm.fields[i].items[k].value && !fm.fields[i].items[k].is_list);
 		}
 		if ((f = frontmatter_get(&fm, "date")))
 			date_parse_rfc3339(&t, f->value, &why, NULL);

@@ -6,6 +6,9 @@
 
 #define PATH "x.md"
 
+/* The keys these tests allow a list for. */
+static const char *const list_keys[] = { "aliases", NULL };
+
 /* Parses s; *messages gets everything reported (free it). */
 static int
 parse(struct frontmatter *fm, const char *s, size_t len, char **messages)
@@ -16,7 +19,7 @@ parse(struct frontmatter *fm, const char *s, size_t len, char **messages)
 	int rc;
 
 	diag_init(&d, f);
-	rc = frontmatter_parse(fm, PATH, s, len, &d);
+	rc = frontmatter_parse(fm, PATH, s, len, list_keys, &d);
 	fclose(f);
 	return rc;
 }
@@ -370,10 +373,91 @@ test_null(void)
 	free(messages);
 }
 
+/* An item of a list field: its value and position. */
+static void
+item_is(const struct frontmatter_field *f, size_t i, const char *value, unsigned line, unsigned col)
+{
+	if (!ok(f && f->is_list && i < f->nitems, "item %zu is there", i))
+		return;
+	is_str(f->items[i].value, value, "item's value");
+	ok(f->items[i].line == line && f->items[i].col == col && !f->items[i].key,
+	   "item '%s' at %u:%u", value, line, col);
+}
+
+/* A key the caller names may hold a list of single values; any other may not. */
+static void
+test_lists(void)
+{
+	static const char block[] = "---\nlevel: low\naliases:\n  - 2014/a/\n  - '2015/b/'\n---\n";
+	static const char flow[] = "---\naliases: [2014/a/, ~]\n---\n";
+	static const char one[] = "---\naliases: 2014/a/\n---\n";
+	static const char empty[] = "---\naliases: []\n---\n";
+	struct buf big = BUF_INIT;
+	struct frontmatter fm;
+	const struct frontmatter_field *f;
+	char *messages = NULL;
+
+	ok(parse(&fm, block, strlen(block), &messages) == 0, "a block list parses");
+	is_str(messages, "", "a block list: nothing to say");
+	f = frontmatter_get(&fm, "aliases");
+	ok(f && f->is_list && f->nitems == 2 && f->line == 4 && f->col == 3 && f->key_line == 3,
+	   "a block list: two items, the list where its first dash is");
+	item_is(f, 0, "2014/a/", 4, 5);
+	item_is(f, 1, "2015/b/", 5, 5);
+	ok(f && f->items[1].quoted, "a quoted item is known as quoted");
+	field_is(&fm, "level", "low", 2, 1, 2, 8);
+	frontmatter_release(&fm);
+	free(messages);
+	messages = NULL;
+
+	ok(parse(&fm, flow, strlen(flow), &messages) == 0, "a flow list parses");
+	f = frontmatter_get(&fm, "aliases");
+	ok(f && f->is_list && f->nitems == 2, "a flow list: two items");
+	item_is(f, 0, "2014/a/", 2, 11);
+	item_is(f, 1, "", 2, 20);
+	frontmatter_release(&fm);
+	free(messages);
+	messages = NULL;
+
+	ok(parse(&fm, one, strlen(one), &messages) == 0, "a single value of a list key parses");
+	f = frontmatter_get(&fm, "aliases");
+	ok(f && !f->is_list && f->nitems == 0 && strcmp(f->value, "2014/a/") == 0,
+	   "a single value stays a single value");
+	frontmatter_release(&fm);
+	free(messages);
+	messages = NULL;
+
+	ok(parse(&fm, empty, strlen(empty), &messages) == 0, "an empty list parses");
+	f = frontmatter_get(&fm, "aliases");
+	ok(f && f->is_list && f->nitems == 0 && !f->items, "an empty list has no items");
+	frontmatter_release(&fm);
+	free(messages);
+
+	partly("---\nlevel: low\naliases: [2014/a/, [b], {c: d}]\n---\n",
+	       "threatfeed: x.md:3:20: 'aliases' must be a list of single values, not hold a list\n"
+	       "threatfeed: x.md:3:25: 'aliases' must be a list of single values, not hold a mapping\n",
+	       "lists and mappings inside a list", 1, "aliases");
+	partly("---\nlevel: low\naliases: [&x a, !!str b]\n---\n",
+	       "threatfeed: x.md:3:11: anchors are not allowed (found '&x')\n"
+	       "threatfeed: x.md:3:17: tags are not allowed (found '!!str'; values are plain text)\n",
+	       "anchors and tags in a list", 1, "aliases");
+	buf_puts(&big, "---\nlevel: low\naliases:\n");
+	for (int i = 0; i <= FRONTMATTER_MAX_ITEMS; i++)
+		buf_printf(&big, "  - 2014/a%d/\n", i);
+	buf_puts(&big, "---\n");
+	partly(big.ptr, "threatfeed: x.md:68:5: more than 64 values in 'aliases' (a list here holds a few)\n",
+	       "65 values", 1, "aliases");
+	buf_release(&big);
+	partly("---\nlevel: [low]\naliases: [a]\n---\n",
+	       "threatfeed: x.md:2:8: 'level' must be a single value, not a list\n",
+	       "a key not named may not hold a list", 1, "level");
+}
+
 int
 main(void)
 {
 	test_good();
+	test_lists();
 	test_null();
 	test_shapes();
 	test_body();

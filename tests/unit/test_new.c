@@ -27,7 +27,7 @@ round_trip(const char *value, const char *want_form, const char *what)
 	if (want_form)
 		is_str(scalar.ptr, want_form, what);
 	buf_printf(&doc, "---\ntitle: %s\n---\nBody.\n", scalar.ptr);
-	if (ok(frontmatter_parse(&fm, "t.md", doc.ptr, doc.len, &d) == 0, "%s: parses", what)) {
+	if (ok(frontmatter_parse(&fm, "t.md", doc.ptr, doc.len, NULL, &d) == 0, "%s: parses", what)) {
 		f = frontmatter_get(&fm, "title");
 		is_str(f ? f->value : NULL, value, what);
 		frontmatter_release(&fm);
