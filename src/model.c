@@ -35,8 +35,10 @@
 #define LOAD_AHEAD 512      /* files the reader may be ahead of the parsers */
 
 static const char *const announcement_keys[] = { "level", "date", "title", "scope", "updated",
-	"expires", "id" };
-static const char *const page_keys[] = { "title" };
+	"expires", "id", "aliases" };
+static const char *const page_keys[] = { "title", "aliases" };
+/* The keys that may hold a list of values: the old addresses of a page that moved. */
+static const char *const list_keys[] = { "aliases", NULL };
 
 /* One announcement while the model is being built; becomes an ENTRY object. */
 struct announcement {
@@ -54,6 +56,8 @@ struct announcement {
 	char *summary_text;
 	char *links;                       /* its body's links that may lead into the site */
 	size_t links_len;
+	char *aliases;                     /* its old addresses (collect_aliases') */
+	size_t aliases_len;
 	const struct announcement *previous;  /* the one before it in the same scope */
 	int is_current;                    /* the newest of its scope */
 	/*
@@ -80,12 +84,15 @@ struct shared_level {
 	json_t *name, *title, *summary, *colour, *text_colour;
 };
 
-/* A free page's links, kept until every page is known, for check_links. */
+/* A free page's links and old addresses, kept until every page is known, for check_links. */
 struct page_links {
 	const char *source;
 	char *folder;                      /* "pages/<name>/" */
 	char *links;
 	size_t len;
+	char *aliases;                     /* collect_aliases' */
+	size_t aliases_len;
+	json_t *json;                      /* its PAGE */
 };
 
 struct model_builder {
@@ -404,12 +411,122 @@ check_images(struct diag *d, const char *path, const char *site_url, const struc
 		markdown_images(fm->body, fm->body_len, report_foreign_image, &c);
 }
 
+/* How many NUL-ended fields rec[0..len) holds. */
+static size_t
+fields_in(const char *rec, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += rec[i] == '\0';
+	return n;
+}
+
+/* The next NUL-ended field of rec[*at..len), or NULL. */
+static const char *
+next_field(const char *rec, size_t len, size_t *at)
+{
+	const char *f = rec + *at, *nul;
+
+	if (*at >= len || !(nul = memchr(f, '\0', len - *at)))
+		return NULL;
+	*at = (size_t)(nul - rec) + 1;
+	return f;
+}
+
+static int
+field_int(const char *f, long long min, long long max, long long *out)
+{
+	char *end;
+
+	if (!f || !*f)
+		return -1;
+	errno = 0;
+	*out = strtoll(f, &end, 10);
+	return *end || errno || *out < min || *out > max ? -1 : 0;
+}
+
+/*
+ * The folder of an announcement or free page that a path of the site names: "2014/x/" for
+ * "2014/x", "2014/x/" or "2014/x/index.html", and the same under "pages/". NULL for any other
+ * path, which may well be a file the web host serves beside the site's own.
+ */
+static char *
+page_folder_of(const char *to)
+{
+	size_t first = strcspn(to, "/"), second;
+	const char *rest = to + first + 1;
+	struct buf folder = BUF_INIT;
+	int year = first == 4;
+
+	for (size_t i = 0; year && i < 4; i++)
+		year = isdigit((unsigned char)to[i]);
+	if (!to[first] || !(year || (first == 5 && strncmp(to, "pages", 5) == 0)))
+		return NULL;
+	second = strcspn(rest, "/");
+	if (second == 0 || strspn(rest, ".") == second ||
+	    (rest[second] && strcmp(rest + second, "/") != 0 &&
+	     strcmp(rest + second, "/index.html") != 0))
+		return NULL;
+	buf_printf(&folder, "%.*s/", (int)(rest + second - to), to);
+	return buf_detach(&folder, NULL);
+}
+
+/*
+ * The old addresses an announcement or page gives in 'aliases' (one value or a list), each made
+ * the folder it names ("2014/x/" for "2014/x", "/2014/x/" or "2014/x/index.html") and appended to
+ * out as three fields, the folder, line and column, as link_collect's. Each is checked against
+ * the others once every file is known (check_aliases).
+ */
+static void
+collect_aliases(struct buf *out, struct diag *d, const char *path, const struct frontmatter_field *f)
+{
+	size_t n = f->is_list ? f->nitems : *f->value != '\0';
+
+	for (size_t i = 0; i < n; i++) {
+		const struct frontmatter_field *v = f->is_list ? &f->items[i] : f;
+		char *folder = page_folder_of(v->value + (*v->value == '/'));
+		const char *name = folder ? strchr(folder, '/') + 1 : NULL;
+		int is_name = 0;
+
+		if (name) {
+			char *stem = xstrndup(name, strlen(name) - 1);
+
+			is_name = is_slug(stem);
+			free(stem);
+		}
+		if (is_name)
+			buf_printf(out, "%s%c%u%c%u%c", folder, 0, v->line, 0, v->col, 0);
+		else
+			diag_error(d, path, v->line, v->col, "'aliases' value '%s' is not the address "
+				   "of an announcement or page (expected an address it had before, "
+				   "such as 2014/raised-to-severe/ or pages/about/)", v->value);
+		free(folder);
+	}
+}
+
 /*
  * The links of a body that may lead to a page of the site, as check_links reads them: for each,
  * "url\0line\0col\0", its line and column in the file (the URL's column, 0 when the URL as
  * cmark gives it is not written once on that line: a reference, an escape, the same link twice).
  * Links with a scheme other than the site's, and those to a part of the same page, lead elsewhere.
  */
+/* The folders of collect_aliases' fields, as a JSON array. */
+static json_t *
+aliases_json(const char *aliases, size_t len)
+{
+	json_t *list = json_array();
+	size_t at = 0;
+	const char *folder;
+
+	while ((folder = next_field(aliases, len, &at))) {
+		json_array_append_new(list, json_string(folder));
+		next_field(aliases, len, &at);
+		next_field(aliases, len, &at);
+	}
+	return list;
+}
+
 struct link_collect {
 	const char *site_url;
 	const char *body;
@@ -579,8 +696,8 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 	struct diag *d = b->d;
 	const char *path = f->path;
 	struct frontmatter fm;
-	const struct frontmatter_field *level, *date, *title, *scope, *updated, *expires, *id;
-	struct buf list = BUF_INIT, html = BUF_INIT, text = BUF_INIT;
+	const struct frontmatter_field *level, *date, *title, *scope, *updated, *expires, *id, *aliases;
+	struct buf list = BUF_INIT, html = BUF_INIT, text = BUF_INIT, old = BUF_INIT;
 	struct link_collect links = { cfg->url, NULL, 0, 0, BUF_INIT };
 	size_t errors_before = d->errors;
 	long placeholder;
@@ -588,14 +705,14 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 	int want_html;
 
 	a->src = f;
-	if (frontmatter_parse(&fm, path, f->data, f->size, NULL, d) < 0)
+	if (frontmatter_parse(&fm, path, f->data, f->size, list_keys, d) < 0)
 		return -1;
 	links.body = fm.body;
 	links.len = fm.body_len;
 	links.body_line = fm.body_line;
 	warn_unknown_keys(d, path, &fm, announcement_keys,
 			  sizeof(announcement_keys) / sizeof(*announcement_keys),
-			  "level, date, title, scope, updated, expires or id");
+			  "level, date, title, scope, updated, expires, id or aliases");
 
 	level = frontmatter_get(&fm, "level");
 	date = frontmatter_get(&fm, "date");
@@ -604,6 +721,7 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 	updated = frontmatter_get(&fm, "updated");
 	expires = frontmatter_get(&fm, "expires");
 	id = frontmatter_get(&fm, "id");
+	aliases = frontmatter_get(&fm, "aliases");
 
 	if (config_level_list(&list, cfg) < 0)
 		goto out;
@@ -670,6 +788,11 @@ load_announcement(struct model_builder *b, struct announcement *a, const struct 
 		a->id_col = id->col;
 	}
 
+	if (aliases) {
+		collect_aliases(&old, d, path, aliases);
+		a->aliases = buf_detach(&old, &a->aliases_len);
+	}
+
 	a->slug = file_stem(path, LEVELS_DIR);
 	assert(a->slug);
 	check_slug(d, path, a->slug);
@@ -714,6 +837,7 @@ announcement_release(struct announcement *a)
 	free(a->content_html);
 	free(a->summary_text);
 	free(a->links);
+	free(a->aliases);
 	free(a->rec);
 	json_decref(a->json);
 	json_decref(a->sitemap_item);
@@ -722,8 +846,9 @@ announcement_release(struct announcement *a)
 /*
  * A memo record: what entry_json needs of an announcement besides its source, as fields each
  * ended by a NUL (no field can hold one: sources are checked for NUL first). Titles and ids
- * absent from the front matter are "-", present ones "=" and the value. The body's links
- * (link_collect's) end it.
+ * absent from the front matter are "-", present ones "=" and the value. After the id, the
+ * number of old addresses and their collect_aliases' fields; the body's links (link_collect's)
+ * end it.
  */
 static void
 encode_record(struct announcement *a)
@@ -742,33 +867,11 @@ encode_record(struct announcement *a)
 		buf_printf(&r, "=%s%c%u%c%u%c", a->id, 0, a->id_line, 0, a->id_col, 0);
 	else
 		buf_printf(&r, "-%c0%c0%c", 0, 0, 0);
+	buf_printf(&r, "%zu%c", fields_in(a->aliases, a->aliases_len) / 3, 0);
+	buf_add(&r, a->aliases ? a->aliases : "", a->aliases_len);
 	buf_printf(&r, "%s%c", a->summary_text, 0);
 	buf_add(&r, a->links ? a->links : "", a->links_len);
 	a->rec = buf_detach(&r, &a->rec_len);
-}
-
-/* The next NUL-ended field of rec[*at..len), or NULL. */
-static const char *
-next_field(const char *rec, size_t len, size_t *at)
-{
-	const char *f = rec + *at, *nul;
-
-	if (*at >= len || !(nul = memchr(f, '\0', len - *at)))
-		return NULL;
-	*at = (size_t)(nul - rec) + 1;
-	return f;
-}
-
-static int
-field_int(const char *f, long long min, long long max, long long *out)
-{
-	char *end;
-
-	if (!f || !*f)
-		return -1;
-	errno = 0;
-	*out = strtoll(f, &end, 10);
-	return *end || errno || *out < min || *out > max ? -1 : 0;
 }
 
 /* Fills a from the memo's record for its file; -1 when the record does not make sense here. */
@@ -777,8 +880,8 @@ decode_record(struct model_builder *b, struct announcement *a, const struct sour
 	      const char *rec, size_t len)
 {
 	const char *level, *scope, *title, *id, *summary;
-	long long de, doff, dline, dcol, ue, uoff, uline, ucol, line, col, n;
-	size_t at = 0, links;
+	long long de, doff, dline, dcol, ue, uoff, uline, ucol, line, col, n, naliases;
+	size_t at = 0, links, aliases;
 
 	a->src = f;
 	if (!(level = next_field(rec, len, &at)) || !(scope = next_field(rec, len, &at)) ||
@@ -793,7 +896,15 @@ decode_record(struct model_builder *b, struct announcement *a, const struct sour
 	    !(title = next_field(rec, len, &at)) || !(id = next_field(rec, len, &at)) ||
 	    field_int(next_field(rec, len, &at), 0, UINT_MAX, &line) < 0 ||
 	    field_int(next_field(rec, len, &at), 0, UINT_MAX, &col) < 0 ||
-	    !(summary = next_field(rec, len, &at)))
+	    field_int(next_field(rec, len, &at), 0, FRONTMATTER_MAX_ITEMS, &naliases) < 0)
+		return -1;
+	for (aliases = at; naliases > 0; naliases--)
+		if (!next_field(rec, len, &at) ||
+		    field_int(next_field(rec, len, &at), 0, UINT_MAX, &n) < 0 ||
+		    field_int(next_field(rec, len, &at), 0, UINT_MAX, &n) < 0)
+			return -1;
+	a->aliases_len = at - aliases;
+	if (!(summary = next_field(rec, len, &at)))
 		return -1;
 	for (links = at; at < len;)
 		if (!next_field(rec, len, &at) ||
@@ -821,6 +932,8 @@ decode_record(struct model_builder *b, struct announcement *a, const struct sour
 	a->id_col = (unsigned)col;
 	a->slug = file_stem(f->path, LEVELS_DIR);
 	a->summary_text = xstrdup(summary);
+	a->aliases = a->aliases_len ? memcpy(xcalloc(1, a->aliases_len), rec + aliases, a->aliases_len) :
+				      NULL;
 	a->links_len = len - links;
 	a->links = a->links_len ? memcpy(xcalloc(1, a->links_len), rec + links, a->links_len) : NULL;
 	a->rec = xstrndup(rec, len);
@@ -1033,6 +1146,8 @@ entry_json(const struct model_builder *b, struct announcement *a)
 	buf_puts(&s, b->cfg->url);
 	announcement_folder(&s, a);
 	set_buf_reset(e, "url", &s);
+	if (a->aliases_len)
+		json_object_set_new(e, "aliases", aliases_json(a->aliases, a->aliases_len));
 	if (a->content_html)
 		set_string(e, "content_html", a->content_html);
 	set_string(e, "source_id", a->src->id);
@@ -1621,7 +1736,7 @@ load_pages(struct model_builder *b, const struct source_set *src)
 
 	for (size_t i = 0; i < src->count; i++) {
 		const struct source_file *f = &src->files[i];
-		const struct frontmatter_field *title;
+		const struct frontmatter_field *title, *aliases;
 		struct frontmatter fm;
 		struct link_collect links = { b->cfg->url, NULL, 0, 0, BUF_INIT };
 		struct page_links *pl;
@@ -1639,11 +1754,13 @@ load_pages(struct model_builder *b, const struct source_set *src)
 			continue;
 		}
 		check_slug(d, f->path, name);
-		if (check_source(d, f) < 0 || frontmatter_parse(&fm, f->path, f->data, f->size, NULL, d) < 0) {
+		if (check_source(d, f) < 0 ||
+		    frontmatter_parse(&fm, f->path, f->data, f->size, list_keys, d) < 0) {
 			free(name);
 			continue;
 		}
-		warn_unknown_keys(d, f->path, &fm, page_keys, 1, "title");
+		warn_unknown_keys(d, f->path, &fm, page_keys, sizeof(page_keys) / sizeof(*page_keys),
+				  "title or aliases");
 		title = frontmatter_get(&fm, "title");
 		if ((!title && !frontmatter_refused(&fm, "title")) ||
 		    (title && is_blank_line(title->value, strlen(title->value))))
@@ -1662,6 +1779,12 @@ load_pages(struct model_builder *b, const struct source_set *src)
 		pl = &b->page_links[b->npage_links++];
 		pl->source = f->path;
 		pl->links = buf_detach(&links.out, &pl->len);
+		pl->aliases = NULL;
+		pl->aliases_len = 0;
+		if ((aliases = frontmatter_get(&fm, "aliases"))) {
+			collect_aliases(&s, d, f->path, aliases);
+			pl->aliases = buf_detach(&s, &pl->aliases_len);
+		}
 		p = json_object();
 		set_string(p, "name", name);
 		set_string(p, "title", title ? title->value : "");
@@ -1672,6 +1795,8 @@ load_pages(struct model_builder *b, const struct source_set *src)
 		set_buf_reset(p, "url", &s);
 		set_buf_reset(p, "content_html", &html);
 		set_string(p, "source", f->path);
+		if (pl->aliases_len)
+			json_object_set_new(p, "aliases", aliases_json(pl->aliases, pl->aliases_len));
 		json_array_append_new(pages, p);
 		frontmatter_release(&fm);
 		free(name);
@@ -1685,32 +1810,6 @@ static int
 compare_strings(const void *x, const void *y)
 {
 	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/*
- * The folder of an announcement or free page that a path of the site names: "2014/x/" for
- * "2014/x", "2014/x/" or "2014/x/index.html", and the same under "pages/". NULL for any other
- * path, which may well be a file the web host serves beside the site's own.
- */
-static char *
-page_folder_of(const char *to)
-{
-	size_t first = strcspn(to, "/"), second;
-	const char *rest = to + first + 1;
-	struct buf folder = BUF_INIT;
-	int year = first == 4;
-
-	for (size_t i = 0; year && i < 4; i++)
-		year = isdigit((unsigned char)to[i]);
-	if (!to[first] || !(year || (first == 5 && strncmp(to, "pages", 5) == 0)))
-		return NULL;
-	second = strcspn(rest, "/");
-	if (second == 0 || strspn(rest, ".") == second ||
-	    (rest[second] && strcmp(rest + second, "/") != 0 &&
-	     strcmp(rest + second, "/index.html") != 0))
-		return NULL;
-	buf_printf(&folder, "%.*s/", (int)(rest + second - to), to);
-	return buf_detach(&folder, NULL);
 }
 
 /* Appends the folder of the announcement or page whose file is name.md; 0, or -1 if none. */
@@ -1804,43 +1903,168 @@ check_links_of(const struct model_builder *b, char **known, size_t nknown, const
 	buf_release(&base);
 }
 
-/* check_links_of for every announcement, then every page, in the order of their files. */
-static void
-check_links(struct model_builder *b)
+/* A folder of the site and the file whose page is there, or which gave it as an old address. */
+struct folder_of {
+	const char *folder;
+	const char *source;
+	unsigned line, col;        /* of the old address; 0 for a page's own folder */
+	size_t order;              /* of the old addresses, in the order of their files */
+	const struct folder_of *first;   /* the first to give the same old address, or NULL */
+};
+
+static int
+compare_folders(const void *x, const void *y)
 {
-	size_t nknown = b->count + b->npage_links, with_links = 0;
-	char **folders, **known;
-	struct buf folder = BUF_INIT;
+	return strcmp(((const struct folder_of *)x)->folder, ((const struct folder_of *)y)->folder);
+}
+
+/* By folder, then in the order of their files. */
+static int
+compare_claims(const void *x, const void *y)
+{
+	const struct folder_of *const *a = x, *const *b = y;
+	int c = strcmp((*a)->folder, (*b)->folder);
+
+	return c ? c : ((*a)->order > (*b)->order) - ((*a)->order < (*b)->order);
+}
+
+/* Appends the old addresses in collect_aliases' fields to *list, given by source. */
+static void
+add_claims(struct folder_of **list, size_t *n, const char *source, const char *aliases, size_t len)
+{
+	size_t at = 0;
+	const char *folder;
+
+	while ((folder = next_field(aliases, len, &at))) {
+		long long line = 0, col = 0;
+
+		field_int(next_field(aliases, len, &at), 0, UINT_MAX, &line);
+		field_int(next_field(aliases, len, &at), 0, UINT_MAX, &col);
+		*list = xreallocarray(*list, *n + 1, sizeof(**list));
+		(*list)[*n] = (struct folder_of){ folder, source, (unsigned)line, (unsigned)col, *n, NULL };
+		++*n;
+	}
+}
+
+/*
+ * An old address becomes a page that sends readers on to the new one: it must be the address of
+ * no page the site has (pages, sorted by folder), and be given once, or two pages would be
+ * written to one file. Said in the order of the files.
+ */
+static void
+check_aliases(struct model_builder *b, const struct folder_of *pages, size_t npages)
+{
+	struct folder_of *claims = NULL, **sorted;
+	size_t n = 0;
 
 	for (size_t i = 0; i < b->count; i++)
-		with_links += b->items[i].links_len > 0;
+		add_claims(&claims, &n, b->items[i].src->path, b->items[i].aliases,
+			   b->items[i].aliases_len);
 	for (size_t i = 0; i < b->npage_links; i++)
+		add_claims(&claims, &n, b->page_links[i].source, b->page_links[i].aliases,
+			   b->page_links[i].aliases_len);
+	sorted = xcalloc(n, sizeof(*sorted));
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = &claims[i];
+	qsort(sorted, n, sizeof(*sorted), compare_claims);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(sorted[i - 1]->folder, sorted[i]->folder) == 0)
+			sorted[i]->first = sorted[i - 1]->first ? sorted[i - 1]->first : sorted[i - 1];
+	for (size_t i = 0; i < n; i++) {
+		const struct folder_of *c = &claims[i];
+		const struct folder_of *owner = bsearch(c, pages, npages, sizeof(*pages),
+							compare_folders);
+
+		if (owner && strcmp(owner->source, c->source) == 0)
+			diag_error(b->d, c->source, c->line, c->col, "'aliases' names this file's own "
+				   "address '%s' (expected an address it had before)", c->folder);
+		else if (owner)
+			diag_error(b->d, c->source, c->line, c->col, "'aliases' names '%s', the address "
+				   "of %s (expected an address no page of the site has)", c->folder,
+				   owner->source);
+		else if (c->first)
+			diag_error(b->d, c->source, c->line, c->col, "'aliases' names '%s', which "
+				   "%s:%u:%u names already (expected each old address once)", c->folder,
+				   c->first->source, c->first->line, c->first->col);
+	}
+	free(sorted);
+	free(claims);
+}
+
+/*
+ * Checks the old addresses (check_aliases), then, for every announcement and page in the order
+ * of their files, its links (check_links_of). A link to an old address still leads to the page.
+ */
+static void
+check_folders(struct model_builder *b)
+{
+	size_t npages = b->count + b->npage_links, nknown = npages, with_links = 0, with_aliases = 0;
+	struct folder_of *pages;
+	char **known, **folders;
+	struct buf folder = BUF_INIT;
+
+	for (size_t i = 0; i < b->count; i++) {
+		with_links += b->items[i].links_len > 0;
+		with_aliases += b->items[i].aliases_len > 0;
+	}
+	for (size_t i = 0; i < b->npage_links; i++) {
 		with_links += b->page_links[i].len > 0;
-	if (!with_links)
+		with_aliases += b->page_links[i].aliases_len > 0;
+	}
+	if (!with_links && !with_aliases)
 		return;
-	/* Each announcement's folder, by index; known, the same and the pages', sorted. */
+	/* Each page's folder, announcements' first, by index; then sorted, for check_aliases. */
+	pages = xcalloc(npages, sizeof(*pages));
 	folders = xcalloc(b->count, sizeof(*folders));
-	known = xcalloc(nknown, sizeof(*known));
 	for (size_t i = 0; i < b->count; i++) {
 		announcement_folder(&folder, &b->items[i]);
-		known[i] = folders[i] = buf_detach(&folder, NULL);
+		folders[i] = buf_detach(&folder, NULL);
+		pages[i] = (struct folder_of){ folders[i], b->items[i].src->path, 0, 0, i, NULL };
 	}
 	for (size_t i = 0; i < b->npage_links; i++)
-		known[b->count + i] = b->page_links[i].folder;
+		pages[b->count + i] = (struct folder_of){ b->page_links[i].folder,
+							  b->page_links[i].source, 0, 0, b->count + i,
+							  NULL };
+	for (size_t i = 0; i < b->count; i++)
+		nknown += fields_in(b->items[i].aliases, b->items[i].aliases_len) / 3;
+	for (size_t i = 0; i < b->npage_links; i++)
+		nknown += fields_in(b->page_links[i].aliases, b->page_links[i].aliases_len) / 3;
+	known = xcalloc(nknown, sizeof(*known));
+	nknown = 0;
+	for (size_t i = 0; i < npages; i++)
+		known[nknown++] = (char *)pages[i].folder;
+	for (size_t i = 0; i < npages; i++) {
+		const char *aliases = i < b->count ? b->items[i].aliases :
+				      b->page_links[i - b->count].aliases;
+		size_t len = i < b->count ? b->items[i].aliases_len :
+			     b->page_links[i - b->count].aliases_len, at = 0;
+		const char *f;
+
+		while ((f = next_field(aliases, len, &at))) {
+			known[nknown++] = (char *)f;
+			next_field(aliases, len, &at);
+			next_field(aliases, len, &at);
+		}
+	}
 	qsort(known, nknown, sizeof(*known), compare_strings);
 	for (size_t i = 0; i < b->count; i++)
 		if (b->items[i].links_len)
-			check_links_of(b, known, nknown, b->items[i].src->path, folders[i],
+			check_links_of(b, known, nknown, b->items[i].src->path, pages[i].folder,
 				       b->items[i].links, b->items[i].links_len);
 	for (size_t i = 0; i < b->npage_links; i++)
 		if (b->page_links[i].len)
 			check_links_of(b, known, nknown, b->page_links[i].source,
 				       b->page_links[i].folder, b->page_links[i].links,
 				       b->page_links[i].len);
+	if (with_aliases) {
+		qsort(pages, npages, sizeof(*pages), compare_folders);
+		check_aliases(b, pages, npages);
+	}
 	for (size_t i = 0; i < b->count; i++)
 		free(folders[i]);
 	free(folders);
 	free(known);
+	free(pages);
 	buf_release(&folder);
 }
 
@@ -2174,7 +2398,7 @@ model_build_memo(json_t **out, const struct config *cfg, const struct source_set
 	}
 	load_announcements(&b, src);
 	pages = load_pages(&b, src);
-	check_links(&b);
+	check_folders(&b);
 	/*
 	 * The checks across files (one announcement a moment, unique ids) run over the files that
 	 * loaded, whatever the others said: every problem is said in one run, not one push after
@@ -2204,6 +2428,7 @@ out:
 	for (size_t i = 0; i < b.npage_links; i++) {
 		free(b.page_links[i].folder);
 		free(b.page_links[i].links);
+		free(b.page_links[i].aliases);
 	}
 	free(b.page_links);
 	return rc;

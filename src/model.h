@@ -37,7 +37,8 @@
  *          "date" (RFC 3339 as written), "date_utc", "date_rfc822", "date_human", "time_human",
  *          "epoch" (int), "updated", "updated_utc", "updated_rfc822", "updated_human",
  *          "is_revised" (bool: updated differs from date), "year", "slug",
- *          "path" (rel: "2014/raised-to-severe/"), "url" (abs), "content_html",
+ *          "path" (rel: "2014/raised-to-severe/"), "url" (abs), "aliases" ([rel...]: its
+ *          earlier addresses, from the front matter; absent when none), "content_html",
  *          "source_id" (the Git blob id of the source file; content_html derives from it alone),
  *          "summary_text" (plain text of the first paragraph, at most 300 bytes),
  *          "is_current" (bool), "is_in_force" (bool: its level is still its scope's, no other
@@ -52,7 +53,8 @@
  *          the site feed's; when the site has none, the time of the commit built, or
  *          the epoch for a preview of the work tree or the index),
  *          "updated_rfc822", "entries" [ENTRY...] newest feed.entries announcements }
- * PAGE:  { "name", "title", "path" (rel: "pages/about/"), "url" (abs), "content_html", "source" }
+ * PAGE:  { "name", "title", "path" (rel: "pages/about/"), "url" (abs), "content_html", "source",
+ *          "aliases" (as an ENTRY's) }
  *
  * The same ENTRY object is shared between arrays (jansson reference counts): treat it as read-only.
  *

@@ -22,8 +22,9 @@ struct page {
 	const char *relpath;       /* where it goes: "2014/raised-to-severe/index.html" */
 	const char *title;
 	json_t *feed;              /* the feed it advertises */
-	const char *object_key;    /* "entry", "scope" or "page", or NULL */
+	const char *object_key;    /* "entry", "scope", "page" or "moved_to", or NULL */
 	json_t *object;
+	const char *canonical;     /* the folder of its canonical URL; NULL for its own */
 };
 
 /* "../" once per folder in relpath: "2014/x/index.html" -> "../../". */
@@ -124,8 +125,11 @@ page_context(const json_t *model, const struct page *p)
 	json_object_set_new(ctx, "title", json_string(s.ptr));
 	buf_reset(&s);
 	/* The canonical URL is the folder, as web servers serve index.html there. */
-	buf_printf(&s, "%s%.*s", json_string_value(json_object_get(site, "url")),
-		   dir_end ? (int)(dir_end - p->relpath + 1) : 0, p->relpath);
+	if (p->canonical)
+		buf_printf(&s, "%s%s", json_string_value(json_object_get(site, "url")), p->canonical);
+	else
+		buf_printf(&s, "%s%.*s", json_string_value(json_object_get(site, "url")),
+			   dir_end ? (int)(dir_end - p->relpath + 1) : 0, p->relpath);
 	json_object_set_new(ctx, "canonical", json_string(s.ptr));
 	json_object_set(ctx, "feed", p->feed);
 	if (p->object_key)
@@ -376,7 +380,7 @@ render_entry(struct entry_pool *pool, size_t i, struct buf *ser, struct diag *d)
 	struct entry_job *job = &pool->jobs[i];
 	json_t *item = json_array_get(pool->entries, i);
 	struct page p = { "entry.html", NULL, json_string_value(json_object_get(item, "title")),
-			  pool->feed, "entry", item };
+			  pool->feed, "entry", item, NULL };
 	struct buf path = BUF_INIT;
 	char key[DIGEST_HEX + 1];
 	struct recorded rec;
@@ -504,7 +508,7 @@ render_entries(struct output *o, const json_t *model, const struct template_set 
 {
 	struct entry_pool pool = { .model = model, .t = t, .feed = feed, .quiet = d->quiet,
 				   .want = SIZE_MAX };
-	const struct page first = { "entry.html", "", NULL, feed, "entry", NULL };
+	const struct page first = { "entry.html", "", NULL, feed, "entry", NULL, NULL };
 	pthread_t tid[ENTRY_WORKERS];
 	int started[ENTRY_WORKERS] = { 0 };
 	int nw, running = 0, rc = 0;
@@ -674,6 +678,33 @@ render_fixed(void *arg)
 	return 0;
 }
 
+/*
+ * A page at each old address of an announcement or free page (its "aliases") that sends readers
+ * on to where it is now: links and bookmarks made before a file was renamed keep working.
+ */
+static int
+render_moved(struct output *o, const json_t *model, const struct template_set *t,
+	     json_t *to, json_t *feed, struct memo_state *m, struct diag *d)
+{
+	struct buf path = BUF_INIT;
+	json_t *old;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(json_object_get(to, "aliases"), i, old) {
+		struct page p = { "moved.html", NULL, json_string_value(json_object_get(to, "title")),
+				  feed, "moved_to", to, json_string_value(json_object_get(to, "path")) };
+
+		buf_reset(&path);
+		buf_printf(&path, "%sindex.html", json_string_value(old));
+		p.relpath = path.ptr;
+		if ((rc = render_page(o, model, t, &p, m, d)) < 0)
+			break;
+	}
+	buf_release(&path);
+	return rc;
+}
+
 int
 render_site(struct output *o, const json_t *model, const struct template_set *t, struct diag *d)
 {
@@ -691,11 +722,11 @@ render_site_memo(struct output *o, const json_t *model, const struct template_se
 	struct buf path = BUF_INIT;
 	int rc = -1;
 	const struct page fixed[] = {
-		{ "index.html", "index.html", NULL, site_feed, NULL, NULL },
-		{ "history.html", "history/index.html", "History", site_feed, NULL, NULL },
-		{ "levels.html", "levels/index.html", "What the levels mean", site_feed, NULL, NULL },
-		{ "style.css", "style.css", NULL, site_feed, NULL, NULL },
-		{ "robots.txt", "robots.txt", NULL, site_feed, NULL, NULL },
+		{ "index.html", "index.html", NULL, site_feed, NULL, NULL, NULL },
+		{ "history.html", "history/index.html", "History", site_feed, NULL, NULL, NULL },
+		{ "levels.html", "levels/index.html", "What the levels mean", site_feed, NULL, NULL, NULL },
+		{ "style.css", "style.css", NULL, site_feed, NULL, NULL, NULL },
+		{ "robots.txt", "robots.txt", NULL, site_feed, NULL, NULL, NULL },
 	};
 	struct fixed_pages fp = { o, model, t, fixed, sizeof(fixed) / sizeof(*fixed), m, d, SITEMAP_INIT };
 
@@ -716,7 +747,7 @@ render_site_memo(struct output *o, const json_t *model, const struct template_se
 		json_array_foreach(json_object_get(model, "scopes"), i, item) {
 			struct page p = { "scope.html", NULL,
 					  json_string_value(json_object_get(item, "title")),
-					  json_object_get(item, "feed"), "scope", item };
+					  json_object_get(item, "feed"), "scope", item, NULL };
 
 			buf_reset(&path);
 			buf_printf(&path, "%sindex.html", json_string_value(json_object_get(item, "dir")));
@@ -727,14 +758,19 @@ render_site_memo(struct output *o, const json_t *model, const struct template_se
 	}
 	json_array_foreach(json_object_get(model, "pages"), i, item) {
 		struct page p = { "page.html", NULL, json_string_value(json_object_get(item, "title")),
-				  site_feed, "page", item };
+				  site_feed, "page", item, NULL };
 
 		buf_reset(&path);
 		buf_printf(&path, "%sindex.html", json_string_value(json_object_get(item, "path")));
 		p.relpath = path.ptr;
-		if (render_page(o, model, t, &p, m, d) < 0)
+		if (render_page(o, model, t, &p, m, d) < 0 ||
+		    render_moved(o, model, t, item, site_feed, m, d) < 0)
 			goto out;
 	}
+	json_array_foreach(json_object_get(model, "entries"), i, item)
+		if (json_object_get(item, "aliases") &&
+		    render_moved(o, model, t, item, site_feed, m, d) < 0)
+			goto out;
 	if (memo && memo->need) {
 		json_t *feed, *e;
 		size_t k;

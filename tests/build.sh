@@ -345,6 +345,22 @@ ok $? "the new page exists"
 ok $? "the old page is removed"
 ! grep -rqF '2014-08-29-national-severe' "$site"
 ok $? "nothing links to the old page any more"
+
+# The old address, given in 'aliases:', is a page again: one that sends readers on to the new one.
+sed -i 's|^date: 2014-08-29T14:00:00+01:00$|&\naliases: [2014/2014-08-29-national-severe/]|' \
+	"$repo/content/levels/2014-08-29-raised.md"
+commit "$repo" "the old address as an alias" >/dev/null
+build_ok "build after giving the old address in 'aliases:'" -C "$repo"
+moved=$(tr -d '\n' <"$site/2014/2014-08-29-national-severe/index.html" 2>/dev/null)
+like "$moved" '<meta http-equiv="refresh" content="0; url=\.\./\.\./2014/2014-08-29-raised/index\.html">' \
+	"the old address sends readers on to the new page at once"
+like "$moved" '<link rel="canonical" href="https://threat\.example\.org/2014/2014-08-29-raised/">' \
+	"... names the new page as its canonical address"
+like "$moved" '<meta name="robots" content="noindex">.*<a href="\.\./\.\./2014/2014-08-29-raised/index\.html">' \
+	"... is not for search engines, and links to the new page for a reader whose browser stays"
+! grep -qF '2014-08-29-national-severe' "$site/sitemap.xml" "$site/atom.xml" "$site/rss.xml" \
+	"$site/feed.json" "$site/history/index.html"
+ok $? "... and no feed, sitemap or list of the site gives the old address"
 ids=$(atom_entries "$site/atom.xml" | cut -f1)
 like "$ids" '^tag:' "default ids are tag: URIs"
 ! grep -qiE 'raised|national-severe|2014-08-29-' <<<"$(cut -f1 <<<"$after")"

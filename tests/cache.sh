@@ -450,6 +450,38 @@ is "$status/$(links_said)" "0/$dead" "renamed, the link to it is a warning again
 git -C "$inc" rm -q content/levels/2022-03-01-national-low.md content/levels/2023-01-01-moderate.md
 commit "$inc" "no links" >/dev/null
 
+# An old address from the entries cache still makes its page, and is still checked against the
+# addresses of the others.
+put "$inc" content/levels/2022-05-01-national-low.md <<'EOF2'
+---
+level: low
+date: 2022-05-01T10:00:00Z
+scope: national
+aliases: [2022/lowered/]
+---
+Lowered.
+EOF2
+commit "$inc" "an old address" >/dev/null
+build_ok "incremental: build with an old address" -C "$inc"
+announcement moderate 2022-06-01T10:00:00Z national 'Raised.' |
+	put "$inc" content/levels/2022-06-01-national-moderate.md
+commit "$inc" "another" >/dev/null
+build_ok "incremental: the old address's announcement from the entries cache" -C "$inc"
+grep -qF 'url=../../2022/2022-05-01-national-low/index.html' "$inc/site/2022/lowered/index.html"
+ok $? "... still sends readers on from its old address"
+mv "$inc/.git/threatfeed" "$TMP_ROOT/inc-cache"
+build_ok "incremental: the same without a cache" -C "$inc" -o "$S/inc-alias"
+rm -rf "$inc/.git/threatfeed" && mv "$TMP_ROOT/inc-cache" "$inc/.git/threatfeed"
+check_quiet "... byte for byte what the entries cache gave" diff -r "$S/inc-alias" "$inc/site"
+announcement moderate 2022-07-01T10:00:00Z national 'Raised.' | put "$inc" content/levels/lowered.md
+commit "$inc" "a page at the old address" >/dev/null
+run_tf build -C "$inc"
+is "$status/$(grep -v warning <<<"$err")" "1/threatfeed: content/levels/2022-05-01-national-low.md:5:11: 'aliases' names '2022/lowered/', the address of content/levels/lowered.md (expected an address no page of the site has)" \
+	"an old address from the entries cache is checked against a new page there, at its line and column"
+git -C "$inc" rm -q content/levels/2022-05-01-national-low.md content/levels/2022-06-01-national-moderate.md \
+	content/levels/lowered.md
+commit "$inc" "no old addresses" >/dev/null
+
 # ---- a larger site: the content is loaded by several threads ----
 
 big=$(new_repo)

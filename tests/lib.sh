@@ -372,10 +372,12 @@ for rel in pages:
     tags = p.tags
     if mode == "links":
         for tag, a, line in tags:
-            for attr in ("href", "src", "srcset", "action", "poster", "data"):
-                if attr not in a:
-                    continue
-                v = a[attr].strip()
+            urls = {k: a[k] for k in ("href", "src", "srcset", "action", "poster", "data") if k in a}
+            # A page that sends readers on: <meta http-equiv="refresh" content="0; url=...">.
+            if tag == "meta" and a.get("http-equiv", "").lower() == "refresh":
+                urls["content"] = a.get("content", "").partition("url=")[2]
+            for attr, v in urls.items():
+                v = v.strip()
                 where = "%s:%d: <%s %s=%r>" % (rel, line, tag, attr, v)
                 u = urlsplit(v)
                 if v.startswith("/"):

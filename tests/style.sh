@@ -165,4 +165,19 @@ elif build_ok "a site with a long level title and long words builds" -C "$repo";
 	done
 fi
 
+# ---- a moved page's old address takes a browser on to where it is now ----
+
+repo=$(base_repo)
+git -C "$repo" mv content/pages/about.md content/pages/who-we-are.md
+sed -i 's|^title: .*|&\naliases: pages/about/|' "$repo/content/pages/who-we-are.md"
+commit "$repo" "the about page renamed" >/dev/null
+if ! command -v chromium >/dev/null; then
+	pass "skipped: no chromium to follow the old address"
+elif build_ok "a site with a page renamed, its old address given, builds" -C "$repo"; then
+	o=$(chromium --headless=new --no-sandbox --disable-gpu --virtual-time-budget=5000 --dump-dom \
+		"file://$repo/site/pages/about/index.html" 2>/dev/null | tr -d '\n')
+	like "$o" '<article class="free-page"><h1>About this site</h1>' \
+		"Chromium, sent to the old address, shows the page at its new one"
+fi
+
 done_testing

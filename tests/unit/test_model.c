@@ -228,7 +228,7 @@ test_errors(const struct config *cfg)
 	ok(rc == -1 && !model, "clashes fail the build");
 	is_str(messages,
 	       "threatfeed: content/levels/c.md:5:1: warning: unknown key 'colour' ignored (expected "
-	       "level, date, title, scope, updated, expires or id)\n"
+	       "level, date, title, scope, updated, expires, id or aliases)\n"
 	       "threatfeed: content/levels/c.md:3:7: announces a level for the same scope at the same "
 	       "instant as content/levels/b.md (expected one announcement per moment)\n"
 	       "threatfeed: content/levels/b.md:5:5: id 'tag:x,2014:a' is already used by "
