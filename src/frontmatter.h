@@ -47,11 +47,12 @@ struct frontmatter {
 /*
  * Parses data[0..len) (which text_check has already accepted). list_keys, NULL-terminated or
  * NULL for none, names the keys whose value may be a list of single values as well as one
- * value. Reports every problem it can find through d against `path`. Returns 0; or FRONTMATTER_PARTLY when only some pairs were refused (a
- * duplicate key, a list, a tag): *out holds the others and the body, so that the caller can still
- * check them and report every problem of the file at once, and frontmatter_refused names the keys
- * that are there but have no value to check; or -1 when the block could not be read (YAML syntax,
- * no closing line, not a mapping), and *out is released. Release with frontmatter_release.
+ * value. Reports every problem it can find through d against `path`. Returns 0; or
+ * FRONTMATTER_PARTLY when only some pairs were refused (a duplicate key, a list, a tag): *out
+ * holds the others and the body, so that the caller can still check them and report every
+ * problem of the file at once, and frontmatter_refused names the keys that are there but have no
+ * value to check; or -1 when the block could not be read (YAML syntax, no closing line, not a
+ * mapping), and *out is released. Release with frontmatter_release.
  */
 int frontmatter_parse(struct frontmatter *out, const char *path, const char *data, size_t len,
 		      const char *const *list_keys, struct diag *d);

@@ -84,7 +84,7 @@ struct shared_level {
 	json_t *name, *title, *summary, *colour, *text_colour;
 };
 
-/* A free page's links and old addresses, kept until every page is known, for check_links. */
+/* A free page's links and old addresses, kept until every page is known, for check_folders. */
 struct page_links {
 	const char *source;
 	char *folder;                      /* "pages/<name>/" */
@@ -92,7 +92,6 @@ struct page_links {
 	size_t len;
 	char *aliases;                     /* collect_aliases' */
 	size_t aliases_len;
-	json_t *json;                      /* its PAGE */
 };
 
 struct model_builder {
@@ -486,17 +485,25 @@ collect_aliases(struct buf *out, struct diag *d, const char *path, const struct 
 	for (size_t i = 0; i < n; i++) {
 		const struct frontmatter_field *v = f->is_list ? &f->items[i] : f;
 		char *folder = page_folder_of(v->value + (*v->value == '/'));
-		const char *name = folder ? strchr(folder, '/') + 1 : NULL;
-		int is_name = 0;
+		int is_name = 0, is_file = 0;
 
-		if (name) {
+		if (folder) {
+			const char *name = strchr(folder, '/') + 1;
 			char *stem = xstrndup(name, strlen(name) - 1);
+			const char *dot = strrchr(stem, '.');
 
 			is_name = is_slug(stem);
+			/* The site writes folders: an old "2014/x.html" would need a file of that name. */
+			is_file = dot && (strcmp(dot, ".html") == 0 || strcmp(dot, ".htm") == 0 ||
+					  strcmp(dot, ".md") == 0);
 			free(stem);
 		}
-		if (is_name)
+		if (is_name && !is_file)
 			buf_printf(out, "%s%c%u%c%u%c", folder, 0, v->line, 0, v->col, 0);
+		else if (is_name)
+			diag_error(d, path, v->line, v->col, "'aliases' value '%s' is the address of a "
+				   "file (expected the folder of a page, such as 2014/raised-to-severe/: "
+				   "the site writes no other)", v->value);
 		else
 			diag_error(d, path, v->line, v->col, "'aliases' value '%s' is not the address "
 				   "of an announcement or page (expected an address it had before, "
@@ -505,12 +512,6 @@ collect_aliases(struct buf *out, struct diag *d, const char *path, const struct 
 	}
 }
 
-/*
- * The links of a body that may lead to a page of the site, as check_links reads them: for each,
- * "url\0line\0col\0", its line and column in the file (the URL's column, 0 when the URL as
- * cmark gives it is not written once on that line: a reference, an escape, the same link twice).
- * Links with a scheme other than the site's, and those to a part of the same page, lead elsewhere.
- */
 /* The folders of collect_aliases' fields, as a JSON array. */
 static json_t *
 aliases_json(const char *aliases, size_t len)
@@ -527,6 +528,12 @@ aliases_json(const char *aliases, size_t len)
 	return list;
 }
 
+/*
+ * The links of a body that may lead to a page of the site, as check_folders reads them: for each,
+ * "url\0line\0col\0", its line and column in the file (the URL's column, 0 when the URL as
+ * cmark gives it is not written once on that line: a reference, an escape, the same link twice).
+ * Links with a scheme other than the site's, and those to a part of the same page, lead elsewhere.
+ */
 struct link_collect {
 	const char *site_url;
 	const char *body;
@@ -2047,19 +2054,19 @@ check_folders(struct model_builder *b)
 		}
 	}
 	qsort(known, nknown, sizeof(*known), compare_strings);
+	if (with_aliases) {
+		qsort(pages, npages, sizeof(*pages), compare_folders);
+		check_aliases(b, pages, npages);
+	}
 	for (size_t i = 0; i < b->count; i++)
 		if (b->items[i].links_len)
-			check_links_of(b, known, nknown, b->items[i].src->path, pages[i].folder,
+			check_links_of(b, known, nknown, b->items[i].src->path, folders[i],
 				       b->items[i].links, b->items[i].links_len);
 	for (size_t i = 0; i < b->npage_links; i++)
 		if (b->page_links[i].len)
 			check_links_of(b, known, nknown, b->page_links[i].source,
 				       b->page_links[i].folder, b->page_links[i].links,
 				       b->page_links[i].len);
-	if (with_aliases) {
-		qsort(pages, npages, sizeof(*pages), compare_folders);
-		check_aliases(b, pages, npages);
-	}
 	for (size_t i = 0; i < b->count; i++)
 		free(folders[i]);
 	free(folders);
