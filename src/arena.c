@@ -6,8 +6,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-#define ARENA_BLOCK ((size_t)1 << 20)
+/*
+ * A lasting block is one huge page (x86-64's 2 MiB), and the kernel is asked to back it with one:
+ * the model of 10,000 announcements fills some twenty of them, and faulting them in 4 KiB at a
+ * time cost a build that adds one announcement a seventh of its time.
+ */
+#define ARENA_BLOCK_BYTES ((size_t)2 << 20)
+#define ARENA_BLOCK (ARENA_BLOCK_BYTES - sizeof(struct block))
 #define SCRATCH_BLOCK ((size_t)64 << 10)
 #define ARENA_LARGE ((size_t)1024)
 /*
@@ -75,8 +82,16 @@ reuse_class(size_t size)
 static struct block *
 new_block(size_t size)
 {
-	struct block *b = malloc(sizeof(*b) + size);
+	struct block *b;
 
+	if (size == ARENA_BLOCK) {
+		/* Aligned, so that the kernel can back it with one huge page (a hint it may ignore). */
+		b = aligned_alloc(ARENA_BLOCK_BYTES, ARENA_BLOCK_BYTES);
+		if (b)
+			madvise(b, ARENA_BLOCK_BYTES, MADV_HUGEPAGE);
+	} else {
+		b = malloc(sizeof(*b) + size);
+	}
 	if (b) {
 		b->used = 0;
 		b->size = size;
