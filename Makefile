@@ -121,7 +121,8 @@ check-valgrind: all unit
 		tests/run $(BUILD)
 
 # Side by side with Debian's hugo (installed when missing); a benchmark, not a test: writes
-# tests/bench/results.md (see README.md, "Performance"). About 9 to 10 minutes on 2 cores (12 the first time).
+# tests/bench/results.md (see README.md, "Performance"). About 12 minutes on 2 cores from a fresh
+# clone; the old output is deleted in the background afterwards.
 BENCH_DEBS = git python3 hugo
 bench:
 	@$(MAKE) --no-print-directory deps DEPS_WANTED="$(BUILD_DEBS) $(BENCH_DEBS)"
