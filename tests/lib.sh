@@ -256,16 +256,27 @@ base_repo() {
 
 # ---- site folders ----
 
-# snapshot DIR: every file (hidden ones too) with its inode, mtime to the nanosecond and sha256.
-# Two equal snapshots mean no file was created, removed, replaced or changed.
+# snapshot DIR: every regular file (hidden ones too), by path in byte order, with its inode, mtime
+# to the nanosecond and sha256. Two equal snapshots mean no file was created, removed, replaced or
+# changed. One process for the lot: a stat and a sha256sum apiece made it most of a case's time.
 snapshot() {
-	(
-		cd "$1" || exit 1
-		find . -type f -printf '%P\n' | LC_ALL=C sort | while IFS= read -r f; do
-			printf '%s %s %s\n' "$f" "$(stat -c '%i %.9Y' -- "$f")" \
-				"$(sha256sum <"$f" | cut -d' ' -f1)"
-		done
-	)
+	"${PYTHON:-python3}" - "$1" <<-'EOF'
+		import hashlib, os, stat, sys
+		root = os.fsencode(sys.argv[1])
+		lines = []
+		for folder, _, names in os.walk(root):
+		    for name in names:
+		        path = os.path.join(folder, name)
+		        st = os.lstat(path)
+		        if not stat.S_ISREG(st.st_mode):
+		            continue
+		        with open(path, "rb") as f:
+		            digest = hashlib.sha256(f.read()).hexdigest().encode()
+		        lines.append(b"%s %d %d.%09d %s\n" % (os.path.relpath(path, root), st.st_ino,
+		                                              st.st_mtime_ns // 10**9,
+		                                              st.st_mtime_ns % 10**9, digest))
+		sys.stdout.buffer.write(b"".join(sorted(lines)))
+	EOF
 }
 
 # age DIR: mtimes to 2001, so that a rewrite within the same clock tick still changes the mtime.
