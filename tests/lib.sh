@@ -272,10 +272,10 @@ snapshot() {
 		            continue
 		        with open(path, "rb") as f:
 		            digest = hashlib.sha256(f.read()).hexdigest().encode()
-		        lines.append(b"%s %d %d.%09d %s\n" % (os.path.relpath(path, root), st.st_ino,
-		                                              st.st_mtime_ns // 10**9,
-		                                              st.st_mtime_ns % 10**9, digest))
-		sys.stdout.buffer.write(b"".join(sorted(lines)))
+		        rel = os.path.relpath(path, root)
+		        lines.append((rel, b"%s %d %d.%09d %s\n" % (rel, st.st_ino, st.st_mtime_ns // 10**9,
+		                                                    st.st_mtime_ns % 10**9, digest)))
+		sys.stdout.buffer.write(b"".join(line for _, line in sorted(lines)))
 	EOF
 }
 
